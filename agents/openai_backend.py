@@ -1,0 +1,111 @@
+"""Any OpenAI-compatible chat endpoint: `vllm serve`, llama.cpp server, Ollama, hosted APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from typing import Any
+
+import httpx
+
+from agents.llm import Completion, LLMError, Message
+from agents.structured import parse_json
+
+_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class OpenAIBackend:
+    """Chat completions over HTTP with JSON-schema output, bounded concurrency and retries with backoff."""
+
+    def __init__(self, base_url: str, model: str = "", *, api_key: str | None = None, concurrency: int = 16,
+                 timeout_s: float = 120.0, max_retries: int = 4, temperature: float = 0.7,
+                 max_tokens: int = 512, backoff_s: float = 0.5) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"openai:{model or 'default'}@{self.base_url}"
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._slots = asyncio.Semaphore(concurrency)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, limits=limits,
+                                         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)))
+        self._jitter = random.Random(0)  # jitter only spaces retries; it never touches model output
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "OpenAIBackend":
+        key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
+        return cls(cfg.base_url, cfg.name, api_key=key, concurrency=cfg.concurrency, timeout_s=cfg.timeout_s,
+                   max_retries=cfg.max_retries, temperature=cfg.temperature, max_tokens=cfg.max_tokens)
+
+    def _body(self, messages: list[Message], schema: dict[str, Any] | None, seed: int | None,
+              max_tokens: int | None, temperature: float | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens or self.max_tokens,
+            "temperature": self.temperature if temperature is None else temperature,
+        }
+        if seed is not None:
+            body["seed"] = seed
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "output", "schema": schema, "strict": True}}
+        return body
+
+    async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
+                       seed: int | None = None, max_tokens: int | None = None,
+                       temperature: float | None = None) -> Completion:
+        body = self._body(messages, schema, seed, max_tokens, temperature)
+        faults: list[str] = []
+        t_queue = time.perf_counter()
+        async with self._slots:
+            queued = time.perf_counter() - t_queue
+            for attempt in range(self.max_retries + 1):
+                t0 = time.perf_counter()
+                fault = None
+                try:
+                    resp = await self._client.post("/chat/completions", json=body)
+                except httpx.TimeoutException:
+                    fault = "timeout"
+                except httpx.TransportError:
+                    fault = "connection"
+                else:
+                    if resp.status_code in _RETRY_STATUS:
+                        fault = f"http_{resp.status_code}"
+                    elif resp.status_code >= 400:
+                        raise LLMError(f"{self.base_url} answered {resp.status_code}: {resp.text[:200]!r}")
+                    else:
+                        result = self._parse(resp, schema, time.perf_counter() - t0, queued, attempt + 1)
+                        if result is not None:
+                            result.faults = faults + result.faults
+                            return result
+                        fault = "bad_response"
+                faults.append(fault)
+                if attempt < self.max_retries:
+                    delay = self.backoff_s * (2 ** attempt) * (0.5 + self._jitter.random())
+                    await asyncio.sleep(min(delay, 30.0))
+        raise LLMError(f"{self.base_url}: gave up after {self.max_retries + 1} tries ({', '.join(faults)})")
+
+    def _parse(self, resp: httpx.Response, schema: dict[str, Any] | None, latency: float, queued: float,
+               attempts: int) -> Completion | None:
+        try:
+            payload = resp.json()
+            choice = payload["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return None
+        usage = payload.get("usage") or {}
+        faults = ["truncated"] if choice.get("finish_reason") == "length" else []
+        data, repaired = parse_json(text) if schema is not None else (None, False)
+        return Completion(text=text, data=data, model=str(payload.get("model", self.model)),
+                          prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                          completion_tokens=int(usage.get("completion_tokens") or 0),
+                          latency_s=latency, queued_s=queued, attempts=attempts, repaired=repaired, faults=faults)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,99 @@
+"""Persona cards: a style of thought the debate can clone, loaded from YAML or Markdown front matter."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gauntlet.errors import InputError
+
+LIBRARY_DIR = Path(__file__).parent / "personas"
+_MAX_CARD_BYTES = 64_000
+
+
+class Persona(BaseModel):
+    """A researcher clone: who they are, how they think, what moves them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="slug, e.g. security-engineer")
+    display_name: str = Field(default="", max_length=120)
+    discipline: str = Field(min_length=1, max_length=80)
+    worldview: str = Field(min_length=1, max_length=600, description="one line")
+    research_style: str = Field(default="", max_length=800)
+    vocabulary: list[str] = Field(default_factory=list, max_length=40)
+    typical_objections: list[str] = Field(default_factory=list, max_length=20)
+    would_change_mind: str = Field(default="", max_length=600)
+    temperament: str = Field(default="", max_length=300)
+    corpus: str | None = Field(default=None, description="directory of the persona's writings, relative to the card")
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+def load_card(path: Path) -> Persona:
+    """Read one card (.yaml/.yml, or .md with YAML front matter)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read persona card ({exc.strerror})", file=str(path),
+                         fix="check the path") from None
+    if len(raw) > _MAX_CARD_BYTES or b"\x00" in raw:
+        raise InputError("not a persona card (binary or over 64 KB)", file=str(path),
+                         fix="give a YAML or Markdown card")
+    text = raw.decode("utf-8", errors="replace")
+    if path.suffix == ".md":
+        if not text.startswith("---"):
+            raise InputError("Markdown card needs YAML front matter between --- lines", file=str(path),
+                             fix="start the file with ---")
+        text = text.split("---", 2)[1]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise InputError("invalid YAML", file=str(path), line=line + 1 if line is not None else None,
+                         fix="check indentation and quoting") from None
+    if not isinstance(data, dict):
+        raise InputError("persona card must be a mapping", file=str(path), fix="see agents/personas/*.yaml")
+    try:
+        return Persona.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InputError(err["msg"], file=str(path), field=field,
+                         fix="see the schema in agents/persona.py") from None
+
+
+@lru_cache(maxsize=1)
+def library() -> dict[str, Persona]:
+    """The shipped persona library, by name."""
+    cards = {}
+    for path in sorted(LIBRARY_DIR.glob("*.yaml")):
+        card = load_card(path)
+        cards[card.name] = card
+    return cards
+
+
+def resolve(ref: str, base_dir: Path, *, config_file: str = "", field: str = "") -> Persona:
+    """A persona by library name, or by a card path inside the config's directory tree."""
+    cards = library()
+    if ref in cards:
+        return cards[ref]
+    if not any(ref.endswith(s) for s in (".yaml", ".yml", ".md")):
+        close = ", ".join(sorted(cards)[:6])
+        raise InputError(f"unknown persona {ref!r}", file=config_file, field=field,
+                         fix=f"use a name from `gauntlet personas` (e.g. {close}) or a card path")
+    root = base_dir.resolve()
+    target = (root / ref).resolve()
+    # Cards must live under the config's directory: a path like ../../etc/passwd is refused, not read.
+    if root != target and root not in target.parents:
+        raise InputError(f"persona path {ref!r} escapes the config directory", file=config_file,
+                         field=field, fix="put the card beside the config or in a subdirectory")
+    if not target.is_file():
+        raise InputError(f"persona card {ref!r} not found", file=config_file, field=field,
+                         fix="check the path, relative to the config file")
+    return load_card(target)

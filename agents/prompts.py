@@ -1,0 +1,89 @@
+"""Prompt building, as pure functions. Layout is prefix-cache friendly: the shared rules and the persona card
+come first (identical across a persona's calls), the debate context and the task last."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from agents.llm import Message
+from agents.persona import Persona
+
+RULES = (
+    "You are one member of a panel of researcher clones stress-testing AI-alignment proposals. "
+    "Argue in character, be concrete and brief, and never invent citations. "
+    "Shoot down ideas that are clearly bad; support ideas that survive scrutiny. "
+    "Answer only with JSON matching the requested schema, in English."
+)
+
+
+def persona_card(p: Persona) -> str:
+    lines = [f"You are {p.label}, a {p.discipline} researcher.", f"Worldview: {p.worldview}"]
+    if p.research_style:
+        lines.append(f"Research style: {p.research_style}")
+    if p.vocabulary:
+        lines.append("You think in terms of: " + ", ".join(p.vocabulary) + ".")
+    if p.typical_objections:
+        lines.append("Objections you often raise: " + "; ".join(p.typical_objections) + ".")
+    if p.would_change_mind:
+        lines.append(f"What would change your mind: {p.would_change_mind}")
+    if p.temperament:
+        lines.append(f"Temperament: {p.temperament}")
+    return "\n".join(lines)
+
+
+def system_message(p: Persona) -> Message:
+    return {"role": "system", "content": RULES + "\n\n" + persona_card(p)}
+
+
+def describe_nodes(nodes: Iterable[dict], *, limit_chars: int = 2400) -> str:
+    """The debate so far as compact lines `[id] (kind by persona) title: text`, newest last, within a budget."""
+    lines = []
+    for n in nodes:
+        head = f"[{n['id']}] ({n['kind']} by {n.get('persona') or 'user'})"
+        body = (n.get("title") + ": " if n.get("title") else "") + n.get("text", "")
+        lines.append(f"{head} {body}".strip())
+    text = "\n".join(lines)
+    if len(text) > limit_chars:  # keep the newest context; drop from the front
+        text = "…\n" + text[-limit_chars:]
+    return text
+
+
+def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
+    task = (f"Topic: {topic}\n\n"
+            + (f"Ideas already on the table:\n{context}\n\n" if context else "")
+            + "Propose ONE new, concrete research idea on this topic from your perspective. Give a short title, "
+              "a one-sentence claim, a brief rationale, and up to two precise mathematical claims it relies on "
+              "(e.g. inequalities or bounds), or none.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int) -> list[Message]:
+    task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n"
+            f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
+            "choose kind (objection, counterexample, missing_assumption, or support if it is sound), and say "
+            "in two sentences what is wrong or right with it, from your perspective.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def rebuttal_messages(p: Persona, topic: str, context: str, targets: list[str]) -> list[Message]:
+    task = (f"Topic: {topic}\n\nYour ideas were attacked:\n{context}\n\n"
+            f"Answer each critique ({', '.join(targets)}): concede if it is right, revise your idea "
+            "(give revised_title and revised_claim) if it can be fixed, or counter if the critique is wrong. "
+            "Leave revised_title and revised_claim empty unless you revise.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def judge_messages(p: Persona, topic: str, context: str, targets: list[str]) -> list[Message]:
+    task = (f"Topic: {topic}\n\nThe debate:\n{context}\n\n"
+            f"As judge, score each idea ({', '.join(targets)}) from 1 (clearly bad) to 10 (promising and "
+            "survives its critiques), with a one-sentence reason.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def tidy(text: str, max_len: int) -> str:
+    """Model text cut at its length limit ends mid-word; end it at the last whole word instead."""
+    text = " ".join(text.split())
+    if len(text) >= max_len - 1 and text[-1].isalnum() and " " in text[-30:]:
+        cut = text.rsplit(" ", 1)[0]
+        return cut.rstrip(",;:") + "…"
+    return text

@@ -1,0 +1,180 @@
+"""RunConfig: the YAML a user writes, validated strictly (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agents.persona import Persona, resolve
+from gauntlet.errors import InputError
+from gauntlet.yaml_lines import line_for, load_with_lines
+
+_MAX_CONFIG_BYTES = 1_000_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SeedProposal(_Strict):
+    title: str = Field(min_length=1, max_length=200)
+    claim: str = Field(min_length=1, max_length=2000)
+    rationale: str = Field(default="", max_length=4000)
+    math_claims: list[str] = Field(default_factory=list, max_length=10)
+
+
+class Panel(_Strict):
+    proposers: list[str] = Field(default_factory=list, max_length=512)
+    critics: list[str] = Field(min_length=1, max_length=1024)
+    judge: str | None = None
+
+
+class ModelConfig(_Strict):
+    backend: Literal["embedded", "openai"] = "embedded"
+    name: str = Field(default="", max_length=200, description="model name sent to an OpenAI-compatible server")
+    base_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    api_key_env: str | None = Field(default=None, max_length=100, description="env var holding the API key")
+    path: str | None = Field(default=None, max_length=1000, description="GGUF file for the embedded backend")
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=320, ge=16, le=16384)
+    concurrency: int = Field(default=16, ge=1, le=4096)
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    n_ctx: int = Field(default=4096, ge=512, le=131072)
+    threads: int | None = Field(default=None, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _endpoint_needs_url(self) -> "ModelConfig":
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("backend 'openai' needs base_url (e.g. http://127.0.0.1:8000/v1)")
+        return self
+
+
+class ProverConfig(_Strict):
+    enabled: bool = True
+    z3: bool = True
+    lean: bool = False
+    timeout_s: float = Field(default=5.0, gt=0, le=600)
+
+
+class Budgets(_Strict):
+    max_calls: int | None = Field(default=None, ge=1, le=10_000_000)
+    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000_000)
+    wall_seconds: float | None = Field(default=None, gt=0, le=30 * 24 * 3600)
+
+
+class RunConfig(_Strict):
+    """A debate: the topic, who sits on the panel, how they argue, and on which model."""
+
+    topic: str = Field(min_length=1, max_length=4000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    rounds: int = Field(default=1, ge=1, le=50)
+    protocol: Literal["gauntlet"] = "gauntlet"
+    seed_proposals: list[SeedProposal] = Field(default_factory=list, max_length=50)
+    panel: Panel
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    provers: ProverConfig = Field(default_factory=ProverConfig)
+    budgets: Budgets = Field(default_factory=Budgets)
+    critiques_per_critic: int = Field(default=2, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _someone_proposes(self) -> "RunConfig":
+        if not self.panel.proposers and not self.seed_proposals:
+            raise ValueError("nothing to debate: give panel.proposers or seed_proposals")
+        return self
+
+
+class LoadedConfig(BaseModel):
+    """A validated config plus the persona cards it names, resolved once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config: RunConfig
+    personas: dict[str, Persona]
+    source: str
+
+
+def _fix_for(err: dict) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "remove this key (unknown keys are not ignored)"
+    if kind == "missing":
+        return "add this key"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return "use a value within the stated range"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        noun = {"int": "an integer", "float": "a number", "bool": "true or false", "string": "a text",
+                "list": "a list", "dict": "a mapping"}.get(kind.split("_")[0], "a valid")
+        return f"give {noun} value" if noun == "a valid" else f"give {noun}"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected', 'the allowed values')}"
+    if kind in ("string_too_short", "too_short"):
+        return "give a non-empty value"
+    if kind in ("string_too_long", "too_long"):
+        return "shorten it"
+    if kind == "string_pattern_mismatch":
+        return f"match the pattern {ctx.get('pattern', '')}"
+    return "see runs/configs/demo.yaml for a valid example"
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> LoadedConfig:
+    """Validate YAML text into a LoadedConfig; raise InputError (one line) on anything wrong."""
+    try:
+        data, lines = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"invalid YAML: {problem}", file=source,
+                         line=mark.line + 1 if mark else None,
+                         fix="check indentation, colons and quoting") from None
+    if data is None:
+        raise InputError("config is empty", file=source, fix="copy runs/configs/demo.yaml and edit it")
+    if not isinstance(data, dict):
+        raise InputError("config must be a YAML mapping of keys to values", file=source, line=1,
+                         fix="start from runs/configs/demo.yaml")
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise InputError(msg, file=source, line=line_for(lines, loc), field=field,
+                         fix=_fix_for(err)) from None
+    base = base_dir or Path.cwd()
+    personas: dict[str, Persona] = {}
+    refs = [("panel.proposers", r) for r in config.panel.proposers]
+    refs += [("panel.critics", r) for r in config.panel.critics]
+    if config.panel.judge:
+        refs.append(("panel.judge", config.panel.judge))
+    for field, ref in refs:
+        card = resolve(ref, base, config_file=source, field=field)
+        personas[ref] = card
+    return LoadedConfig(config=config, personas=personas, source=source)
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read and validate a config file; errors name the file, line, field and fix."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("config file not found", file=str(p), fix="check the path") from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a config file", file=str(p),
+                         fix="give a .yaml file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read config ({exc.strerror})", file=str(p), fix="check permissions") from None
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise InputError("config is over 1 MB", file=str(p), fix="a run config is a short YAML file")
+    if b"\x00" in raw:
+        raise InputError("config is a binary file", file=str(p), fix="give a YAML text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("config is not UTF-8 text", file=str(p), fix="save it as UTF-8") from None
+    return parse_config(text, source=str(p), base_dir=p.parent)

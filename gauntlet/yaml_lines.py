@@ -1,0 +1,39 @@
+"""Load YAML safely and remember the line of every key, so config errors can point at a line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+
+def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML with the safe loader; return the data and a map from key path to 1-based line."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
+            lines[path + (k,)] = key.start_mark.line + 1
+            _walk(value, path + (k,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, path + (i,), lines)
+
+
+def line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
+    """The line of the deepest known ancestor of loc."""
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None

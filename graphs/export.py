@@ -1,0 +1,96 @@
+"""Exports of a run's argument graph. Model text is untrusted: each format escapes it its own way."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import networkx as nx
+
+from graphs.argument_graph import ArgumentGraph
+
+FORMATS = ("json", "markdown", "argdown", "graphml")
+
+
+def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:
+    doc = {"run": run,
+           "nodes": [{"id": n.id, "kind": n.kind, "persona": n.persona, "round": n.round, "title": n.title,
+                      "text": n.text, "data": n.data, "status": graph.status(n.id)} for n in graph.nodes.values()],
+           "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind} for e in graph.edges],
+           "annotations": run.get("annotations", [])}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&])")
+
+
+def md_escape(text: str) -> str:
+    """Markdown-inert text: no raw HTML, links, images or emphasis survive."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
+    out = [f"# {md_escape(run['topic'])}", "",
+           f"Run `{run['run_id']}` · status {run['status']} · model {md_escape(run.get('model', ''))}", ""]
+    out += ["## Ideas", "", "| idea | by | status | score |", "|---|---|---|---|"]
+    scores = graph.scores()
+    for n in graph.ideas():
+        out.append(f"| {md_escape(n.title)} | {md_escape(n.persona)} | {graph.status(n.id)} | "
+                   f"{scores.get(n.id, '')} |")
+    out += ["", "## Transcript", ""]
+    for n in sorted(graph.nodes.values(), key=lambda n: n.seq):
+        incoming, outgoing = graph.edges_of(n.id)
+        rel = "; ".join(f"{e.kind} {e.dst}" for e in outgoing)
+        out.append(f"- **{n.id}** ({n.kind} by {md_escape(n.persona or 'user')}, round {n.round}, "
+                   f"{graph.status(n.id)}){' → ' + md_escape(rel) if rel else ''}: "
+                   f"{md_escape(n.title + ': ' if n.title else '')}{md_escape(n.text)}")
+    notes = run.get("annotations", [])
+    if notes:
+        out += ["", "## Reviewer annotations", ""]
+        out += [f"- on {md_escape(a['node_id'])} ({a['kind']}{', ' + a['verdict'] if a.get('verdict') else ''}):"
+                f" {md_escape(a['text'])}" for a in notes]
+    return "\n".join(out) + "\n"
+
+
+def _argdown_text(text: str) -> str:
+    # Argdown gives meaning to brackets, angle brackets, leading +/-/>/< and #tags; neutralise them.
+    text = " ".join(str(text).split())
+    return re.sub(r"[\[\]<>#@{}]", lambda m: {"[": "(", "]": ")", "<": "‹", ">": "›"}.get(m.group(0), " "),
+                  text)
+
+
+def to_argdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
+    out = [f"===\ntitle: {json.dumps(_argdown_text(run['topic']))}\n===", ""]
+    label = {nid: re.sub(r"[^A-Za-z0-9_-]", "_", nid) for nid in graph.nodes}
+    for n in sorted(graph.nodes.values(), key=lambda n: n.seq):
+        body = _argdown_text((n.title + ": " if n.title else "") + n.text)
+        out.append(f"[{label[n.id]}]: {body} #{n.kind} #{graph.status(n.id)}")
+        for e in graph.edges:
+            if e.src == n.id and e.kind in ("attacks", "supports"):
+                sign = "-" if e.kind == "attacks" else "+"
+                out.append(f"  {sign}> [{label[e.dst]}]")
+            elif e.src == n.id:
+                out.append(f"  // {e.kind} {label[e.dst]}")
+        out.append("")
+    return "\n".join(out)
+
+
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def to_graphml(run: dict[str, Any], graph: ArgumentGraph) -> str:
+    g = nx.MultiDiGraph(topic=_XML_BAD.sub("", run["topic"]), run_id=run["run_id"])
+    for n in graph.nodes.values():
+        g.add_node(n.id, kind=n.kind, persona=n.persona, round=n.round, title=_XML_BAD.sub("", n.title),
+                   text=_XML_BAD.sub("", n.text), status=graph.status(n.id))
+    for e in graph.edges:
+        g.add_edge(e.src, e.dst, kind=e.kind)
+    buf = io.BytesIO()
+    nx.write_graphml(g, buf, encoding="utf-8")  # networkx escapes XML text and attributes
+    return buf.getvalue().decode("utf-8")
+
+
+def render(fmt: str, run: dict[str, Any], graph: ArgumentGraph) -> str:
+    return {"json": to_json, "markdown": to_markdown, "argdown": to_argdown, "graphml": to_graphml}[fmt](run, graph)

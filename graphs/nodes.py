@@ -1,0 +1,189 @@
+"""Debate moves as plain async functions: each reads the state, calls personas, returns new nodes/edges/calls."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from agents import prompts
+from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalSet, critique_schema,
+                            judgement_schema, proposal_schema, rebuttal_schema)
+from agents.structured import complete_structured
+from graphs.argument_graph import ArgumentGraph
+from graphs.state import DebateContext, DebateState, Task
+
+Update = dict[str, list[dict[str, Any]]]
+
+
+def call_seed(run_seed: int, key: str) -> int:
+    """A per-call seed that depends only on the run seed and the call's place in the debate."""
+    return zlib.crc32(f"{run_seed}/{key}".encode()) & 0x7FFFFFFF
+
+
+def node(id: str, kind: str, persona: str, rnd: int, title: str = "", text: str = "",
+         **data: Any) -> dict[str, Any]:
+    return {"id": id, "kind": kind, "persona": persona, "round": rnd, "title": title, "text": text, "data": data}
+
+
+def edge(src: str, dst: str, kind: str) -> dict[str, str]:
+    return {"src": src, "dst": dst, "kind": kind}
+
+
+async def _ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
+               schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    key = f"r{rnd}/{phase}/{persona}"
+    value, c = await complete_structured(ctx.llm, messages, model, schema=schema,
+                                         seed=call_seed(ctx.config.seed, key))
+    record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
+              "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
+              "completion_tokens": c.completion_tokens, "latency_s": round(c.latency_s, 4),
+              "queued_s": round(c.queued_s, 4), "attempts": c.attempts, "faults": c.faults, "repaired": c.repaired}
+    return value, record
+
+
+def superseded(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> set[str]:
+    """Ideas replaced by a revision (the target of a `refines` edge)."""
+    return {e["dst"] for e in edges if e["kind"] == "refines"}
+
+
+def owner(n: dict[str, Any]) -> str:
+    """Who defends a node: its author, or the champion assigned to a seed proposal."""
+    return n["data"].get("champion") or n["persona"]
+
+
+def critique_targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], rnd: int,
+                     critic: str) -> list[dict[str, Any]]:
+    """What a critic may attack this round: live ideas and last round's rebuttals, never their own."""
+    gone = superseded(nodes, edges)
+    return [n for n in nodes
+            if n["kind"] in ("idea", "rebuttal") and n["id"] not in gone and owner(n) != critic
+            and (n["kind"] == "idea" or n["round"] == rnd - 1 or n["round"] == rnd)]
+
+
+# --- moves ------------------------------------------------------------------------------------------------
+def open_debate(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
+    """Round 1: the user's seed proposals enter as ideas, each championed by a proposer."""
+    cfg = runtime.context.config
+    proposers = cfg.panel.proposers
+    out: Update = {"nodes": [], "edges": []}
+    for i, sp in enumerate(cfg.seed_proposals, 1):
+        champion = proposers[(i - 1) % len(proposers)] if proposers else ""
+        idea_id = f"seed-{i}"
+        out["nodes"].append(node(idea_id, "idea", "seed", 1, sp.title, sp.claim, rationale=sp.rationale,
+                                 champion=champion))
+        for k, claim in enumerate(sp.math_claims, 1):
+            out["nodes"].append(node(f"{idea_id}-claim{k}", "claim", "seed", 1, "", claim, champion=champion))
+            out["edges"].append(edge(f"{idea_id}-claim{k}", idea_id, "supports"))
+    return out
+
+
+async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
+    ctx = runtime.context
+    who, rnd = task["persona"], task["round"]
+    context = prompts.describe_nodes([n for n in task["nodes"] if n["kind"] == "idea"])
+    msgs = prompts.propose_messages(ctx.personas[who], ctx.config.topic, context)
+    p: Proposal
+    p, call = await _ask(ctx, who, "propose", rnd, msgs, Proposal, proposal_schema())
+    idea_id = f"r{rnd}-idea-{who}"
+    nodes = [node(idea_id, "idea", who, rnd, prompts.tidy(p.title, 90), prompts.tidy(p.claim, 320),
+                  rationale=prompts.tidy(p.rationale, 420))]
+    edges = []
+    for k, claim in enumerate(c for c in p.math_claims if c.strip()):
+        nodes.append(node(f"{idea_id}-claim{k + 1}", "claim", who, rnd, "", prompts.tidy(claim, 160)))
+        edges.append(edge(f"{idea_id}-claim{k + 1}", idea_id, "supports"))
+    return {"nodes": nodes, "edges": edges, "calls": [call]}
+
+
+async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
+    ctx = runtime.context
+    who, rnd = task["persona"], task["round"]
+    targets = critique_targets(task["nodes"], task["edges"], rnd, who)
+    if not targets:
+        return {}
+    ids = [t["id"] for t in targets]
+    k = min(ctx.config.critiques_per_critic, len(ids))
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets), ids, k)
+    cs: CritiqueSet
+    cs, call = await _ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
+    nodes, edges, seen = [], [], set()
+    for i, item in enumerate(cs.critiques):
+        if item.target not in ids or (item.target, item.kind) in seen:
+            continue  # the schema forbids unknown targets; a non-constraining server may still send one
+        seen.add((item.target, item.kind))
+        cid = f"r{rnd}-crit-{who}-{i + 1}"
+        nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
+                          critique_kind=item.kind, target=item.target))
+        edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
+    return {"nodes": nodes, "edges": edges, "calls": [call]}
+
+
+async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
+    ctx = runtime.context
+    who, rnd = task["persona"], task["round"]
+    by_id = {n["id"]: n for n in task["nodes"]}
+    attacks = [e for e in task["edges"] if e["kind"] == "attacks" and by_id[e["src"]]["round"] == rnd
+               and by_id[e["src"]]["kind"] == "critique" and owner(by_id[e["dst"]]) == who]
+    if not attacks:
+        return {}
+    shown = []
+    for e in attacks:
+        shown += [by_id[e["dst"]], by_id[e["src"]]]
+    ids = [e["src"] for e in attacks]
+    msgs = prompts.rebuttal_messages(ctx.personas[who], ctx.config.topic,
+                                     prompts.describe_nodes(list({n["id"]: n for n in shown}.values())), ids)
+    rs: RebuttalSet
+    rs, call = await _ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    nodes, edges, done = [], [], set()
+    for i, r in enumerate(rs.responses):
+        if r.target not in ids or r.target in done:
+            continue
+        done.add(r.target)
+        rid = f"r{rnd}-reb-{who}-{i + 1}"
+        attacked = by_id[r.target]["data"]["target"]
+        nodes.append(node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
+                          target=r.target))
+        if r.action == "counter":
+            edges.append(edge(rid, r.target, "attacks"))
+        elif r.action == "concede":
+            edges.append(edge(rid, r.target, "supports"))
+        elif r.action == "revise" and by_id[attacked]["kind"] == "idea" and r.revised_claim.strip():
+            new_id = f"r{rnd}-idea-{who}-rev{i + 1}"
+            title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
+            nodes.append(node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
+                              revises=attacked, champion=owner(by_id[attacked])))
+            edges += [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
+    return {"nodes": nodes, "edges": edges, "calls": [call]}
+
+
+async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
+    ctx = runtime.context
+    who, rnd = state.get("judge") or "", state["round"]
+    if not who:
+        return {}
+    gone = superseded(state["nodes"], state["edges"])
+    ideas = [n for n in state["nodes"] if n["kind"] == "idea" and n["id"] not in gone]
+    if not ideas:
+        return {}
+    graph = ArgumentGraph(state["nodes"], state["edges"])
+    lines = []
+    for n in ideas:
+        attackers = ", ".join(a.id for a in graph.attackers(n["id"])) or "none"
+        lines.append(f"[{n['id']}] {n['title']}: {n['text']} — status {graph.status(n['id'])}, "
+                     f"attacked by {attackers}")
+    ids = [n["id"] for n in ideas]
+    msgs = prompts.judge_messages(ctx.personas[who], ctx.config.topic, "\n".join(lines), ids)
+    j: Judgement
+    j, call = await _ask(ctx, who, "judge", rnd, msgs, Judgement, judgement_schema(ids))
+    scores = [{"target": s.target, "score": s.score, "reason": prompts.tidy(s.reason, 200)}
+              for s in j.scores if s.target in ids]
+    text = "; ".join(f"{s['target']}: {s['score']}/10" for s in scores)
+    return {"nodes": [node(f"r{rnd}-judgement", "judgement", who, rnd, f"Round {rnd} scores", text,
+                           scores=scores)],
+            "calls": [call]}
+
+
+def next_round(state: DebateState) -> dict[str, Any]:
+    return {"round": state["round"] + 1}

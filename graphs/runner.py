@@ -1,0 +1,169 @@
+"""Drive a debate: config → LangGraph (checkpointed) → events in the store. The only place that does both."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from agents.backends import describe, make_llm
+from agents.llm import LLM, LLMError
+from gauntlet.config import LoadedConfig, RunConfig
+from graphs.checkpoint import checkpointer_for
+from graphs.protocol import PROTOCOLS, initial_state
+from graphs.state import DebateContext
+from graphs.store import NewEvent, Store
+
+log = logging.getLogger("gauntlet.run")
+OnEvent = Callable[[NewEvent], None]
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def events_from_update(node_name: str, update: dict[str, Any], superstep: int) -> list[NewEvent]:
+    """The events one LangGraph node update implies, with idempotent keys."""
+    out: list[NewEvent] = []
+    for c in update.get("calls") or []:
+        out.append(NewEvent(key=f"call/{c['key']}", kind="llm_call", payload=c, round=c["round"],
+                            phase=c["phase"], persona=c["persona"], superstep=superstep))
+    for n in update.get("nodes") or []:
+        out.append(NewEvent(key=f"node/{n['id']}", kind="node", payload=n, round=n["round"],
+                            phase=node_name, persona=n["persona"], superstep=superstep))
+    for e in update.get("edges") or []:
+        out.append(NewEvent(key=f"edge/{e['src']}/{e['kind']}/{e['dst']}", kind="edge", payload=e,
+                            phase=node_name, superstep=superstep))
+    if node_name == "next_round" and "round" in update:
+        out.append(NewEvent(key=f"round/{update['round']}", kind="round_started",
+                            payload={"round": update["round"]}, round=update["round"], superstep=superstep))
+    return out
+
+
+def run_stats(store: Store, run_id: str, wall_s: float | None = None) -> dict[str, Any]:
+    """Per-run accounting from the stored llm_call events."""
+    calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
+    lat = [c["latency_s"] for c in calls]
+    faults: dict[str, int] = {}
+    for c in calls:
+        for f in c.get("faults", []):
+            faults[f] = faults.get(f, 0) + 1
+    stats = {"calls": len(calls), "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
+             "completion_tokens": sum(c["completion_tokens"] for c in calls),
+             "latency_median_s": statistics.median(lat) if lat else None,
+             "queued_total_s": round(sum(c.get("queued_s", 0) for c in calls), 3),
+             "faults": faults, "repaired": sum(1 for c in calls if c.get("repaired"))}
+    if wall_s is not None:
+        stats["wall_s"] = round(wall_s, 3)
+    return stats
+
+
+@dataclass
+class Runner:
+    """Runs, resumes and forks debates against one store."""
+
+    store: Store
+    on_event: OnEvent | None = None
+    llm: LLM | None = None  # injected in tests/benchmarks; otherwise built from the config
+    _owned_llm: bool = field(default=False, init=False)
+
+    def _context(self, run_id: str, loaded: LoadedConfig) -> DebateContext:
+        llm = self.llm
+        if llm is None:
+            llm = make_llm(loaded.config.model, seed=loaded.config.seed)
+            self._owned_llm = True
+        return DebateContext(run_id=run_id, config=loaded.config, personas=dict(loaded.personas), llm=llm)
+
+    async def start(self, loaded: LoadedConfig, *, run_id: str | None = None) -> str:
+        cfg = loaded.config
+        run_id = run_id or new_run_id()
+        roles: dict[str, list[str]] = {}
+        for role, names in (("proposer", cfg.panel.proposers), ("critic", cfg.panel.critics),
+                            ("judge", [cfg.panel.judge] if cfg.panel.judge else [])):
+            for n in names:
+                roles.setdefault(n, []).append(role)
+        personas = [(name, loaded.personas[name].discipline, ",".join(r),
+                     loaded.personas[name].model_dump()) for name, r in roles.items()]
+        self.store.create_run(run_id, topic=cfg.topic, config=cfg.model_dump(mode="json"),
+                              source=loaded.source, seed=cfg.seed, model=describe(cfg.model),
+                              personas=personas, protocol=cfg.protocol)
+        self._emit(run_id, [NewEvent(key="run/started", kind="run_started",
+                                     payload={"config": cfg.model_dump(mode="json"), "source": loaded.source})])
+        ctx = self._context(run_id, loaded)
+        await self._drive(run_id, ctx, initial_state(ctx))
+        return run_id
+
+    async def resume(self, run_id: str) -> str:
+        row = self.store.run(run_id)
+        loaded = self.loaded_config(run_id)
+        self.store.set_status(run_id, "running", pid=os.getpid())
+        self._emit(run_id, [NewEvent(key=f"run/resumed/{self.store.last_seq(run_id)}", kind="run_resumed",
+                                     payload={"previous_status": row.status})])
+        await self._drive(run_id, self._context(run_id, loaded), None)
+        return run_id
+
+    def loaded_config(self, run_id: str) -> LoadedConfig:
+        """The run's config and persona cards exactly as stored (so replays do not depend on the library)."""
+        from agents.persona import Persona
+
+        row = self.store.run(run_id)
+        cfg = RunConfig.model_validate(json.loads(row.config_json))
+        cards = {p.name: Persona.model_validate(json.loads(p.card_json)) for p in self.store.personas(run_id)}
+        return LoadedConfig(config=cfg, personas=cards, source=row.config_source)
+
+    def _emit(self, run_id: str, events: list[NewEvent]) -> None:
+        fresh = self.store.append(run_id, events)
+        if self.on_event:
+            for e in fresh:
+                self.on_event(e)
+
+    async def _drive(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
+        t0 = time.perf_counter()
+        graph = PROTOCOLS[ctx.config.protocol]()
+        config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100 + 10 * ctx.config.rounds}
+        try:
+            async with checkpointer_for(self.store) as saver:
+                app = graph.compile(checkpointer=saver)
+                superstep = 0
+                async for mode, chunk in app.astream(state, config, context=ctx,
+                                                     stream_mode=["updates", "checkpoints"]):
+                    if mode == "checkpoints":
+                        superstep = int(chunk["metadata"].get("step", superstep)) + 1
+                        continue
+                    for node_name, update in chunk.items():
+                        if isinstance(update, dict):
+                            # Off the event loop: other branches keep their LLM calls in flight meanwhile.
+                            await asyncio.to_thread(self._emit, run_id,
+                                                    events_from_update(node_name, update, superstep))
+                # A crash between a checkpoint and its events loses nothing: re-derive from the final state.
+                final = (await app.aget_state(config)).values
+                self._emit(run_id, events_from_update("final", {k: final.get(k) for k in
+                                                                ("calls", "nodes", "edges")}, superstep))
+        except LLMError as exc:
+            msg = f"LLM backend failed: {exc}; fix the endpoint, then `gauntlet resume {run_id}`"
+            log.error("run %s interrupted: %s", run_id, msg)
+            self._finish(run_id, "interrupted", t0, error=msg)
+            raise
+        except BaseException as exc:
+            msg = f"{type(exc).__name__}: {exc}"
+            status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
+            log.error("run %s %s: %s", run_id, status, msg, exc_info=status == "failed")
+            self._finish(run_id, status, t0, error=msg)
+            raise
+        finally:
+            if self._owned_llm:
+                await ctx.llm.aclose()
+        self._finish(run_id, "done", t0)
+
+    def _finish(self, run_id: str, status: str, t0: float, error: str | None = None) -> None:
+        kind = {"done": "run_finished", "failed": "run_failed", "interrupted": "run_interrupted"}[status]
+        self._emit(run_id, [NewEvent(key=f"run/{kind}/{self.store.last_seq(run_id)}", kind=kind,
+                                     payload={"error": error} if error else {})])
+        self.store.set_status(run_id, status, error=error,
+                              stats=run_stats(self.store, run_id, time.perf_counter() - t0))

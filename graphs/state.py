@@ -1,0 +1,42 @@
+"""Debate state for LangGraph: append-only lists merged by reducers, so parallel branches never clash."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from agents.llm import LLM
+from agents.persona import Persona
+from gauntlet.config import RunConfig
+
+
+class DebateState(TypedDict, total=False):
+    # The plan lives in the state (not only the config) so a fork can change it from a checkpoint.
+    round: int
+    rounds: int
+    proposers: list[str]
+    critics: list[str]
+    judge: str
+    nodes: Annotated[list[dict[str, Any]], operator.add]
+    edges: Annotated[list[dict[str, Any]], operator.add]
+    calls: Annotated[list[dict[str, Any]], operator.add]
+
+
+class Task(TypedDict):
+    """The input of one fanned-out branch (sent with `Send`): who acts, in which round, on what."""
+
+    persona: str
+    round: int
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+@dataclass
+class DebateContext:
+    """Run-scoped, non-serialisable things nodes need (LangGraph passes it as the runtime context)."""
+
+    run_id: str
+    config: RunConfig
+    personas: dict[str, Persona]
+    llm: LLM

@@ -1,0 +1,277 @@
+"""The store: one SQLAlchemy database (SQLite WAL file by default, PostgreSQL by URL) holding every run."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, SQLModel, create_engine, delete
+
+from gauntlet.errors import InputError
+from graphs.tables import Annotation, Edge, Event, Node, PersonaRow, Run
+
+DEFAULT_DB = "runs/gauntlet.sqlite"
+RUN_STATUSES = ("running", "interrupted", "done", "failed")
+
+
+@dataclass
+class NewEvent:
+    """An event before it has a place in the log."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    round: int = 0
+    phase: str = ""
+    persona: str = ""
+    superstep: int = 0
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    status: str
+    topic: str
+    created: float
+    protocol: str = "gauntlet"
+    parent_run_id: str | None = None
+    fork_step: int | None = None
+    model: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def db_url(db: str | None) -> str:
+    """A SQLAlchemy URL from `--db`: a URL as given, or a file path for SQLite."""
+    db = db or os.environ.get("GAUNTLET_DB") or DEFAULT_DB
+    if "://" in db:
+        try:
+            make_url(db)
+        except ArgumentError:
+            raise InputError(f"not a database URL: {db!r}", field="--db",
+                             fix="use a file path or e.g. postgresql+psycopg://user@host/db") from None
+        return db
+    return f"sqlite:///{Path(db)}"
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """Typed access to runs, events and the derived argument-graph rows. Short transactions throughout."""
+
+    def __init__(self, db: str | None = None, *, create: bool = True) -> None:
+        self.url = db_url(db)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not create and not path.is_file():
+                raise InputError("no such database file", file=str(path),
+                                 fix="run `gauntlet run CONFIG` first, or pass --db")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.sqlite_path: Path | None = path
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+            sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.sqlite_path = None
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise InputError(f"cannot open database: {str(exc.orig).splitlines()[0]}", field="--db",
+                             fix="check the path or URL and that the server is up") from None
+
+    # runs ------------------------------------------------------------------------------------------
+    def create_run(self, run_id: str, *, topic: str, config: dict[str, Any], source: str, seed: int,
+                   model: str, personas: Iterable[tuple[str, str, str, dict]], protocol: str = "gauntlet",
+                   parent_run_id: str | None = None, fork_step: int | None = None) -> None:
+        with Session(self.engine) as s:
+            s.add(Run(id=run_id, topic=topic, status="running", protocol=protocol,
+                      config_json=json.dumps(config, sort_keys=True), config_source=source, seed=seed,
+                      model=model, parent_run_id=parent_run_id, fork_step=fork_step, pid=os.getpid()))
+            for name, discipline, roles, card in personas:
+                s.add(PersonaRow(run_id=run_id, name=name, discipline=discipline, roles=roles,
+                                 card_json=json.dumps(card, sort_keys=True)))
+            s.commit()
+
+    def set_status(self, run_id: str, status: str, *, error: str | None = None,
+                   stats: dict[str, Any] | None = None, pid: int | None = None) -> None:
+        assert status in RUN_STATUSES
+        values: dict[str, Any] = {"status": status, "updated": time.time(), "error": error}
+        if stats is not None:
+            values["stats_json"] = json.dumps(stats, sort_keys=True)
+        if pid is not None:
+            values["pid"] = pid
+        with Session(self.engine) as s:
+            s.execute(update(Run).where(Run.id == run_id).values(**values))
+            s.commit()
+
+    def run(self, run_id: str) -> Run:
+        with Session(self.engine) as s:
+            row = s.get(Run, run_id)
+        if row is None:
+            raise InputError(f"no run {run_id!r} in {self.url}", field="RUN_ID",
+                             fix="list runs with `gauntlet runs`, or pass the right --db")
+        return row
+
+    def run_info(self, row: Run) -> RunInfo:
+        status = row.status
+        # A run marked running whose process is gone was killed: it can be resumed.
+        if status == "running" and not _pid_alive(row.pid):
+            status = "interrupted"
+        return RunInfo(run_id=row.id, status=status, topic=row.topic, created=row.created,
+                       protocol=row.protocol, parent_run_id=row.parent_run_id, fork_step=row.fork_step,
+                       model=row.model, stats=json.loads(row.stats_json or "{}"), error=row.error)
+
+    def runs(self) -> list[RunInfo]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Run).order_by(Run.created.desc())).scalars().all()
+        return [self.run_info(r) for r in rows]
+
+    def personas(self, run_id: str) -> list[PersonaRow]:
+        with Session(self.engine) as s:
+            return list(s.execute(select(PersonaRow).where(PersonaRow.run_id == run_id)
+                               .order_by(PersonaRow.id)).scalars().all())
+
+    # events ----------------------------------------------------------------------------------------
+    def append(self, run_id: str, events: list[NewEvent]) -> list[NewEvent]:
+        """Append events not yet stored (by key) and derive their nodes/edges, in one transaction.
+
+        Returns the events that were new; the rest were already there (a replayed step writes nothing twice).
+        """
+        if not events:
+            return []
+        with Session(self.engine) as s:
+            keys = [e.key for e in events]
+            existing: set[str] = set()
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                existing.update(s.execute(select(Event.key).where(Event.run_id == run_id, Event.key.in_(chunk)))
+                                .scalars().all())
+            fresh, seen = [], set(existing)
+            for e in events:
+                if e.key not in seen:
+                    seen.add(e.key)
+                    fresh.append(e)
+            if not fresh:
+                return []
+            seq = (s.execute(select(func.max(Event.seq)).where(Event.run_id == run_id)).scalar() or 0)
+            now = time.time()
+            rows, nodes, edges = [], [], []
+            for e in fresh:
+                seq += 1
+                rows.append({"run_id": run_id, "seq": seq, "key": e.key, "kind": e.kind, "round": e.round,
+                             "phase": e.phase, "persona": e.persona, "superstep": e.superstep,
+                             "payload": json.dumps(e.payload, sort_keys=True), "ts": now})
+                derived = derive_row(run_id, e.kind, e.payload, seq)
+                if derived is not None:
+                    (nodes if e.kind == "node" else edges).append(derived)
+            s.execute(insert(Event), rows)
+            if nodes:
+                s.execute(insert(Node), nodes)
+            if edges:
+                s.execute(insert(Edge), edges)
+            s.commit()
+        return fresh
+
+    def events(self, run_id: str, *, until: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
+        q = select(Event).where(Event.run_id == run_id)
+        if until is not None:
+            q = q.where(Event.seq <= until)
+        if kinds is not None:
+            q = q.where(Event.kind.in_(list(kinds)))
+        with Session(self.engine) as s:
+            return list(s.execute(q.order_by(Event.seq)).scalars().all())
+
+    def last_seq(self, run_id: str) -> int:
+        with Session(self.engine) as s:
+            return s.execute(select(func.max(Event.seq)).where(Event.run_id == run_id)).scalar() or 0
+
+    def nodes(self, run_id: str, *, until: int | None = None) -> list[Node]:
+        q = select(Node).where(Node.run_id == run_id)
+        if until is not None:
+            q = q.where(Node.seq <= until)
+        with Session(self.engine) as s:
+            return list(s.execute(q.order_by(Node.seq)).scalars().all())
+
+    def edges(self, run_id: str, *, until: int | None = None) -> list[Edge]:
+        q = select(Edge).where(Edge.run_id == run_id)
+        if until is not None:
+            q = q.where(Edge.seq <= until)
+        with Session(self.engine) as s:
+            return list(s.execute(q.order_by(Edge.seq)).scalars().all())
+
+    def rebuild_derived(self, run_id: str) -> None:
+        """Recompute Node and Edge rows from the event log (the log is the truth)."""
+        events = self.events(run_id, kinds=("node", "edge"))
+        with Session(self.engine) as s:
+            s.execute(delete(Node).where(Node.run_id == run_id))
+            s.execute(delete(Edge).where(Edge.run_id == run_id))
+            nodes = [r for e in events if e.kind == "node"
+                     if (r := derive_row(run_id, "node", json.loads(e.payload), e.seq))]
+            edges = [r for e in events if e.kind == "edge"
+                     if (r := derive_row(run_id, "edge", json.loads(e.payload), e.seq))]
+            if nodes:
+                s.execute(insert(Node), nodes)
+            if edges:
+                s.execute(insert(Edge), edges)
+            s.commit()
+
+    # annotations -----------------------------------------------------------------------------------
+    def annotate(self, run_id: str, node_id: str, *, text: str = "", kind: str = "comment",
+                 verdict: str | None = None, author: str = "reviewer") -> Annotation:
+        if kind not in ("comment", "override"):
+            raise InputError(f"unknown annotation kind {kind!r}", field="kind", fix="use comment or override")
+        if kind == "override" and verdict not in ("valid", "invalid", "accepted", "rejected"):
+            raise InputError(f"unknown verdict {verdict!r}", field="verdict",
+                             fix="use valid, invalid, accepted or rejected")
+        row = Annotation(run_id=run_id, node_id=node_id, text=text, kind=kind, verdict=verdict, author=author)
+        with Session(self.engine) as s:
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def annotations(self, run_id: str) -> list[Annotation]:
+        with Session(self.engine) as s:
+            return list(s.execute(select(Annotation).where(Annotation.run_id == run_id)
+                               .order_by(Annotation.id)).scalars().all())
+
+
+def derive_row(run_id: str, kind: str, payload: dict[str, Any], seq: int) -> dict[str, Any] | None:
+    """The Node/Edge row an event implies (None for other kinds)."""
+    if kind == "node":
+        return {"run_id": run_id, "id": payload["id"], "kind": payload["kind"],
+                "persona": payload.get("persona", ""), "round": payload.get("round", 0),
+                "title": payload.get("title", ""), "text": payload.get("text", ""),
+                "data_json": json.dumps(payload.get("data", {}), sort_keys=True), "seq": seq}
+    if kind == "edge":
+        return {"run_id": run_id, "src": payload["src"], "dst": payload["dst"], "kind": payload["kind"],
+                "seq": seq}
+    return None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the dashboard read while a run writes; busy_timeout waits out short write locks.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()

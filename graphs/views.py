@@ -1,0 +1,74 @@
+"""Read-side views of a stored run, shared by the CLI and the dashboard: one source for show, replay, export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graphs.argument_graph import ArgumentGraph
+from graphs.store import Store
+from graphs.tables import Event
+
+
+def load_graph(store: Store, run_id: str, *, until: int | None = None) -> ArgumentGraph:
+    """The argument graph as it stood after event `until` (all of it by default), with reviewer overrides."""
+    store.run(run_id)  # a clear error for an unknown run
+    return ArgumentGraph(store.nodes(run_id, until=until), store.edges(run_id, until=until),
+                         store.annotations(run_id))
+
+
+def run_record(store: Store, run_id: str) -> dict[str, Any]:
+    info = store.run_info(store.run(run_id))
+    return {"run_id": info.run_id, "status": info.status, "topic": info.topic, "created": info.created,
+            "protocol": info.protocol, "model": info.model, "parent_run_id": info.parent_run_id,
+            "fork_step": info.fork_step, "stats": info.stats, "error": info.error,
+            "personas": [{"name": p.name, "discipline": p.discipline, "roles": p.roles.split(",")}
+                         for p in store.personas(run_id)],
+            "annotations": [{"node_id": a.node_id, "kind": a.kind, "verdict": a.verdict, "text": a.text,
+                             "author": a.author, "created": a.created} for a in store.annotations(run_id)]}
+
+
+def show(store: Store, run_id: str, *, until: int | None = None) -> dict[str, Any]:
+    """The `gauntlet show --json` document (DESIGN.md contract, plus extra fields)."""
+    rec = run_record(store, run_id)
+    graph = load_graph(store, run_id, until=until)
+    out = {"run_id": run_id, "status": rec["status"], **graph.summary()}
+    out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
+                "stats": rec["stats"], "steps": store.last_seq(run_id)})
+    return out
+
+
+@dataclass
+class TranscriptLine:
+    step: int
+    kind: str
+    round: int
+    persona: str
+    text: str
+
+
+def describe_event(e: Event) -> TranscriptLine:
+    p = json.loads(e.payload)
+    if e.kind == "node":
+        title = f"{p['title']}: " if p.get("title") else ""
+        text = f"[{p['id']}] {p['kind']}: {title}{p.get('text', '')}"
+    elif e.kind == "edge":
+        text = f"{p['src']} {p['kind']} {p['dst']}"
+    elif e.kind == "llm_call":
+        text = (f"{p['phase']} call: {p['prompt_tokens']}+{p['completion_tokens']} tokens in {p['latency_s']:.1f}s"
+                + (f" (faults: {', '.join(p['faults'])})" if p.get("faults") else ""))
+    elif e.kind == "run_started":
+        text = f"run started: {p['config']['topic']}"
+    else:
+        text = e.kind.replace("_", " ") + (f": {p['error']}" if p.get("error") else "")
+    return TranscriptLine(step=e.seq, kind=e.kind, round=e.round, persona=e.persona, text=" ".join(text.split()))
+
+
+def transcript(store: Store, run_id: str, *, until: int | None = None,
+               include_calls: bool = True) -> list[TranscriptLine]:
+    store.run(run_id)
+    kinds = None if include_calls else [k for k in ("run_started", "node", "edge", "round_started",
+                                                     "run_finished", "run_failed", "run_interrupted",
+                                                     "run_resumed")]
+    return [describe_event(e) for e in store.events(run_id, until=until, kinds=kinds)]

@@ -1,0 +1,231 @@
+"""The `gauntlet` command. Every subcommand's --help says what it does and shows an example."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from gauntlet.errors import InputError
+
+app = typer.Typer(
+    help="Gauntlet: researcher clones propose AI-alignment ideas, critique them and shoot the bad ones down.\n\n"
+         "Start with `gauntlet run runs/configs/demo.yaml`, then `gauntlet show RUN_ID --json`.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True)
+log = logging.getLogger("gauntlet")
+
+DbOpt = typer.Option(None, "--db", help="Database: a SQLite file (default runs/gauntlet.sqlite, or $GAUNTLET_DB) "
+                                        "or a SQLAlchemy URL such as postgresql+psycopg://user@host/db.")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input → one line on stderr and exit 2; never a traceback for something the user can fix."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+    return wrapper
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _store(db: Optional[str], create: bool = False):
+    from graphs.store import Store
+    return Store(db, create=create)
+
+
+@app.command()
+@user_errors
+def run(config: Path = typer.Argument(..., help="Run config (YAML), e.g. runs/configs/demo.yaml."),
+        db: Optional[str] = DbOpt, as_json: bool = JsonOpt,
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display.")) -> None:
+    """Run a debate from a config and print its run id.
+
+    Example: gauntlet run runs/configs/demo.yaml --db runs/gauntlet.sqlite
+    """
+    from gauntlet.config import load_config
+    loaded = load_config(config)  # validate before anything is written
+    store = _store(db, create=True)
+    from ui.progress import run_with_progress
+    run_id = run_with_progress(store, quiet=quiet, start=loaded)
+    _print_json({"run_id": run_id}) if as_json else print(run_id)
+
+
+@app.command()
+@user_errors
+def resume(run_id: str = typer.Argument(..., help="The run to continue."), db: Optional[str] = DbOpt,
+           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display.")) -> None:
+    """Continue an interrupted run from its last LangGraph checkpoint.
+
+    Example: gauntlet resume 20261122-215358-5603ab
+    """
+    store = _store(db)
+    info = store.run_info(store.run(run_id))
+    if info.status == "done":
+        raise InputError(f"run {run_id} is already done", field="RUN_ID", fix="fork it instead, or pick another run")
+    if info.status == "running":
+        raise InputError(f"run {run_id} is still running (pid alive)", field="RUN_ID",
+                         fix="wait for it, or stop its process first")
+    from ui.progress import run_with_progress
+    print(run_with_progress(store, quiet=quiet, resume=run_id))
+
+
+@app.command("runs")
+@user_errors
+def list_runs(db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """List runs, newest first, with their status (running, interrupted, done, failed)."""
+    store = _store(db)
+    rows = [{"run_id": r.run_id, "status": r.status, "topic": r.topic, "created": r.created,
+             "parent_run_id": r.parent_run_id} for r in store.runs()]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.table import Table
+    table = Table("run id", "status", "topic")
+    for r in rows:
+        table.add_row(r["run_id"], r["status"], r["topic"][:80])
+    Console().print(table)
+
+
+@app.command()
+@user_errors
+def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`)."), db: Optional[str] = DbOpt,
+         as_json: bool = JsonOpt,
+         until: Optional[int] = typer.Option(None, "--until", min=0, help="Show the graph as of this step.")) -> None:
+    """Show a run's ideas and whether each is standing, shot down or undecided.
+
+    Example: gauntlet show RUN_ID --json
+    """
+    from graphs.views import show as show_view
+    doc = show_view(_store(db), run_id, until=until)
+    if as_json:
+        _print_json(doc)
+        return
+    from rich.table import Table
+    con = Console()
+    con.print(f"[bold]{doc['topic']}[/bold]  ({doc['status']}; {doc['nodes']} nodes, {doc['attacks']} attacks)",
+              markup=True, highlight=False)
+    table = Table("idea", "by", "status", "score")
+    colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
+    for i in doc["ideas"]:
+        table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{i['status']}[/]",
+                      "" if i["score"] is None else f"{i['score']:g}")
+    con.print(table)
+
+
+@app.command()
+@user_errors
+def replay(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] = DbOpt,
+           until: Optional[int] = typer.Option(None, "--until", min=0, help="Stop after this step."),
+           calls: bool = typer.Option(True, "--calls/--no-calls", help="Include LLM call lines."),
+           as_json: bool = JsonOpt) -> None:
+    """Print a run's transcript in order, step by step (each stored event is a step).
+
+    Example: gauntlet replay RUN_ID --until 20
+    """
+    from graphs.views import transcript
+    lines = transcript(_store(db), run_id, until=until, include_calls=calls)
+    if as_json:
+        _print_json([vars(line) for line in lines])
+        return
+    for line in lines:
+        who = f" {line.persona}" if line.persona else ""
+        sys.stdout.write(f"{line.step:>5}  r{line.round}{who}: {line.text}\n")
+
+
+@app.command()
+@user_errors
+def export(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] = DbOpt,
+           fmt: str = typer.Option("json", "--format", "-f", help="json, markdown, argdown or graphml."),
+           out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout.")) -> None:
+    """Export a run's argument graph (JSON, Markdown, Argdown or GraphML).
+
+    Example: gauntlet export RUN_ID --format graphml --out run.graphml
+    """
+    from graphs.export import FORMATS, render
+    from graphs.views import load_graph, run_record
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", field="--format", fix=f"use one of {', '.join(FORMATS)}")
+    store = _store(db)
+    text = render(fmt, run_record(store, run_id), load_graph(store, run_id))
+    if out is None:
+        sys.stdout.write(text)
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)  # atomic: never a half-written export
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write ({exc.strerror})", file=str(out), fix="check the directory exists") from None
+    err.print(f"wrote {out}", highlight=False)
+
+
+@app.command()
+@user_errors
+def af(file: Path = typer.Argument(..., help="Framework file: .apx, .tgf or .af/.i23 (ICCMA formats)."),
+       semantics: str = typer.Option("grounded", "--semantics", "-s", help="grounded or preferred."),
+       as_json: bool = JsonOpt) -> None:
+    """Compute Dung semantics for an abstract argumentation framework file.
+
+    Example: gauntlet af tests/data/af/odd_cycle.apx --semantics preferred --json
+    """
+    from graphs.af_formats import read_framework
+    from graphs.semantics import TooLarge, grounded, preferred
+    if semantics not in ("grounded", "preferred"):
+        raise InputError(f"unknown semantics {semantics!r}", field="--semantics", fix="use grounded or preferred")
+    args, attacks = read_framework(file)
+    if semantics == "grounded":
+        doc: dict[str, Any] = grounded(args, attacks).as_json()
+    else:
+        try:
+            exts = preferred(args, attacks)
+        except TooLarge as exc:
+            raise InputError(str(exc), file=str(file), fix="use --semantics grounded") from None
+        doc = {"extensions": sorted(sorted(e) for e in exts)}
+    if as_json:
+        _print_json(doc)
+    else:
+        for k, v in doc.items():
+            sys.stdout.write(f"{k}: {' '.join(map(str, v)) if k != 'extensions' else v}\n")
+
+
+@app.command()
+@user_errors
+def personas(as_json: bool = JsonOpt) -> None:
+    """List the persona library (styles of thought the panel can clone)."""
+    from agents.persona import library
+    cards = [{"name": p.name, "display_name": p.label, "discipline": p.discipline, "worldview": p.worldview}
+             for p in library().values()]
+    if as_json:
+        _print_json(cards)
+        return
+    from rich.table import Table
+    table = Table("name", "discipline", "worldview")
+    for c in cards:
+        table.add_row(c["name"], c["discipline"], c["worldview"][:90])
+    Console().print(table)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()
