@@ -1,0 +1,179 @@
+"""A synthetic OpenAI-compatible chat server: valid structured output for any JSON schema after a set latency.
+
+It is a *test double* for an inference engine (it does no inference). Benchmarks use it to measure the
+orchestrator alone (`gauntlet bench orchestration`), and tests use it as a real HTTP peer on 127.0.0.1 with
+scripted replies and injected faults (5xx, 429, timeouts, malformed or truncated JSON).
+
+    python -m agents.synthetic_server --port 8011 --latency-ms 200
+"""
+
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from typing import Any, Iterator
+
+WORDS = ("model", "reward", "oversight", "proxy", "deception", "probe", "eval", "incentive", "adversary",
+         "bound", "assumption", "counterexample", "training", "monitor", "gradient", "policy", "agent")
+FAULTS = ("http_500", "http_429", "http_503", "timeout", "invalid_json", "truncated", "schema_violation",
+          "drop")
+
+
+def synthesise(schema: dict[str, Any], rng: random.Random) -> Any:
+    """A value that satisfies the (simple, JSON-schema subset) schema our agents send."""
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: synthesise(v, rng) for k, v in props.items()}
+    if kind == "array":
+        lo = schema.get("minItems", 0)
+        hi = schema.get("maxItems", max(lo, 2))
+        return [synthesise(schema.get("items", {"type": "string"}), rng) for _ in range(rng.randint(lo, max(lo, hi)))]
+    if kind == "integer":
+        return rng.randint(int(schema.get("minimum", 0)), int(schema.get("maximum", 10)))
+    if kind == "number":
+        return round(rng.uniform(float(schema.get("minimum", 0)), float(schema.get("maximum", 1))), 3)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    limit = int(schema.get("maxLength", 120))
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))
+    return text[:limit]
+
+
+def _seed_of(body: dict[str, Any]) -> int:
+    blob = json.dumps([body.get("messages"), body.get("seed")], sort_keys=True).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big")
+
+
+def make_app(latency_ms: float = 0.0, faults: list[str] | None = None, script: list[str] | None = None) -> Any:
+    """The FastAPI app. `faults` are applied to the first requests, one each, in order; then `script`
+    replies (raw assistant content) are used in order; after that, synthesised replies."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, PlainTextResponse
+
+    app = FastAPI(title="gauntlet synthetic OpenAI-compatible server")
+    plan = {"faults": list(faults or []), "script": list(script or []), "requests": 0}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": "synthetic", "object": "model"}]}
+
+    @app.get("/stats")
+    async def stats() -> dict[str, Any]:
+        return {"requests": plan["requests"], "faults_left": len(plan["faults"])}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        body = await request.json()
+        plan["requests"] += 1
+        fault = plan["faults"].pop(0) if plan["faults"] else None
+        if latency_ms:
+            await asyncio.sleep(latency_ms / 1000)
+        if fault and fault.startswith("http_"):
+            code = int(fault.split("_")[1])
+            return JSONResponse({"error": {"message": f"injected {code}"}}, status_code=code)
+        if fault == "timeout":
+            await asyncio.sleep(3600)
+        if fault == "drop":
+            return PlainTextResponse("not json at all", status_code=200)
+        fmt = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        rng = random.Random(_seed_of(body))
+        if plan["script"]:
+            content = plan["script"].pop(0)
+        elif fmt is not None:
+            content = json.dumps(synthesise(fmt, rng))
+        else:
+            content = " ".join(rng.choice(WORDS) for _ in range(12))
+        finish = "stop"
+        if fault == "invalid_json":
+            content = "{'critiques': [oops"
+        elif fault == "truncated":
+            content, finish = content[: max(1, len(content) // 2)], "length"
+        elif fault == "schema_violation":
+            content = json.dumps({"unexpected": True})
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        return {"id": f"chatcmpl-{plan['requests']}", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model") or "synthetic",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": finish}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content.split()),
+                          "total_tokens": prompt_tokens + len(content.split())}}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(*, latency_ms: float = 0.0, faults: list[str] | None = None, script: list[str] | None = None,
+                   port: int | None = None, startup_s: float = 30.0) -> Iterator[str]:
+    """Run the server in its own process on 127.0.0.1; yields the base URL (…/v1); stops it afterwards."""
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "agents.synthetic_server", "--port", str(port), "--latency-ms", str(latency_ms)]
+    if faults:
+        cmd += ["--faults", ",".join(faults)]
+    env = dict(os.environ)
+    if script:
+        env["GAUNTLET_SYNTHETIC_SCRIPT"] = json.dumps(script)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+        deadline = time.monotonic() + startup_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"synthetic server exited: {proc.stderr.read().decode()[-500:]}")
+            try:
+                if httpx.get(base + "/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("synthetic server did not start")
+            time.sleep(0.1)
+        yield base + "/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8011)
+    ap.add_argument("--latency-ms", type=float, default=0.0)
+    ap.add_argument("--faults", default="", help=f"comma-separated, applied to the first requests: {FAULTS}")
+    args = ap.parse_args(argv)
+    faults = [f for f in args.faults.split(",") if f]
+    bad = [f for f in faults if f not in FAULTS]
+    if bad:
+        ap.error(f"unknown faults {bad}; choose from {FAULTS}")
+    script = json.loads(os.environ.get("GAUNTLET_SYNTHETIC_SCRIPT", "[]"))
+    import uvicorn
+    uvicorn.run(make_app(args.latency_ms, faults, script), host=args.host, port=args.port, log_level="warning",
+                backlog=4096, timeout_keep_alive=60)
+
+
+if __name__ == "__main__":
+    main()

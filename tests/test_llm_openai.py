@@ -1,0 +1,112 @@
+"""The OpenAI-compatible backend against a real HTTP server on 127.0.0.1 (the synthetic test double)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+
+from agents.llm import LLMError
+from agents.openai_backend import OpenAIBackend
+from agents.schemas import CritiqueSet, critique_schema
+from agents.structured import complete_structured, parse_json
+from agents.synthetic_server import running_server
+
+MSGS = [{"role": "system", "content": "rules"}, {"role": "user", "content": "critique r1-idea-a"}]
+SCHEMA = critique_schema(["r1-idea-a", "r1-idea-b"], 2)
+
+
+def call(url: str, *, schema=SCHEMA, **kw):
+    async def go():
+        llm = OpenAIBackend(url, "synthetic", backoff_s=0.01, **kw)
+        try:
+            return await complete_structured(llm, MSGS, CritiqueSet, schema=schema, seed=1)
+        finally:
+            await llm.aclose()
+    return asyncio.run(go())
+
+
+def test_structured_output_and_token_counts(synthetic_url):
+    value, c = call(synthetic_url)
+    assert 1 <= len(value.critiques) <= 2
+    assert all(item.target in ("r1-idea-a", "r1-idea-b") for item in value.critiques)
+    assert c.prompt_tokens > 0 and c.completion_tokens > 0 and c.attempts == 1 and c.faults == []
+
+
+def test_same_seed_same_answer(synthetic_url):
+    assert call(synthetic_url)[0] == call(synthetic_url)[0]
+
+
+@pytest.mark.parametrize("fault", ["http_500", "http_429", "http_503", "drop"])
+def test_transient_faults_are_retried_and_counted(fault):
+    with running_server(faults=[fault, fault]) as url:
+        value, c = call(url, max_retries=3)
+    assert value.critiques and c.faults.count(fault if fault != "drop" else "bad_response") == 2
+
+
+def test_timeout_is_retried():
+    with running_server(faults=["timeout"]) as url:
+        value, c = call(url, timeout_s=1.0, max_retries=2)
+    assert c.faults == ["timeout"] and value.critiques
+
+
+@pytest.mark.parametrize("fault", ["invalid_json", "schema_violation", "truncated"])
+def test_bad_json_is_repaired_or_retried(fault):
+    with running_server(faults=[fault]) as url:
+        value, c = call(url)
+    assert value.critiques
+    assert c.attempts >= 1 and (c.repaired or fault in c.faults or c.attempts > 1)
+
+
+def test_gives_up_with_clear_error_after_budget():
+    with running_server(faults=["http_500"] * 10) as url:
+        with pytest.raises(LLMError, match=r"gave up after 3 tries \(http_500, http_500, http_500\)"):
+            call(url, max_retries=2)
+
+
+def test_connection_refused_is_an_llm_error():
+    with pytest.raises(LLMError, match="connection"):
+        call("http://127.0.0.1:9/v1", max_retries=1)
+
+
+def test_client_errors_are_not_retried(synthetic_url):
+    async def go():
+        llm = OpenAIBackend(synthetic_url.replace("/v1", "/nope"), "synthetic", backoff_s=0.01)
+        try:
+            return await llm.complete(MSGS)
+        finally:
+            await llm.aclose()
+    with pytest.raises(LLMError, match="answered 404"):
+        asyncio.run(go())
+
+
+def test_concurrency_is_bounded():
+    async def go(url):
+        llm = OpenAIBackend(url, "synthetic", concurrency=4)
+        t0 = time.perf_counter()
+        done = await asyncio.gather(*(llm.complete(MSGS, SCHEMA, seed=i) for i in range(12)))
+        await llm.aclose()
+        return time.perf_counter() - t0, done
+    with running_server(latency_ms=200) as url:
+        _, done = asyncio.run(go(url))
+        stats = httpx.get(url.replace("/v1", "/stats")).json()
+    assert stats["requests"] == 12
+    # 12 calls through 4 slots: at least two rounds of waiting show up as queueing time.
+    assert max(c.queued_s for c in done) >= 0.3
+
+
+def test_request_carries_json_schema_response_format(synthetic_url):
+    body = OpenAIBackend(synthetic_url, "m")._body(MSGS, SCHEMA, 5, None, None)
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["schema"] == SCHEMA and body["seed"] == 5
+
+
+def test_parse_json_repairs_and_rejects():
+    assert parse_json('{"a": 1}') == ({"a": 1}, False)
+    data, repaired = parse_json('{"a": [1, 2')
+    assert data == {"a": [1, 2]} and repaired
+    assert parse_json("[1, 2]")[0] is None
+    assert parse_json(json.dumps("x" * 10))[0] is None
