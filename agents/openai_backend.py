@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from agents.http_transport import pooled_transport
 from agents.llm import Completion, LLMError, Message
 from agents.structured import parse_json
 
@@ -33,7 +34,8 @@ class OpenAIBackend:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, limits=limits,
-                                         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)))
+                                         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+                                         transport=pooled_transport(concurrency, timeout_s))
         self._jitter = random.Random(0)  # jitter only spaces retries; it never touches model output
 
     @classmethod

@@ -60,12 +60,16 @@ def load_card(path: Path) -> Persona:
     if not isinstance(data, dict):
         raise InputError("persona card must be a mapping", file=str(path), fix="see agents/personas/*.yaml")
     try:
-        return Persona.model_validate(data)
+        card = Persona.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise InputError(err["msg"], file=str(path), field=field,
                          fix="see the schema in agents/persona.py") from None
+    if card.corpus:
+        # Stored absolute: the card travels into the run record, far from the file it was read from.
+        card = card.model_copy(update={"corpus": str((path.parent / card.corpus).resolve())})
+    return card
 
 
 @lru_cache(maxsize=1)
@@ -96,4 +100,8 @@ def resolve(ref: str, base_dir: Path, *, config_file: str = "", field: str = "")
     if not target.is_file():
         raise InputError(f"persona card {ref!r} not found", file=config_file, field=field,
                          fix="check the path, relative to the config file")
-    return load_card(target)
+    card = load_card(target)
+    if card.corpus and root not in Path(card.corpus).parents:
+        raise InputError(f"corpus of persona card {ref!r} escapes the config directory", file=config_file,
+                         field=field, fix="put the corpus directory beside the card")
+    return card

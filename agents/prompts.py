@@ -3,7 +3,7 @@ come first (identical across a persona's calls), the debate context and the task
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from agents.llm import Message
 from agents.persona import Persona
@@ -78,6 +78,16 @@ def judge_messages(p: Persona, topic: str, context: str, targets: list[str]) -> 
             f"As judge, score each idea ({', '.join(targets)}) from 1 (clearly bad) to 10 (promising and "
             "survives its critiques), with a one-sentence reason.")
     return [system_message(p), {"role": "user", "content": task}]
+
+
+def with_passages(messages: list[Message], passages: Iterable[Any]) -> list[Message]:
+    """The persona's retrieved passages put before the task (after the cacheable system prefix)."""
+    shown = [f"[S{i}] ({p.source}) {p.text}" for i, p in enumerate(passages, 1)]
+    if not shown:
+        return messages
+    head = ("Passages from your own writings; draw on them where they bear on the task, and never attribute "
+            "anything else to them:\n" + "\n".join(shown) + "\n\n")
+    return messages[:-1] + [{"role": messages[-1]["role"], "content": head + messages[-1]["content"]}]
 
 
 def tidy(text: str, max_len: int) -> str:

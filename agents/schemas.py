@@ -73,7 +73,9 @@ def rebuttal_schema(targets: list[str]) -> dict[str, Any]:
     item = _obj({"target": {"type": "string", "enum": targets},
                  "action": {"type": "string", "enum": list(REBUTTAL_ACTIONS)}, "text": _str(320),
                  "revised_title": _str(90), "revised_claim": _str(320)})
-    return _obj({"responses": {"type": "array", "items": item, "minItems": 1, "maxItems": len(targets)}})
+    # Capped at RebuttalSet's limit: a proposer hit by hundreds of critics answers the first 20, not none.
+    cap = RebuttalSet.model_fields["responses"].metadata[0].max_length
+    return _obj({"responses": {"type": "array", "items": item, "minItems": 1, "maxItems": min(len(targets), cap)}})
 
 
 def judgement_schema(targets: list[str]) -> dict[str, Any]:

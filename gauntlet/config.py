@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from agents.persona import Persona, resolve
 from gauntlet.errors import InputError
@@ -19,11 +20,62 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SeedFormal(_Strict):
+    """A formalisation given with a seed math claim, so the debate needs no formaliser call for it."""
+
+    smtlib: str | None = Field(default=None, max_length=256_000, description="SMT-LIB asserting the negation")
+    lean: str | None = Field(default=None, max_length=64_000, description="a Lean 4 theorem with its proof")
+    assumptions: list[str] = Field(default_factory=list, max_length=10)
+
+
+_CLAIM_KEYS = ("text", "smtlib", "lean", "assumptions")
+
+
 class SeedProposal(_Strict):
     title: str = Field(min_length=1, max_length=200)
     claim: str = Field(min_length=1, max_length=2000)
     rationale: str = Field(default="", max_length=4000)
+    # Items are written as a text or as {text, smtlib, lean, assumptions}; they are stored split into the
+    # texts (what the debate shows) and `formal_claims` (aligned by index, None where only a text was given).
     math_claims: list[str] = Field(default_factory=list, max_length=10)
+    formal_claims: list[SeedFormal | None] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _claim_objects(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("math_claims"), list):
+            return data
+        items = data["math_claims"]
+        if not any(isinstance(c, dict) for c in items):
+            return data
+        if data.get("formal_claims"):
+            raise ValueError("give formalisations inside math_claims items or in formal_claims, not both")
+        texts: list[Any] = []
+        formal: list[Any] = []
+        for k, c in enumerate(items):
+            if not isinstance(c, dict):
+                texts.append(c)
+                formal.append(None)
+                continue
+            extra = sorted(set(c) - set(_CLAIM_KEYS))
+            if extra:
+                raise ValueError(f"math_claims item {k + 1} has unknown key {extra[0]!r}; use text, smtlib, "
+                                 "lean, assumptions")
+            if not isinstance(c.get("text"), str) or not c["text"].strip():
+                raise ValueError(f"math_claims item {k + 1} needs `text`: the claim in words")
+            texts.append(c["text"])
+            formal.append({key: v for key, v in c.items() if key != "text"})
+        return {**data, "math_claims": texts, "formal_claims": formal}
+
+    @model_validator(mode="after")
+    def _aligned(self) -> "SeedProposal":
+        if self.formal_claims and len(self.formal_claims) != len(self.math_claims):
+            raise ValueError("formal_claims must have one entry (or null) per math_claims item")
+        return self
+
+    def formal_for(self, index: int) -> SeedFormal | None:
+        """The formalisation given for math claim `index` (0-based), if any."""
+        return self.formal_claims[index] if index < len(self.formal_claims) else None
 
 
 class Panel(_Strict):
@@ -72,13 +124,41 @@ class RunConfig(_Strict):
     topic: str = Field(min_length=1, max_length=4000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     rounds: int = Field(default=1, ge=1, le=50)
-    protocol: Literal["gauntlet"] = "gauntlet"
+    protocol: str = Field(default="gauntlet", description="a name in graphs.protocol.PROTOCOLS")
+    protocol_options: dict[str, Any] = Field(default_factory=dict,
+                                             description="options of the chosen protocol (see its module)")
     seed_proposals: list[SeedProposal] = Field(default_factory=list, max_length=50)
     panel: Panel
     model: ModelConfig = Field(default_factory=ModelConfig)
     provers: ProverConfig = Field(default_factory=ProverConfig)
     budgets: Budgets = Field(default_factory=Budgets)
     critiques_per_critic: int = Field(default=2, ge=1, le=10)
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, name: str) -> str:
+        from graphs.protocol import PROTOCOLS  # lazy: the protocol modules import this one
+
+        if name not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {name!r}; valid protocols: {', '.join(sorted(PROTOCOLS))}")
+        return name
+
+    @field_validator("protocol_options")
+    @classmethod
+    def _protocol_options(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        from graphs.protocol import PROTOCOLS
+
+        spec = PROTOCOLS.get(info.data.get("protocol", ""))
+        if spec is None:
+            return options  # the protocol field has already failed with its own message
+        return spec.parse_options(options)
+
+    @model_validator(mode="after")
+    def _protocol_panel(self) -> "RunConfig":
+        from graphs.protocol import PROTOCOLS
+
+        PROTOCOLS[self.protocol].check(self)
+        return self
 
     @model_validator(mode="after")
     def _someone_proposes(self) -> "RunConfig":

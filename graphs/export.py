@@ -46,6 +46,8 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         out.append(f"- **{n.id}** ({n.kind} by {md_escape(n.persona or 'user')}, round {n.round}, "
                    f"{graph.status(n.id)}){' → ' + md_escape(rel) if rel else ''}: "
                    f"{md_escape(n.title + ': ' if n.title else '')}{md_escape(n.text)}")
+        for c in n.data.get("citations") or []:  # passages from the persona's corpus it was grounded on
+            out.append(f"  - cites *{md_escape(c.get('source', ''))}*: “{md_escape(c.get('passage', '')[:300])}”")
     notes = run.get("annotations", [])
     if notes:
         out += ["", "## Reviewer annotations", ""]

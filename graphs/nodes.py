@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any
 
@@ -9,6 +10,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from agents import prompts
+from agents.corpus import passages_for
 from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalSet, critique_schema,
                             judgement_schema, proposal_schema, rebuttal_schema)
 from agents.structured import complete_structured
@@ -33,15 +35,33 @@ def edge(src: str, dst: str, kind: str) -> dict[str, str]:
 
 
 async def _ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
-               schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    key = f"r{rnd}/{phase}/{persona}"
+               schema: dict[str, Any], *, tag: str = "") -> tuple[Any, dict[str, Any]]:
+    """One structured call. `tag` tells apart calls of one persona in one phase and round (tournament matches).
+    A persona with a corpus gets the passages nearest its task; the record carries them as `citations`."""
+    key = f"r{rnd}/{phase}/{persona}" + (f"/{tag}" if tag else "")
+    card = ctx.personas.get(persona)
+    passages = []
+    if card is not None and card.corpus:
+        passages = await asyncio.to_thread(passages_for, card.corpus, persona, messages[-1]["content"])
+        messages = prompts.with_passages(messages, passages)
     value, c = await complete_structured(ctx.llm, messages, model, schema=schema,
                                          seed=call_seed(ctx.config.seed, key))
     record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
               "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
               "completion_tokens": c.completion_tokens, "latency_s": round(c.latency_s, 4),
-              "queued_s": round(c.queued_s, 4), "attempts": c.attempts, "faults": c.faults, "repaired": c.repaired}
+              "queued_s": round(c.queued_s, 4), "attempts": c.attempts, "faults": c.faults, "repaired": c.repaired,
+              "citations": [p.citation() for p in passages]}
     return value, record
+
+
+def cited(nodes: list[dict[str, Any]], call: dict[str, Any]) -> list[dict[str, Any]]:
+    """Nodes made from one call, each carrying the passages the persona was grounded on for it."""
+    if call.get("citations"):
+        for n in nodes:
+            if n["persona"] == call["persona"]:
+                n["data"]["citations"] = [{"source": c["source"], "passage": c["passage"]}
+                                          for c in call["citations"]]
+    return nodes
 
 
 def superseded(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> set[str]:
@@ -94,7 +114,7 @@ async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
     for k, claim in enumerate(c for c in p.math_claims if c.strip()):
         nodes.append(node(f"{idea_id}-claim{k + 1}", "claim", who, rnd, "", prompts.tidy(claim, 160)))
         edges.append(edge(f"{idea_id}-claim{k + 1}", idea_id, "supports"))
-    return {"nodes": nodes, "edges": edges, "calls": [call]}
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
 async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
@@ -117,7 +137,7 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
         nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
                           critique_kind=item.kind, target=item.target))
         edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
-    return {"nodes": nodes, "edges": edges, "calls": [call]}
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
 async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
@@ -155,7 +175,7 @@ async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
             nodes.append(node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
                               revises=attacked, champion=owner(by_id[attacked])))
             edges += [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
-    return {"nodes": nodes, "edges": edges, "calls": [call]}
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:

@@ -1,13 +1,17 @@
-"""The *gauntlet* protocol as a LangGraph StateGraph: propose → critique (fan-out) → rebut (fan-out) → judge."""
+"""The *gauntlet* protocol as a LangGraph StateGraph: propose → critique (fan-out) → formalise (when there are
+math claims) → rebut (fan-out) → judge."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from graphs import nodes as moves
+from graphs.formalise import formalise, pending_claims
 from graphs.state import DebateContext, DebateState
 
 
@@ -25,7 +29,17 @@ def route_propose(state: DebateState) -> list[Send] | str:
 def route_critique(state: DebateState) -> list[Send] | str:
     sends = [Send("critique", _task(state, c)) for c in state.get("critics", [])
              if moves.critique_targets(state.get("nodes", []), state.get("edges", []), state["round"], c)]
-    return sends or "judge"
+    # Claims still get their provers when nobody critiques (formalise then goes on to rebut/judge).
+    return sends or ("formalise" if _claims_pending(state) else "judge")
+
+
+def _claims_pending(state: DebateState) -> bool:
+    return bool(pending_claims(state.get("nodes", []), state.get("edges", [])))
+
+
+def route_formalise(state: DebateState) -> list[Send] | str:
+    """After critique: math claims go to the provers first, so authors rebut knowing the verdicts."""
+    return "formalise" if _claims_pending(state) else route_rebut(state)
 
 
 def route_rebut(state: DebateState) -> list[Send] | str:
@@ -52,22 +66,74 @@ def build_gauntlet() -> StateGraph:
     g.add_node("gather", lambda state: {})  # joins the proposal branches before critique
     g.add_node("critique", moves.critique)
     g.add_node("review", lambda state: {})  # joins the critique branches before rebuttal
+    g.add_node("formalise", formalise)  # math claims → provers → formal_result nodes
     g.add_node("rebut", moves.rebut)
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
     g.add_conditional_edges("open", route_propose, ["propose", "gather"])
     g.add_edge("propose", "gather")
-    g.add_conditional_edges("gather", route_critique, ["critique", "judge"])
+    g.add_conditional_edges("gather", route_critique, ["critique", "formalise", "judge"])
     g.add_edge("critique", "review")
-    g.add_conditional_edges("review", route_rebut, ["rebut", "judge"])
+    g.add_conditional_edges("review", route_formalise, ["formalise", "rebut", "judge"])
+    g.add_conditional_edges("formalise", route_rebut, ["rebut", "judge"])
     g.add_edge("rebut", "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g
 
 
-PROTOCOLS = {"gauntlet": build_gauntlet}
+class _NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    """A protocol as the registry knows it: how to build its graph, its options and its panel rules.
+
+    Calling the spec builds the uncompiled StateGraph, so `PROTOCOLS[name]()` reads the same for every protocol.
+    """
+
+    build: Callable[[], StateGraph]
+    summary: str
+    options: type[BaseModel] = _NoOptions
+    panel_check: Callable[[Any], None] | None = None  # raises ValueError naming the panel field to fix
+
+    def __call__(self) -> StateGraph:
+        return self.build()
+
+    def parse_options(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The options with defaults filled in; a bad option is a ValueError naming it and the valid values."""
+        try:
+            return self.options.model_validate(raw).model_dump(mode="json")
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"]) or "(options)"
+            known = ", ".join(self.options.model_fields) or "none"
+            raise ValueError(f"option {loc}: {err['msg']} (options of this protocol: {known})") from None
+
+    def check(self, config: Any) -> None:
+        if self.panel_check:
+            self.panel_check(config)
+
+
+def _registry() -> dict[str, ProtocolSpec]:
+    # The single plug-in point: a new protocol is a module with a build function (and optionally an options
+    # model and a panel check) plus one line here. Imported late because those modules import this one's peers.
+    from graphs import deconfusion, red_team, tournament
+
+    return {
+        "gauntlet": ProtocolSpec(build_gauntlet, "propose, critique, formalise, rebut, judge"),
+        "tournament": ProtocolSpec(tournament.build_tournament, tournament.SUMMARY, tournament.TournamentOptions,
+                                   tournament.check_panel),
+        "deconfusion": ProtocolSpec(deconfusion.build_deconfusion, deconfusion.SUMMARY,
+                                    deconfusion.DeconfusionOptions, deconfusion.check_panel),
+        "red_team": ProtocolSpec(red_team.build_red_team, red_team.SUMMARY, red_team.RedTeamOptions,
+                                 red_team.check_panel),
+    }
+
+
+PROTOCOLS: dict[str, ProtocolSpec] = _registry()
 
 
 def initial_state(ctx: DebateContext) -> DebateState:

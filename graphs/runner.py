@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import logging
 import os
@@ -15,7 +15,9 @@ from typing import Any, Callable
 from agents.backends import describe, make_llm
 from agents.llm import LLM, LLMError
 from gauntlet.config import LoadedConfig, RunConfig
+from gauntlet.errors import RunPaused
 from graphs.checkpoint import checkpointer_for
+from graphs.event_writer import BatchedWriter
 from graphs.protocol import PROTOCOLS, initial_state
 from graphs.state import DebateContext
 from graphs.store import NewEvent, Store
@@ -131,16 +133,19 @@ class Runner:
             async with checkpointer_for(self.store) as saver:
                 app = graph.compile(checkpointer=saver)
                 superstep = 0
-                async for mode, chunk in app.astream(state, config, context=ctx,
-                                                     stream_mode=["updates", "checkpoints"]):
-                    if mode == "checkpoints":
-                        superstep = int(chunk["metadata"].get("step", superstep)) + 1
-                        continue
-                    for node_name, update in chunk.items():
-                        if isinstance(update, dict):
-                            # Off the event loop: other branches keep their LLM calls in flight meanwhile.
-                            await asyncio.to_thread(self._emit, run_id,
-                                                    events_from_update(node_name, update, superstep))
+                # Batched and off the event loop: the stream (and so the next superstep) never waits on a write.
+                writer = BatchedWriter(functools.partial(self._emit, run_id))
+                try:
+                    async for mode, chunk in app.astream(state, config, context=ctx,
+                                                         stream_mode=["updates", "checkpoints"]):
+                        if mode == "checkpoints":
+                            superstep = int(chunk["metadata"].get("step", superstep)) + 1
+                            continue
+                        for node_name, update in chunk.items():
+                            if isinstance(update, dict):
+                                writer.put(events_from_update(node_name, update, superstep))
+                finally:
+                    await writer.close()  # also on failure: what happened before it is in the log
                 # A crash between a checkpoint and its events loses nothing: re-derive from the final state.
                 final = (await app.aget_state(config)).values
                 self._emit(run_id, events_from_update("final", {k: final.get(k) for k in
@@ -149,7 +154,7 @@ class Runner:
             msg = f"LLM backend failed: {exc}; fix the endpoint, then `gauntlet resume {run_id}`"
             log.error("run %s interrupted: %s", run_id, msg)
             self._finish(run_id, "interrupted", t0, error=msg)
-            raise
+            raise RunPaused(f"run {run_id}: {msg}") from None
         except BaseException as exc:
             msg = f"{type(exc).__name__}: {exc}"
             status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, delete
 
 from gauntlet.errors import InputError
@@ -87,22 +87,41 @@ class Store:
                                  fix="run `gauntlet run CONFIG` first, or pass --db")
             path.parent.mkdir(parents=True, exist_ok=True)
             self.sqlite_path: Path | None = path
-            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
-            sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.engine: Engine = _sqlite_engine(self.url, "BEGIN")
+            # Writers take the lock up front: a deferred transaction that reads and then writes can fail at
+            # once with SQLITE_BUSY_SNAPSHOT when another process committed in between; IMMEDIATE waits instead.
+            self.write_engine: Engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
         else:
             self.sqlite_path = None
-            self.engine = create_engine(self.url, pool_pre_ping=True)
-        try:
-            SQLModel.metadata.create_all(self.engine)
-        except OperationalError as exc:
-            raise InputError(f"cannot open database: {str(exc.orig).splitlines()[0]}", field="--db",
-                             fix="check the path or URL and that the server is up") from None
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+                self.write_engine = self.engine
+            except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+                raise InputError(f"cannot use database URL {self.url!r} ({type(exc).__name__})", field="--db",
+                                 fix="use a SQLite path or postgresql+psycopg://… (pip install -e '.[postgres]')"
+                                 ) from None
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        for attempt in range(5):
+            try:
+                SQLModel.metadata.create_all(self.engine)
+                return
+            except (OperationalError, ProgrammingError, IntegrityError) as exc:
+                # Two processes opening a new database race on CREATE TABLE; the loser just retries.
+                if "already exists" in str(exc.orig) and attempt < 4:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                if isinstance(exc, OperationalError):
+                    raise InputError(f"cannot open database: {str(exc.orig).splitlines()[0]}", field="--db",
+                                     fix="check the path or URL and that the server is up") from None
+                raise
 
     # runs ------------------------------------------------------------------------------------------
     def create_run(self, run_id: str, *, topic: str, config: dict[str, Any], source: str, seed: int,
                    model: str, personas: Iterable[tuple[str, str, str, dict]], protocol: str = "gauntlet",
                    parent_run_id: str | None = None, fork_step: int | None = None) -> None:
-        with Session(self.engine) as s:
+        with Session(self.write_engine) as s:
             s.add(Run(id=run_id, topic=topic, status="running", protocol=protocol,
                       config_json=json.dumps(config, sort_keys=True), config_source=source, seed=seed,
                       model=model, parent_run_id=parent_run_id, fork_step=fork_step, pid=os.getpid()))
@@ -119,7 +138,7 @@ class Store:
             values["stats_json"] = json.dumps(stats, sort_keys=True)
         if pid is not None:
             values["pid"] = pid
-        with Session(self.engine) as s:
+        with Session(self.write_engine) as s:
             s.execute(update(Run).where(Run.id == run_id).values(**values))
             s.commit()
 
@@ -158,7 +177,7 @@ class Store:
         """
         if not events:
             return []
-        with Session(self.engine) as s:
+        with Session(self.write_engine) as s:
             keys = [e.key for e in events]
             existing: set[str] = set()
             for i in range(0, len(keys), 500):
@@ -221,7 +240,7 @@ class Store:
     def rebuild_derived(self, run_id: str) -> None:
         """Recompute Node and Edge rows from the event log (the log is the truth)."""
         events = self.events(run_id, kinds=("node", "edge"))
-        with Session(self.engine) as s:
+        with Session(self.write_engine) as s:
             s.execute(delete(Node).where(Node.run_id == run_id))
             s.execute(delete(Edge).where(Edge.run_id == run_id))
             nodes = [r for e in events if e.kind == "node"
@@ -243,7 +262,7 @@ class Store:
             raise InputError(f"unknown verdict {verdict!r}", field="verdict",
                              fix="use valid, invalid, accepted or rejected")
         row = Annotation(run_id=run_id, node_id=node_id, text=text, kind=kind, verdict=verdict, author=author)
-        with Session(self.engine) as s:
+        with Session(self.write_engine) as s:
             s.add(row)
             s.commit()
             s.refresh(row)
@@ -268,7 +287,21 @@ def derive_row(run_id: str, kind: str, payload: dict[str, Any], seq: int) -> dic
     return None
 
 
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    sa_event.listen(engine, "connect", _sqlite_pragmas)
+
+    # pysqlite opens transactions lazily and never for SELECTs, so two reads in one Session could see two
+    # different commits. Emitting BEGIN ourselves makes every Session one consistent WAL snapshot.
+    @sa_event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let the "begin" hook above control transactions
     cur = dbapi_conn.cursor()
     # WAL lets the dashboard read while a run writes; busy_timeout waits out short write locks.
     cur.execute("PRAGMA journal_mode=WAL")

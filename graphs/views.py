@@ -29,13 +29,25 @@ def run_record(store: Store, run_id: str) -> dict[str, Any]:
                              "author": a.author, "created": a.created} for a in store.annotations(run_id)]}
 
 
-def show(store: Store, run_id: str, *, until: int | None = None) -> dict[str, Any]:
-    """The `gauntlet show --json` document (DESIGN.md contract, plus extra fields)."""
+def _embedder() -> Any:
+    """The local embedding function for diversity, or None when the model is not installed."""
+    from agents import corpus, embeddings
+    return corpus.embed if embeddings.available() else None
+
+
+def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool = True) -> dict[str, Any]:
+    """The `gauntlet show --json` document (DESIGN.md contract, plus extra fields). With `analyse`, also the
+    ranking (Elo where a tournament ran), cruxes, diversity, per-persona stats and the panel's aggregate."""
     rec = run_record(store, run_id)
     graph = load_graph(store, run_id, until=until)
     out = {"run_id": run_id, "status": rec["status"], **graph.summary()}
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
+    if analyse:
+        from graphs import analysis
+        out.update(analysis.summary(graph, _embedder()))
+        out["citations"] = [{"node": n.id, "persona": n.persona, **c} for n in graph.nodes.values()
+                            for c in n.data.get("citations") or []]
     return out
 
 

@@ -13,7 +13,8 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from gauntlet.errors import InputError
+from agents.llm import LLMError
+from gauntlet.errors import InputError, RunPaused
 
 app = typer.Typer(
     help="Gauntlet: researcher clones propose AI-alignment ideas, critique them and shoot the bad ones down.\n\n"
@@ -36,6 +37,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as exc:
             err.print(f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except (LLMError, RunPaused) as exc:
+            # Not the user's input: the run is stored as interrupted and can be resumed.
+            err.print(f"paused: {' '.join(str(exc).split())}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
     return wrapper
 
 
@@ -45,7 +50,20 @@ def _print_json(doc: Any) -> None:
 
 def _store(db: Optional[str], create: bool = False):
     from graphs.store import Store
-    return Store(db, create=create)
+    store = Store(db, create=create)
+    if store.sqlite_path is not None:
+        _log_beside(store.sqlite_path)
+    return store
+
+
+def _log_beside(db_path: Path) -> None:
+    """Errors go to gauntlet.log beside the database (with run ids), keeping stderr to one clear line."""
+    root = logging.getLogger("gauntlet")
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        handler = logging.FileHandler(db_path.parent / "gauntlet.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.propagate = False
 
 
 @app.command()
@@ -59,6 +77,8 @@ def run(config: Path = typer.Argument(..., help="Run config (YAML), e.g. runs/co
     """
     from gauntlet.config import load_config
     loaded = load_config(config)  # validate before anything is written
+    from agents.backends import check_reachable
+    check_reachable(loaded.config.model, config_file=str(config))
     store = _store(db, create=True)
     from ui.progress import run_with_progress
     run_id = run_with_progress(store, quiet=quiet, start=loaded)
@@ -209,7 +229,9 @@ def af(file: Path = typer.Argument(..., help="Framework file: .apx, .tgf or .af/
 def personas(as_json: bool = JsonOpt) -> None:
     """List the persona library (styles of thought the panel can clone)."""
     from agents.persona import library
-    cards = [{"name": p.name, "display_name": p.label, "discipline": p.discipline, "worldview": p.worldview}
+    cards = [{"name": p.name, "display_name": p.label, "discipline": p.discipline, "worldview": p.worldview,
+              "research_style": p.research_style, "typical_objections": list(p.typical_objections),
+              "would_change_mind": p.would_change_mind, "has_corpus": p.corpus is not None}
              for p in library().values()]
     if as_json:
         _print_json(cards)
@@ -219,6 +241,84 @@ def personas(as_json: bool = JsonOpt) -> None:
     for c in cards:
         table.add_row(c["name"], c["discipline"], c["worldview"][:90])
     Console().print(table)
+
+
+@app.command()
+@user_errors
+def prove(file: Path = typer.Argument(..., help="An SMT-LIB file (.smt2) asserting the NEGATION of a claim, "
+                                                "or a Lean 4 file (.lean) with a theorem and its proof."),
+          timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per check (default 5 for z3, "
+                                                                          "60 for Lean)."),
+          no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the verdict cache."),
+          as_json: bool = JsonOpt) -> None:
+    """Check a formal claim: proved (unsat), refuted (with a counterexample), unknown, or error.
+
+    Example: gauntlet prove provers/examples/square_ge_self.smt2 --json
+    """
+    from provers.router import prove_file
+    verdict = prove_file(file, timeout, use_cache=not no_cache)
+    if as_json:
+        doc = verdict.as_json()
+        _print_json({k: doc[k] for k in ("verdict", "prover", "counterexample", "detail", "elapsed_s", "cached")})
+        return
+    sys.stdout.write(f"{verdict.verdict} ({verdict.prover}): {verdict.detail}\n")
+
+
+@app.command()
+@user_errors
+def ui(db: Optional[str] = DbOpt,
+       port: int = typer.Option(8501, "--port", "-p", help="Port to serve on (1024-65535).")) -> None:
+    """Start the review dashboard (Streamlit); open /?run=RUN_ID for a run.
+
+    Example: gauntlet ui --db runs/gauntlet.sqlite --port 8501
+    """
+    import os
+    import subprocess
+    if not 1024 <= port <= 65535:
+        raise InputError(f"port {port} is out of range", field="--port", fix="use a port from 1024 to 65535")
+    try:
+        store = _store(db)  # a bad --db fails here, in one line, before a server starts
+    except InputError:
+        raise
+    except Exception as exc:  # e.g. a URL naming a driver that is not installed
+        raise InputError(f"cannot open database: {type(exc).__name__}: {exc}", field="--db",
+                         fix="use a SQLite file path or an installed SQLAlchemy URL") from None
+    target = str(store.sqlite_path.resolve()) if store.sqlite_path is not None else store.url
+    store.engine.dispose()
+    app_path = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--", "--db", target]
+    err.print(f"dashboard on http://localhost:{port}/ (database {target})", highlight=False, markup=False)
+    try:
+        raise typer.Exit(subprocess.call(cmd, env={**os.environ, "GAUNTLET_DB": target}))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
+@user_errors
+def fork(run_id: str = typer.Argument(..., help="The run to fork."), db: Optional[str] = DbOpt,
+         step: int = typer.Option(..., "--step", min=1, help="Fork after this step (see `gauntlet replay`)."),
+         drop: list[str] = typer.Option([], "--drop-persona", help="Remove a persona from the panel (repeatable)."),
+         add_critic: list[str] = typer.Option([], "--add-critic", help="Add a critic persona (repeatable)."),
+         note_on: Optional[str] = typer.Option(None, "--note-on", help="Node the human note attacks/supports."),
+         note: str = typer.Option("", "--note", help="A human intervention, injected as a human_note node."),
+         note_edge: str = typer.Option("attacks", "--note-edge", help="attacks or supports."),
+         as_json: bool = JsonOpt) -> None:
+    """Fork a run from a step with a changed panel or a human note; continue it with `gauntlet resume`.
+
+    Example: gauntlet fork RUN_ID --step 20 --drop-persona security-engineer --note-on seed-1 --note "..."
+    """
+    from graphs.fork import ForkSpec, fork_run
+    if note and not note_on:
+        raise InputError("--note needs --note-on NODE", field="--note-on", fix="name the node the note is about")
+    res = asyncio.run(fork_run(_store(db), run_id, step, ForkSpec(drop=drop, add_critics=add_critic, note=note,
+                                                                   note_on=note_on, note_edge=note_edge)))
+    if as_json:
+        _print_json({"run_id": res.run_id, "parent_run_id": res.parent_run_id, "fork_step": res.fork_step,
+                     "note_id": res.note_id})
+    else:
+        print(res.run_id)
 
 
 def main() -> None:

@@ -1,0 +1,116 @@
+"""Prompts and output schemas of the tournament, deconfusion and red-team protocols, as pure functions.
+
+Same layout as agents/prompts.py (rules and persona card first, the debate and the task last) so a persona's
+calls share a cacheable prefix whichever protocol runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agents.llm import Message
+from agents.persona import Persona
+from agents.prompts import system_message
+from agents.schemas import _obj, _str
+
+
+# --- tournament ---------------------------------------------------------------------------------------------
+class MatchArgument(BaseModel):
+    text: str = Field(max_length=4000)
+
+
+class MatchDecision(BaseModel):
+    winner: str
+    reason: str = Field(default="", max_length=2000)
+
+
+def match_argument_schema() -> dict[str, Any]:
+    return _obj({"text": _str(360)})
+
+
+def match_decision_schema(ids: list[str]) -> dict[str, Any]:
+    return _obj({"winner": {"type": "string", "enum": ids}, "reason": _str(240)})
+
+
+def match_argument_messages(p: Persona, topic: str, mine: str, theirs: str, grounding: str = "") -> list[Message]:
+    task = (f"Topic: {topic}\n\n{grounding}Your idea:\n{mine}\n\nThe rival idea:\n{theirs}\n\n"
+            "In a head-to-head match, argue in at most three sentences why your idea is the better research bet "
+            "and name the rival's most serious weakness.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def match_decision_messages(p: Persona, topic: str, a: str, b: str, case_a: str, case_b: str) -> list[Message]:
+    task = (f"Topic: {topic}\n\nTwo ideas meet in a tournament match.\n{a}\nIts advocate: {case_a}\n\n{b}\n"
+            f"Its advocate: {case_b}\n\nAs judge, pick the winner (the better research bet after both arguments) "
+            "by its id, with a one-sentence reason.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+# --- deconfusion ----------------------------------------------------------------------------------------------
+class Intuition(BaseModel):
+    title: str = Field(max_length=400)
+    intuition: str = Field(max_length=2000)
+
+
+class ToyCase(BaseModel):
+    target: str
+    verdict: Literal["undermines", "supports"]
+    case: str = Field(max_length=4000)
+
+
+def intuition_schema() -> dict[str, Any]:
+    return _obj({"title": _str(90), "intuition": _str(320)})
+
+
+def toy_case_schema(ids: list[str]) -> dict[str, Any]:
+    return _obj({"target": {"type": "string", "enum": ids},
+                 "verdict": {"type": "string", "enum": ["undermines", "supports"]}, "case": _str(420)})
+
+
+def intuition_messages(p: Persona, topic: str, rival: str = "") -> list[Message]:
+    if rival:
+        task = (f"Topic: {topic}\n\nAnother panellist holds this intuition:\n{rival}\n\nState YOUR intuition on "
+                "the topic where it is most in tension with theirs: a short title and one sharp sentence you "
+                "believe and they would deny.")
+    else:
+        task = (f"Topic: {topic}\n\nState the intuition about this topic you hold most firmly and others most "
+                "often deny: a short title and one sharp sentence.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def toy_case_messages(p: Persona, topic: str, tension: str, ids: list[str], earlier: str = "") -> list[Message]:
+    task = (f"Topic: {topic}\n\nTwo intuitions are in tension:\n{tension}\n\n"
+            + (f"Toy cases so far:\n{earlier}\n\n" if earlier else "")
+            + f"Build ONE new concrete toy case (a small, fully specified scenario, model or example) that bears on "
+              f"them. Name the intuition it bears on ({', '.join(ids)}) as target and say whether the case "
+              "undermines or supports it.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def hold_messages(p: Persona, topic: str, mine: str, cases: str, ids: list[str]) -> list[Message]:
+    task = (f"Topic: {topic}\n\nYour intuition:\n{mine}\n\nToy cases built against it:\n{cases}\n\n"
+            f"For each case ({', '.join(ids)}): concede if it really breaks your intuition (you give way), "
+            "revise to a weaker intuition that survives it (give revised_title and revised_claim), or counter "
+            "if the case does not show what it claims. Leave revised_title and revised_claim empty unless you "
+            "revise.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+# --- red team -------------------------------------------------------------------------------------------------
+def red_team_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int) -> list[Message]:
+    task = (f"Topic: {topic}\n\nYou are on a red team. The items still standing:\n{context}\n\n"
+            f"Find the fastest way to shoot down these items ({', '.join(targets)}): up to {max_items} attacks, "
+            "each the single cheapest decisive objection, counterexample or missing assumption you can see. "
+            "Name the item's id as target and say in two sentences why it fails. Use kind support only if you "
+            "truly cannot break it.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def defence_messages(p: Persona, topic: str, context: str, targets: list[str]) -> list[Message]:
+    task = (f"Topic: {topic}\n\nYou defend these ideas alone against a red team. The attacks:\n{context}\n\n"
+            f"Answer each attack ({', '.join(targets)}): counter it if it is wrong, revise the idea if it can be "
+            "fixed (give revised_title and revised_claim), or concede if it is right. Leave revised_title and "
+            "revised_claim empty unless you revise.")
+    return [system_message(p), {"role": "user", "content": task}]

@@ -1,0 +1,208 @@
+"""The *deconfusion* protocol: two personas hold intuitions in tension; the others build concrete toy cases
+until one intuition gives way.
+
+    open → intuitions (holder A states, then holder B states the one most in tension with it) → build (fan-out:
+    each builder makes one toy case) → hold (fan-out: each holder concedes, weakens or counters) → next round
+    while both intuitions stand | judge → end
+
+The tension is a mutual attack between the two intuitions, so under grounded semantics both start undecided.
+A toy case that undermines an intuition attacks it; a holder's counter attacks the case; a concession supports
+it. When a case goes unanswered or is conceded, its intuition is rejected, the rival is reinstated, and the
+debate stops: one has given way. A revision (a weaker intuition) replaces the old one and stays in tension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents import prompts
+from agents import protocol_prompts as pp
+from agents.schemas import RebuttalSet, rebuttal_schema
+from graphs import nodes as moves
+from graphs.argument_graph import ArgumentGraph
+from graphs.state import DebateContext, DebateState, Task
+
+SUMMARY = "two intuitions in tension; the others build toy cases until one gives way"
+
+
+class DeconfusionOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holders: list[str] | None = Field(default=None, min_length=2, max_length=2,
+                                      description="the two personas in tension (default: the first two proposers)")
+
+
+def holders_of(config: Any) -> list[str]:
+    opts = DeconfusionOptions.model_validate(config.protocol_options)
+    return list(opts.holders or config.panel.proposers[:2])
+
+
+def check_panel(config: Any) -> None:
+    holders = holders_of(config)
+    if len(holders) != 2 or holders[0] == holders[1]:
+        raise ValueError("protocol deconfusion needs two different holders: list two panel.proposers or set "
+                         "protocol_options.holders")
+    panel = set(config.panel.proposers) | set(config.panel.critics) | {config.panel.judge}
+    missing = [h for h in holders if h not in panel]
+    if missing:
+        raise ValueError(f"deconfusion holder {missing[0]!r} is not on the panel; add it to panel.proposers")
+    if not [c for c in config.panel.critics if c not in holders]:
+        raise ValueError("protocol deconfusion needs panel.critics other than the two holders to build toy cases")
+
+
+def intuitions(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders: list[str]) -> dict[str, str]:
+    """Each holder's current intuition (their latest idea not replaced by a revision)."""
+    gone = moves.superseded(nodes, edges)
+    out: dict[str, str] = {}
+    for n in nodes:
+        if n["kind"] == "idea" and n["id"] not in gone and moves.owner(n) in holders:
+            out[moves.owner(n)] = n["id"]
+    return out
+
+
+def _task(state: DebateState, persona: str) -> Task:
+    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
+            "edges": state.get("edges", [])}
+
+
+def _line(n: dict[str, Any]) -> str:
+    return f"[{n['id']}] ({moves.owner(n)}) {n['title']}: {n['text']}"
+
+
+async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+    """Holders without an intuition (from a seed proposal) state one; B states B's in tension with A's."""
+    ctx = runtime.context
+    holders = holders_of(ctx.config)
+    nodes, edges, calls = list(state.get("nodes", [])), [], []
+    fresh: list[dict[str, Any]] = []
+    for who in holders:
+        have = intuitions(nodes + fresh, [], holders)
+        if who in have:
+            continue
+        rival = next((n for n in nodes + fresh if n["id"] in have.values()), None)
+        msgs = pp.intuition_messages(ctx.personas[who], ctx.config.topic, _line(rival) if rival else "")
+        it: pp.Intuition
+        it, call = await moves._ask(ctx, who, "intuition", 1, msgs, pp.Intuition, pp.intuition_schema())
+        fresh += moves.cited([moves.node(f"intuition-{who}", "idea", who, 1, prompts.tidy(it.title, 90),
+                                         prompts.tidy(it.intuition, 320), intuition=True)], call)
+        calls.append(call)
+    ids = intuitions(nodes + fresh, [], holders)
+    a, b = ids[holders[0]], ids[holders[1]]
+    edges += [moves.edge(a, b, "attacks"), moves.edge(b, a, "attacks")]  # the tension itself
+    return {"nodes": fresh, "edges": edges, "calls": calls}
+
+
+def route_build(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+    holders = holders_of(runtime.context.config)
+    builders = [c for c in state.get("critics", []) if c not in holders]
+    return [Send("build", _task(state, b)) for b in builders] or "judge"
+
+
+async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
+    ctx = runtime.context
+    who, rnd = task["persona"], task["round"]
+    holders = holders_of(ctx.config)
+    by_id = {n["id"]: n for n in task["nodes"]}
+    live = intuitions(task["nodes"], task["edges"], holders)
+    ids = [live[h] for h in holders if h in live]
+    tension = "\n".join(_line(by_id[i]) for i in ids)
+    earlier = prompts.describe_nodes([n for n in task["nodes"] if n["data"].get("toy_case")], limit_chars=1200)
+    msgs = pp.toy_case_messages(ctx.personas[who], ctx.config.topic, tension, ids, earlier)
+    tc: pp.ToyCase
+    tc, call = await moves._ask(ctx, who, "build", rnd, msgs, pp.ToyCase, pp.toy_case_schema(ids))
+    if tc.target not in ids:
+        return {"calls": [call]}
+    cid = f"r{rnd}-case-{who}"
+    kind = "counterexample" if tc.verdict == "undermines" else "support"
+    n = moves.node(cid, "critique", who, rnd, "toy case", prompts.tidy(tc.case, 420), critique_kind=kind,
+                   target=tc.target, toy_case=True)
+    return {"nodes": moves.cited([n], call),
+            "edges": [moves.edge(cid, tc.target, "attacks" if kind == "counterexample" else "supports")],
+            "calls": [call]}
+
+
+def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+    holders = holders_of(runtime.context.config)
+    live = intuitions(state.get("nodes", []), state.get("edges", []), holders)
+    hit = {e["dst"] for e in state.get("edges", []) if e["kind"] == "attacks" and e["src"].startswith(
+        f"r{state['round']}-case-")}
+    return [Send("hold", _task(state, h)) for h in holders if live.get(h) in hit] or "check"
+
+
+async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
+    ctx = runtime.context
+    who, rnd = task["persona"], task["round"]
+    holders = holders_of(ctx.config)
+    by_id = {n["id"]: n for n in task["nodes"]}
+    mine = intuitions(task["nodes"], task["edges"], holders)[who]
+    cases = [by_id[e["src"]] for e in task["edges"] if e["kind"] == "attacks" and e["dst"] == mine
+             and by_id[e["src"]]["data"].get("toy_case") and by_id[e["src"]]["round"] == rnd]
+    ids = [c["id"] for c in cases]
+    msgs = pp.hold_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
+                            prompts.describe_nodes(cases), ids)
+    rs: RebuttalSet
+    rs, call = await moves._ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    nodes, edges, done = [], [], set()
+    rival = next(i for h, i in intuitions(task["nodes"], task["edges"], holders).items() if h != who)
+    for i, r in enumerate(rs.responses):
+        if r.target not in ids or r.target in done:
+            continue
+        done.add(r.target)
+        rid = f"r{rnd}-hold-{who}-{i + 1}"
+        nodes.append(moves.node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
+                                target=r.target))
+        if r.action == "counter":
+            edges.append(moves.edge(rid, r.target, "attacks"))
+        elif r.action == "concede":
+            edges.append(moves.edge(rid, r.target, "supports"))
+        elif r.action == "revise" and r.revised_claim.strip() and not any(n["kind"] == "idea" for n in nodes):
+            new_id = f"r{rnd}-intuition-{who}"
+            title = prompts.tidy(r.revised_title, 90) or by_id[mine]["title"] + " (weakened)"
+            nodes.append(moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
+                                    revises=mine, intuition=True))
+            edges += [moves.edge(new_id, mine, "refines"), moves.edge(rid, new_id, "supports"),
+                      moves.edge(new_id, rival, "attacks"), moves.edge(rival, new_id, "attacks")]
+    return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
+
+
+def given_way(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders: list[str]) -> str | None:
+    """The holder whose intuition is now rejected, if any."""
+    graph = ArgumentGraph(nodes, edges)
+    for who, idea in intuitions(nodes, edges, holders).items():
+        if graph.status(idea) == "shot_down":
+            return who
+    return None
+
+
+def route_next(state: DebateState, runtime: Runtime[DebateContext]) -> str:
+    holders = holders_of(runtime.context.config)
+    if given_way(state.get("nodes", []), state.get("edges", []), holders) or state["round"] >= state["rounds"]:
+        return "judge"
+    return "next_round"
+
+
+def build_deconfusion() -> StateGraph:
+    g = StateGraph(DebateState, context_schema=DebateContext)
+    g.add_node("open", moves.open_debate)
+    g.add_node("intuitions", state_intuitions)
+    g.add_node("build", build)
+    g.add_node("review", lambda state: {})  # joins the toy-case branches before the holders answer
+    g.add_node("hold", hold)
+    g.add_node("check", lambda state: {})  # joins the holders' answers before deciding whether one gave way
+    g.add_node("judge", moves.judge)
+    g.add_node("next_round", moves.next_round)
+    g.add_edge(START, "open")
+    g.add_edge("open", "intuitions")
+    g.add_conditional_edges("intuitions", route_build, ["build", "judge"])
+    g.add_edge("build", "review")
+    g.add_conditional_edges("review", route_hold, ["hold", "check"])
+    g.add_edge("hold", "check")
+    g.add_conditional_edges("check", route_next, ["next_round", "judge"])
+    g.add_conditional_edges("next_round", route_build, ["build", "judge"])
+    g.add_edge("judge", END)
+    return g

@@ -1,0 +1,201 @@
+"""The *tournament* protocol: ideas meet in pairwise matches, a judge decides each, Elo ranks them.
+
+    open → propose (fan-out) → gather → match (fan-out, one branch per pairing) → standings → next round | end
+
+In a match each idea's advocate argues why theirs is the better bet (an argument that attacks the rival idea),
+then the judge picks a winner; the decision attacks the loser's argument, so in the argument graph the winner
+survives the match and the loser does not. Decisions are stored as judgement nodes with
+`data["match"] = {a, b, winner, loser, round, index}`; Elo is recomputed from them (graphs/analysis.py), so the
+stored graph, not this process, is the source of the ranking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any, Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents import prompts
+from agents import protocol_prompts as pp
+from graphs import analysis
+from graphs import nodes as moves
+from graphs.argument_graph import ArgumentGraph
+from graphs.state import DebateContext, DebateState, Task
+
+SUMMARY = "pairwise matches between ideas, a judge decides each, Elo ratings rank them"
+
+
+class TournamentOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pairing: Literal["round_robin", "swiss"] = "round_robin"
+    debate: bool = Field(default=True, description="advocates argue before the judge decides (2 calls more)")
+    max_matches: int = Field(default=64, ge=1, le=10_000, description="cap on matches per round")
+
+
+class MatchTask(Task):
+    match: list[str]  # [idea a, idea b]
+    index: int
+
+
+def check_panel(config: Any) -> None:
+    if not config.panel.judge:
+        raise ValueError("protocol tournament needs panel.judge to decide the matches")
+
+
+def options(ctx: DebateContext) -> TournamentOptions:
+    return TournamentOptions.model_validate(ctx.config.protocol_options)
+
+
+def live_ideas(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[str]:
+    gone = moves.superseded(nodes, edges)
+    return [n["id"] for n in nodes if n["kind"] == "idea" and n["id"] not in gone]
+
+
+def pairings(ideas: list[str], ratings: dict[str, float], played: set[frozenset[str]], rnd: int, seed: int,
+             pairing: str, cap: int) -> list[tuple[str, str]]:
+    """This round's matches. Round robin plays every pair not yet played (in a seeded order); Swiss pairs ideas
+    of similar rating, avoiding rematches where it can, and gives the odd one out a bye."""
+    rng = random.Random(f"{seed}/tournament/{rnd}")
+    if pairing == "round_robin":
+        pairs = [(a, b) for i, a in enumerate(ideas) for b in ideas[i + 1:] if frozenset((a, b)) not in played]
+        if not pairs:  # everyone has met: a new round is a full rematch
+            pairs = [(a, b) for i, a in enumerate(ideas) for b in ideas[i + 1:]]
+        rng.shuffle(pairs)
+        return pairs[:cap]
+    order = sorted(ideas, key=lambda i: (-ratings.get(i, analysis.ELO_START), rng.random()))
+    out: list[tuple[str, str]] = []
+    free = list(order)
+    while len(free) >= 2:
+        a = free.pop(0)
+        b = next((x for x in free if frozenset((a, x)) not in played), free[0])
+        free.remove(b)
+        out.append((a, b))
+    return out[:cap]
+
+
+def advocate(idea: dict[str, Any], rival: dict[str, Any], state: DebateState, index: int) -> str:
+    """Who argues for an idea: its owner when on the panel, otherwise a panellist by turn; never the rival's
+    owner (one persona arguing both sides of a match is no match)."""
+    who, against = moves.owner(idea), moves.owner(rival)
+    panel = list(dict.fromkeys(list(state.get("proposers", [])) + list(state.get("critics", []))))
+    if who in panel and who != against:
+        return who
+    others = [p for p in panel if p != against] or panel
+    return others[index % len(others)] if others else state.get("judge", "")
+
+
+# --- routing ----------------------------------------------------------------------------------------------
+def _matches(state: DebateState, cap: int, pairing: str, seed: int) -> list[tuple[str, str]]:
+    nodes, edges = state.get("nodes", []), state.get("edges", [])
+    graph = ArgumentGraph(nodes, edges)
+    played = {frozenset((m["a"], m["b"])) for m in analysis.matches(graph)}
+    ratings = analysis.elo(graph)
+    return pairings(live_ideas(nodes, edges), ratings, played, state["round"], seed, pairing, cap)
+
+
+def route_matches(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+    opts = options(runtime.context)
+    pairs = _matches(state, opts.max_matches, opts.pairing, runtime.context.config.seed)
+    return [Send("match", {"persona": state.get("judge", ""), "round": state["round"],
+                           "nodes": state.get("nodes", []), "edges": state.get("edges", []),
+                           "match": [a, b], "index": i + 1}) for i, (a, b) in enumerate(pairs)] or "standings"
+
+
+def route_propose(state: DebateState) -> list[Send] | str:
+    if state["round"] == 1 and state.get("proposers"):
+        return [Send("propose", {"persona": p, "round": 1, "nodes": state.get("nodes", []),
+                                 "edges": state.get("edges", [])}) for p in state["proposers"]]
+    return "gather"
+
+
+def route_next(state: DebateState) -> str:
+    return "next_round" if state["round"] < state["rounds"] else END
+
+
+# --- moves ------------------------------------------------------------------------------------------------
+def _line(n: dict[str, Any]) -> str:
+    return f"[{n['id']}] {n['title']}: {n['text']}"
+
+
+async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Update:
+    ctx = runtime.context
+    opts = options(ctx)
+    rnd, i, judge = task["round"], task["index"], task["persona"]
+    by_id = {n["id"]: n for n in task["nodes"]}
+    a, b = task["match"]
+    state_like: DebateState = {"proposers": list(ctx.config.panel.proposers),
+                               "critics": list(ctx.config.panel.critics), "judge": judge}
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, str]] = []
+    calls: list[dict[str, Any]] = []
+    cases = {a: "(no argument)", b: "(no argument)"}
+    arg_ids: dict[str, str] = {}
+    if opts.debate:
+        async def argue(mine: str, theirs: str, slot: int) -> None:
+            who = advocate(by_id[mine], by_id[theirs], state_like, i + slot)
+            msgs = pp.match_argument_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
+                                              _line(by_id[theirs]))
+            arg: pp.MatchArgument
+            arg, call = await moves._ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
+                                         pp.match_argument_schema(), tag=f"m{i}-{mine}")
+            text = prompts.tidy(arg.text, 360)
+            cases[mine] = text
+            nid = f"r{rnd}-m{i}-for-{mine}"
+            arg_ids[mine] = nid
+            nodes.extend(moves.cited([moves.node(nid, "critique", who, rnd, "match argument", text,
+                                                 critique_kind="objection", target=theirs, match=i, side=mine)],
+                                     call))
+            edges.append(moves.edge(nid, theirs, "attacks"))
+            calls.append(call)
+
+        await asyncio.gather(argue(a, b, 0), argue(b, a, 1))
+    msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, _line(by_id[a]), _line(by_id[b]),
+                                      cases[a], cases[b])
+    d: pp.MatchDecision
+    d, call = await moves._ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision, pp.match_decision_schema([a, b]),
+                               tag=f"m{i}")
+    calls.append(call)
+    winner = d.winner if d.winner in (a, b) else a  # the schema forbids others; a lax server may still send one
+    loser = b if winner == a else a
+    jid = f"r{rnd}-match{i}"
+    nodes.append(moves.node(jid, "judgement", judge, rnd, f"Match {i}: {winner} beats {loser}",
+                            prompts.tidy(d.reason, 240),
+                            match={"a": a, "b": b, "winner": winner, "loser": loser, "round": rnd, "index": i}))
+    if loser in arg_ids:
+        edges.append(moves.edge(jid, arg_ids[loser], "attacks"))
+    return {"nodes": nodes, "edges": edges, "calls": calls}
+
+
+def standings(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+    """A readable Elo table after each round (derived: the ranking is recomputed from the matches)."""
+    rnd = state["round"]
+    ratings = analysis.elo(ArgumentGraph(state.get("nodes", []), state.get("edges", [])))
+    if not ratings:
+        return {}
+    text = "; ".join(f"{k}: {v:.0f}" for k, v in sorted(ratings.items(), key=lambda kv: -kv[1]))
+    return {"nodes": [moves.node(f"r{rnd}-elo", "judgement", state.get("judge", ""), rnd,
+                                 f"Elo after round {rnd}", text, elo={k: round(v, 1) for k, v in ratings.items()})]}
+
+
+def build_tournament() -> StateGraph:
+    g = StateGraph(DebateState, context_schema=DebateContext)
+    g.add_node("open", moves.open_debate)
+    g.add_node("propose", moves.propose)
+    g.add_node("gather", lambda state: {})  # joins the proposal branches before pairing
+    g.add_node("match", match)
+    g.add_node("standings", standings)
+    g.add_node("next_round", moves.next_round)
+    g.add_edge(START, "open")
+    g.add_conditional_edges("open", route_propose, ["propose", "gather"])
+    g.add_edge("propose", "gather")
+    g.add_conditional_edges("gather", route_matches, ["match", "standings"])
+    g.add_edge("match", "standings")
+    g.add_conditional_edges("standings", route_next, ["next_round", END])
+    g.add_edge("next_round", "gather")
+    return g

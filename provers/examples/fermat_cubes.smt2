@@ -1,0 +1,10 @@
+; claim: there are no positive integers x, y, z with x^3 + y^3 = z^3 (Fermat, n = 3)
+; status: true, but nonlinear integer arithmetic is undecidable; z3 does not settle it in seconds
+;         -- expected: unknown (used to test timeouts)
+(set-logic QF_NIA)
+(declare-const x Int)
+(declare-const y Int)
+(declare-const z Int)
+(assert (and (> x 0) (> y 0) (> z 0)))
+(assert (= (+ (* x x x) (* y y y)) (* z z z)))
+(check-sat)

@@ -1,0 +1,169 @@
+"""Provers inside a debate: the formalise move turns a false claim into a `refuted` node that attacks the claim
+and the idea resting on it, and the idea's status flips to shot_down."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.runtime import Runtime
+
+from gauntlet.config import LoadedConfig, ModelConfig, ProverConfig, load_config, parse_config
+from gauntlet.errors import InputError
+from graphs.argument_graph import ArgumentGraph
+from graphs.formalise import formalise, pending_claims
+from graphs.nodes import edge, node
+from graphs.state import DebateContext
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "runs/configs/false_claim.yaml"
+FALSE = "(declare-const x Real)\n(assert (not (>= (* x x) x)))"
+TRUE = "(declare-const a Real)(declare-const b Real)(assert (not (>= (+ (* a a) (* b b)) (* 2.0 a b))))"
+has_server = pytest.mark.skipif(importlib.util.find_spec("agents.synthetic_server") is None
+                                or importlib.util.find_spec("fastapi") is None,
+                                reason="needs agents/synthetic_server.py and `pip install -e .[test]` (fastapi, "
+                                       "uvicorn) for a real OpenAI-compatible peer")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAUNTLET_PROVER_CACHE", str(tmp_path / "prover-cache.sqlite"))
+
+
+def _ctx(llm: Any = None, **provers: Any) -> DebateContext:
+    loaded = load_config(CONFIG)
+    cfg = loaded.config.model_copy(update={"provers": ProverConfig(**{"timeout_s": 10, **provers})})
+    return DebateContext(run_id="t", config=cfg, personas=dict(loaded.personas), llm=llm)
+
+
+def _state(smtlib: str | None, text: str = "for every real x, x*x >= x") -> dict[str, Any]:
+    data = {"smtlib": smtlib} if smtlib else {}
+    nodes = [node("i1", "idea", "ml-empiricist", 1, "Squares dominate", "penalise e*e"),
+             node("i1-claim1", "claim", "ml-empiricist", 1, "", text, **data)]
+    return {"round": 1, "nodes": nodes, "edges": [edge("i1-claim1", "i1", "supports")]}
+
+
+def _apply(state: dict[str, Any], update: dict[str, Any]) -> ArgumentGraph:
+    return ArgumentGraph(state["nodes"] + update.get("nodes", []), state["edges"] + update.get("edges", []))
+
+
+def test_false_claim_is_refuted_and_idea_shot_down() -> None:
+    state = _state(FALSE)
+    assert ArgumentGraph(state["nodes"], state["edges"]).status("i1") == "standing"
+    update = asyncio.run(formalise(state, Runtime(context=_ctx())))
+    [result] = update["nodes"]
+    assert result["id"] == "i1-claim1-formal" and result["kind"] == "formal_result"
+    d = result["data"]
+    assert d["verdict"] == "refuted" and d["prover"] == "z3" and d["counterexample"] == {"x": "1/2"}
+    assert d["claim_text"] and d["smtlib"] == FALSE  # words and formal text travel together for the reviewer
+    kinds = {(e["src"], e["kind"], e["dst"]) for e in update["edges"]}
+    assert kinds == {("i1-claim1-formal", "formalises", "i1-claim1"), ("i1-claim1-formal", "attacks", "i1-claim1"),
+                     ("i1-claim1-formal", "attacks", "i1")}
+    graph = _apply(state, update)
+    assert graph.status("i1") == "shot_down" and graph.status("i1-claim1") == "shot_down"
+    assert update["calls"] == []  # the formalisation was given: no LLM call
+    # Nothing left to formalise: the protocol will not route here again for this claim.
+    assert pending_claims(state["nodes"] + update["nodes"], state["edges"] + update["edges"]) == []
+
+
+def test_true_claim_is_proved_and_supports() -> None:
+    state = _state(TRUE, "a^2 + b^2 >= 2ab")
+    update = asyncio.run(formalise(state, Runtime(context=_ctx())))
+    assert update["nodes"][0]["data"]["verdict"] == "proved"
+    assert ("i1-claim1-formal", "supports", "i1-claim1") in {(e["src"], e["kind"], e["dst"]) for e in update["edges"]}
+    assert _apply(state, update).status("i1") == "standing"
+
+
+def test_disabled_provers_do_nothing() -> None:
+    assert asyncio.run(formalise(_state(FALSE), Runtime(context=_ctx(enabled=False)))) == {}
+
+
+def test_seed_formalisation_from_config_reaches_the_claim() -> None:
+    from graphs.nodes import open_debate
+    ctx = _ctx()
+    opened = open_debate({}, Runtime(context=ctx))
+    state = {"round": 1, **opened}
+    update = asyncio.run(formalise(state, Runtime(context=ctx)))
+    [result] = update["nodes"]
+    assert result["id"] == "seed-1-claim1-formal" and result["data"]["verdict"] == "refuted"
+    assert result["data"]["assumptions"] == ["the error e ranges over all real numbers"]
+    assert _apply(state, update).status("seed-1") == "shot_down"
+
+
+def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
+    plain = parse_config((ROOT / "runs/configs/demo.yaml").read_text(), "demo.yaml", ROOT / "runs/configs")
+    assert plain.config.seed_proposals[0].formal_claims == []
+    bad = CONFIG.read_text().replace("        smtlib: |", "        smt: |")
+    with pytest.raises(InputError) as exc:
+        parse_config(bad, "false_claim.yaml", CONFIG.parent)
+    msg = exc.value.one_line()
+    assert "\n" not in msg and "'smt'" in msg and "seed_proposals" in msg
+
+
+@has_server
+def test_formaliser_agent_over_http_then_z3() -> None:
+    from agents.openai_backend import OpenAIBackend
+    from agents.synthetic_server import running_server
+    reply = json.dumps({"smtlib": FALSE, "lean_statement": "theorem c (x : ℝ) : x ≤ x * x",
+                        "lean_proof": "by nlinarith", "assumptions": ["x is real"]})
+    with running_server(script=[reply]) as url:
+        async def go() -> dict[str, Any]:
+            llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
+            try:
+                return await formalise(_state(None), Runtime(context=_ctx(llm=llm)))
+            finally:
+                await llm.aclose()
+        update = asyncio.run(go())
+    d = update["nodes"][0]["data"]
+    assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser"
+    assert d["lean"] == "theorem c (x : ℝ) : x ≤ x * x := by nlinarith" and d["assumptions"] == ["x is real"]
+    assert [c["phase"] for c in update["calls"]] == ["formalise"]
+
+
+@has_server
+def test_hostile_formaliser_output_is_refused_not_run() -> None:
+    from agents.openai_backend import OpenAIBackend
+    from agents.synthetic_server import running_server
+    reply = json.dumps({"smtlib": '(set-option :regular-output-channel "/tmp/pwn")(assert false)',
+                        "lean_statement": "", "lean_proof": "", "assumptions": []})
+    with running_server(script=[reply]) as url:
+        async def go() -> dict[str, Any]:
+            llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
+            try:
+                return await formalise(_state(None), Runtime(context=_ctx(llm=llm)))
+            finally:
+                await llm.aclose()
+        update = asyncio.run(go())
+    d = update["nodes"][0]["data"]
+    assert d["verdict"] == "error" and "refused" in d["detail"]
+    assert [e["kind"] for e in update["edges"]] == ["formalises"]  # an error attacks nothing
+
+
+@has_server
+def test_debate_refutes_false_claim_and_flips_the_idea(tmp_path: Path) -> None:
+    from agents.synthetic_server import running_server
+    from graphs.runner import Runner
+    from graphs.store import Store
+    from graphs.views import load_graph, show
+    loaded = load_config(CONFIG)
+    store = Store(str(tmp_path / "runs.sqlite"))
+    with running_server() as url:
+        cfg = loaded.config.model_copy(update={"model": ModelConfig(backend="openai", base_url=url,
+                                                                    name="synthetic")})
+        run_id = asyncio.run(Runner(store).start(LoadedConfig(config=cfg, personas=loaded.personas,
+                                                              source=loaded.source)))
+    nodes = {n.id: n for n in store.nodes(run_id)}
+    result = nodes["seed-1-claim1-formal"]
+    data = json.loads(result.data_json)
+    assert result.kind == "formal_result" and data["verdict"] == "refuted" and data["counterexample"]["e"] == "1/2"
+    attacks = {(e.src, e.dst) for e in store.edges(run_id) if e.kind == "attacks"}
+    assert {("seed-1-claim1-formal", "seed-1-claim1"), ("seed-1-claim1-formal", "seed-1")} <= attacks
+    doc = show(store, run_id)
+    assert doc["status"] == "done"
+    assert next(i for i in doc["ideas"] if i["id"] == "seed-1")["status"] == "shot_down"
+    before = load_graph(store, run_id, until=result.seq - 1)
+    assert before.status("seed-1") != "shot_down"  # it is the refutation that flips the idea

@@ -1,0 +1,250 @@
+"""`gauntlet bench …`: measurements of the orchestrator, the store, the semantics, the dashboard and a GPU server.
+
+Each subcommand prints one JSON object. Figures are medians over `--repeat` runs (3 by default) with every
+sample listed, so a reader can see the spread. None of this runs in timed unit tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+
+from gauntlet.errors import InputError
+
+bench_app = typer.Typer(help="Benchmarks; each prints one JSON object (see BENCHMARKS.md).", no_args_is_help=True)
+RepeatOpt = typer.Option(3, "--repeat", min=1, max=20, help="Runs to take the median of.")
+JsonOpt = typer.Option(True, "--json/--no-json", help="Print JSON (the only output format).")
+
+
+def _median_of(samples: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    doc = dict(samples[len(samples) // 2])
+    for k in keys:
+        doc[k] = statistics.median(s[k] for s in samples)
+    doc["repeat"] = len(samples)
+    doc["samples"] = [{k: s[k] for k in keys} for s in samples]
+    return doc
+
+
+def _emit(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, sort_keys=True) + "\n")
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+# orchestration ------------------------------------------------------------------------------------------
+def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
+    """A debate with `agents` critics (clones of the library's styles), a few proposers and a judge."""
+    from agents.persona import library
+    from gauntlet.config import LoadedConfig, RunConfig
+
+    styles = list(library().values())
+    critics = [f"critic-{i:04d}" for i in range(agents)]
+    authors = [f"proposer-{i}" for i in range(proposers)]
+    names = critics + authors + ["judge"]
+    cards = {n: styles[i % len(styles)].model_copy(update={"name": n}) for i, n in enumerate(names)}
+    cfg = RunConfig.model_validate({
+        "topic": "How could we detect deceptive alignment before deployment?", "rounds": rounds, "seed": 1,
+        "panel": {"proposers": authors, "critics": critics, "judge": "judge"},
+        "model": {"backend": "openai", "base_url": "http://127.0.0.1:1/v1", "name": "synthetic",
+                  "concurrency": agents + proposers + 1}})
+    return LoadedConfig(config=cfg, personas=cards, source="<bench>")
+
+
+def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path) -> dict[str, Any]:
+    from agents.openai_backend import OpenAIBackend
+    from graphs.runner import Runner
+    from graphs.store import Store
+
+    loaded = bench_panel(agents, rounds)
+    store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
+
+    async def go() -> tuple[str, float]:
+        llm = OpenAIBackend(url, "synthetic", concurrency=loaded.config.model.concurrency, max_retries=2)
+        try:
+            t0 = time.perf_counter()
+            run_id = await Runner(store, llm=llm).start(loaded)
+            return run_id, time.perf_counter() - t0
+        finally:
+            await llm.aclose()
+
+    run_id, actual = asyncio.run(go())
+    calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
+    # A turn is one (round, phase): its calls run in parallel, turns run one after another.
+    turns = len({(c["round"], c["phase"]) for c in calls})
+    lat = [c["latency_s"] for c in calls]
+    queued = [c.get("queued_s", 0.0) for c in calls]
+    ideal = turns * latency_ms / 1000
+    store.engine.dispose()
+    return {"efficiency": round(ideal / actual, 4), "ideal_s": round(ideal, 3), "actual_s": round(actual, 3),
+            "calls": len(calls), "sequential_turns": turns, "latency_p50_s": round(_quantile(lat, 0.5), 4),
+            "latency_p95_s": round(_quantile(lat, 0.95), 4), "queued_total_s": round(sum(queued), 4),
+            "queued_p95_s": round(_quantile(queued, 0.95), 4),
+            "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
+            "completion_tokens": sum(c["completion_tokens"] for c in calls)}
+
+
+@bench_app.command()
+def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, help="Critic personas."),
+                  rounds: int = typer.Option(1, "--rounds", min=1, max=50),
+                  latency_ms: float = typer.Option(200.0, "--latency-ms", min=0, max=60_000,
+                                                   help="Synthetic server latency per call."),
+                  repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
+    """The real debate graph against a local OpenAI-compatible server answering after L ms.
+
+    efficiency = ideal_s / actual_s with ideal_s = sequential turns × L. Example:
+    gauntlet bench orchestration --agents 256 --rounds 1 --latency-ms 200 --json
+    """
+    from agents.synthetic_server import running_server
+
+    with running_server(latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
+        samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp)) for _ in range(repeat)]
+    doc = _median_of(samples, ("efficiency", "actual_s", "latency_p50_s", "latency_p95_s", "queued_total_s"))
+    _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms, **doc})
+
+
+# store --------------------------------------------------------------------------------------------------
+def store_once(nodes: int, db_dir: Path, batch: int = 2000) -> dict[str, Any]:
+    """nodes node events + 2×nodes edge events, appended in batches as the runner's writer does."""
+    from graphs.store import NewEvent, Store
+
+    rng = random.Random(nodes)
+    store = Store(str(db_dir / f"store-{time.monotonic_ns()}.sqlite"))
+    run_id = "bench-store"
+    store.create_run(run_id, topic="bench", config={}, source="<bench>", seed=0, model="none", personas=[])
+    events: list[NewEvent] = []
+    for i in range(nodes):
+        payload = {"id": f"n{i}", "kind": "critique", "persona": f"critic-{i % 256}", "round": 1,
+                   "title": "objection", "text": "a two-sentence critique of the target " * 3, "data": {}}
+        events.append(NewEvent(key=f"node/n{i}", kind="node", payload=payload, round=1, phase="critique"))
+        for k in range(2 if i else 0):
+            e = {"src": f"n{i}", "dst": f"n{rng.randrange(i)}", "kind": ("attacks", "supports")[k]}
+            events.append(NewEvent(key=f"edge/n{i}/{e['kind']}/{e['dst']}", kind="edge", payload=e))
+    t0 = time.perf_counter()
+    for i in range(0, len(events), batch):
+        store.append(run_id, events[i:i + batch])
+    elapsed = time.perf_counter() - t0
+    rows = len(events) + sum(1 for e in events if e.kind in ("node", "edge"))  # event rows + derived rows
+    store.engine.dispose()
+    return {"rows": rows, "events": len(events), "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed)}
+
+
+@bench_app.command("store")
+def store_cmd(nodes: int = typer.Option(100_000, "--nodes", min=1, max=10_000_000),
+              repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
+    """Rows per second for nodes + edges + events into SQLite (WAL). Example: gauntlet bench store --nodes 100000"""
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = [store_once(nodes, Path(tmp)) for _ in range(repeat)]
+    _emit({"bench": "store", "nodes": nodes, "backend": "sqlite-wal",
+           **_median_of(samples, ("rows_per_s", "seconds"))})
+
+
+# semantics ----------------------------------------------------------------------------------------------
+def random_framework(args: int, seed: int = 0) -> tuple[list[int], list[tuple[int, int]]]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    src, dst = rng.integers(0, args, 3 * args), rng.integers(0, args, 3 * args)
+    return list(range(args)), list(zip(src.tolist(), dst.tolist()))
+
+
+def semantics_once(args: int, seed: int) -> dict[str, Any]:
+    from graphs.semantics import grounded
+
+    names, attacks = random_framework(args, seed)
+    t0 = time.perf_counter()
+    lab = grounded(names, attacks)
+    elapsed = time.perf_counter() - t0
+    return {"grounded_s": round(elapsed, 3), "attacks": len(attacks), "in": len(lab.inside), "out": len(lab.out),
+            "undec": len(lab.undec)}
+
+
+@bench_app.command()
+def semantics(args: int = typer.Option(1_000_000, "--args", min=1, max=20_000_000),
+              repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
+    """Grounded labelling of a random framework with ~3N attacks. Example: gauntlet bench semantics --args 1000000"""
+    samples = [semantics_once(args, seed) for seed in range(repeat)]
+    _emit({"bench": "semantics", "args": args, **_median_of(samples, ("grounded_s",))})
+
+
+# ui -----------------------------------------------------------------------------------------------------
+def _bench_ui_fn() -> Callable[..., dict[str, Any]]:
+    try:
+        from ui.bench_ui import bench_ui
+    except ImportError as exc:
+        raise InputError(f"the dashboard benchmark is not available ({exc})", field="bench ui",
+                         fix="it lives in ui/bench_ui.py (the dashboard issue); update and retry") from None
+    return bench_ui
+
+
+@bench_app.command()
+def ui(nodes: int = typer.Option(10_000, "--nodes", min=1, max=1_000_000),
+       repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
+    """Server-side render time of the run page for a run of N nodes. Example: gauntlet bench ui --nodes 10000"""
+    fn = _bench_ui_fn()
+    samples = [fn(nodes=nodes) for _ in range(repeat)]
+    key = next((k for k in ("render_s", "seconds") if k in samples[0]), None)
+    doc = _median_of(samples, (key,)) if key else {"samples": samples}
+    _emit({"bench": "ui", "nodes": nodes, **doc})
+
+
+# serve --------------------------------------------------------------------------------------------------
+@bench_app.command()
+def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatible base URL, e.g. "
+                                                                 "http://127.0.0.1:8000/v1 (a vllm serve)."),
+          model: str = typer.Option("", "--model", help="Model name the server serves (default: its first)."),
+          agents: int = typer.Option(64, "--agents", min=1, max=1024), rounds: int = typer.Option(1, "--rounds"),
+          vllm_bench: bool = typer.Option(True, "--vllm-bench/--no-vllm-bench",
+                                          help="Also run `vllm bench serve` on the same model for the baseline."),
+          as_json: bool = JsonOpt) -> None:
+    """Debate throughput (tokens/s) on a GPU server vs raw `vllm bench serve` on the same model.
+
+    Example (GPU machine): gauntlet bench serve --endpoint http://127.0.0.1:8000/v1 --json
+    """
+    from agents.launch import served_model, vllm_bench_serve
+
+    if not endpoint.startswith(("http://", "https://")):
+        raise InputError(f"not an http(s) URL: {endpoint!r}", field="--endpoint", fix="e.g. http://127.0.0.1:8000/v1")
+    name = model or served_model(endpoint)
+    doc = serve_debate(endpoint, name, agents, rounds)
+    if vllm_bench:
+        doc["vllm_bench"] = vllm_bench_serve(endpoint, name)
+        raw = doc["vllm_bench"].get("output_throughput")
+        doc["ratio_to_vllm_bench"] = round(doc["output_tokens_per_s"] / raw, 4) if raw else None
+    _emit({"bench": "serve", "endpoint": endpoint, "model": name, **doc})
+
+
+def serve_debate(endpoint: str, model: str, agents: int, rounds: int) -> dict[str, Any]:
+    from agents.openai_backend import OpenAIBackend
+    from graphs.runner import Runner, run_stats
+    from graphs.store import Store
+
+    loaded = bench_panel(agents, rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(str(Path(tmp) / "serve.sqlite"))
+
+        async def go() -> tuple[str, float]:
+            llm = OpenAIBackend(endpoint, model, concurrency=agents + 8, max_tokens=320)
+            try:
+                t0 = time.perf_counter()
+                return await Runner(store, llm=llm).start(loaded), time.perf_counter() - t0
+            finally:
+                await llm.aclose()
+
+        run_id, wall = asyncio.run(go())
+        stats = run_stats(store, run_id, wall)
+        store.engine.dispose()
+    return {"wall_s": round(wall, 3), "calls": stats["calls"], "output_tokens_per_s":
+            round(stats["completion_tokens"] / wall, 1), "total_tokens_per_s":
+            round((stats["prompt_tokens"] + stats["completion_tokens"]) / wall, 1), "stats": stats}

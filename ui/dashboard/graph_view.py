@@ -1,0 +1,69 @@
+"""The argument graph as Cytoscape elements: a pure function of a RunView and the filters (no Streamlit here).
+
+Colour says status (what the semantics decided), shape says kind; labels are plain, length-capped text — the
+component draws them on a canvas, and anything HTML-looking is escaped first because its info panel turns
+`<a href>` in values into links.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ui.dashboard.data import RunView
+from ui.dashboard.safe import plain
+
+STATUS_COLOURS = {"standing": "#2e9d4f", "shot_down": "#d64545", "undecided": "#e0a526"}
+KIND_SHAPES = {"idea": "round-rectangle", "claim": "ellipse", "critique": "triangle", "rebuttal": "diamond",
+               "judgement": "star", "formal_result": "hexagon", "human_note": "tag"}
+EDGE_COLOURS = {"attacks": "#d64545", "supports": "#2e9d4f", "refines": "#4a6fd6", "formalises": "#8a5cc2"}
+MAX_DRAWN = 1500  # a browser canvas stays responsive up to about this many; the filters narrow larger runs
+
+
+@dataclass
+class Filters:
+    personas: list[str] = field(default_factory=list)  # empty = all
+    rounds: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def keep(self, node: dict[str, Any]) -> bool:
+        return ((not self.personas or node["persona"] in self.personas)
+                and (not self.rounds or node["round"] in self.rounds)
+                and (not self.kinds or node["kind"] in self.kinds))
+
+
+def label_text(text: str, limit: int = 48) -> str:
+    return html.escape(plain(text, limit), quote=False)
+
+
+def visible_nodes(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> tuple[list[dict[str, Any]], int]:
+    """(nodes to draw, how many matched): ideas first, then in log order, so a capped view keeps what matters."""
+    matched = [n for n in view.nodes.values() if filters.keep(n)]
+    matched.sort(key=lambda n: (n["kind"] != "idea", n["seq"]))
+    return matched[:limit], len(matched)
+
+
+def elements(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> dict[str, list[dict[str, Any]]]:
+    nodes, _ = visible_nodes(view, filters, limit)
+    shown = {n["id"] for n in nodes}
+    out_nodes = [{"data": {"id": n["id"], "label": n["kind"],
+                           "name": label_text(n["title"] or n["text"]), "status": n["status"],
+                           "persona": label_text(n["persona"], 40), "round": n["round"],
+                           "_colour": STATUS_COLOURS[n["status"]]}} for n in nodes]
+    out_edges = [{"data": {"id": f"{src}|{kind}|{dst}", "source": src, "target": dst, "label": kind}}
+                 for src, dst, kind in view.edges if src in shown and dst in shown]
+    return {"nodes": out_nodes, "edges": out_edges}
+
+
+def node_style_specs(kinds: Iterable[str] = KIND_SHAPES) -> list[dict[str, Any]]:
+    """(label, custom styles) per node kind: the shape from the kind, the colour from the node's status."""
+    return [{"label": k, "caption": "name",
+             "custom_styles": {"shape": KIND_SHAPES.get(k, "ellipse"), "background-color": "data(_colour)",
+                               "font-size": 9, "text-wrap": "ellipsis", "text-max-width": 120}}
+            for k in kinds]
+
+
+def layout_for(n_nodes: int) -> str:
+    # Force-directed layouts are quadratic per iteration; past a few hundred nodes a grid appears at once.
+    return "cose" if n_nodes <= 300 else "grid"

@@ -1,0 +1,90 @@
+"""Node inspector: everything about one node — text, author, sources, edges, formal verdict, reviews."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from ui.dashboard.data import RunView
+from ui.dashboard.safe import md_escape, plain, show_text
+
+# Where a formal_result keeps its pieces (prover issue); older/other shapes are tried in order.
+_CLAIM_KEYS = ("claim", "claim_text", "natural_language", "statement")
+_SMT_KEYS = ("smtlib", "smt", "smt2")
+_LEAN_KEYS = ("lean", "lean_text", "lean_statement")
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((data[k] for k in keys if data.get(k)), None)
+
+
+def edge_rows(view: RunView, node_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for direction, edges in (("in", view.incoming(node_id)), ("out", view.outgoing(node_id))):
+        for src, dst, kind in edges:
+            other = view.nodes[src if direction == "in" else dst]
+            rows.append({"direction": direction, "edge": kind, "node": other["id"], "kind": other["kind"],
+                         "status": other["status"], "title": plain(other["title"] or other["text"], 80)})
+    return rows
+
+
+def render_formal(data: dict[str, Any]) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Claim (natural language)**")
+        show_text(str(_first(data, _CLAIM_KEYS) or "—"))
+    with right:
+        smt, lean = _first(data, _SMT_KEYS), _first(data, _LEAN_KEYS)
+        if smt:
+            st.markdown("**SMT-LIB**")
+            st.code(str(smt), language="lisp")
+        if lean:
+            st.markdown("**Lean**")
+            st.code(str(lean) + (f" {data['lean_proof']}" if data.get("lean_proof") else ""), language="lean")
+        if not smt and not lean:
+            st.caption("no formal text stored")
+    verdict = data.get("verdict", "unknown")
+    st.markdown(f"**Verdict:** `{md_escape(str(verdict))}` by {md_escape(str(data.get('prover', '?')))}")
+    if data.get("detail"):
+        st.caption(md_escape(str(data["detail"])))
+    if data.get("counterexample") is not None:
+        st.markdown("**Counterexample**")
+        st.json(data["counterexample"])
+
+
+def render(view: RunView, node_id: str, notes: list[Any]) -> None:
+    n = view.nodes[node_id]
+    st.subheader(md_escape(plain(n["title"] or n["kind"], 160)))
+    override = view.overrides.get(node_id)
+    st.markdown(f"`{n['kind']}` · **{n['status'].replace('_', ' ')}** · by {md_escape(n['persona'] or 'user')}"
+                f" · round {n['round']} · step {n['seq']} · id `{md_escape(node_id)}`"
+                + (f" · reviewer: **{override}** (pinned)" if override else ""))
+    show_text(n["text"])
+    data = n["data"]
+    if data.get("rationale"):
+        st.markdown("**Rationale**")
+        show_text(str(data["rationale"]))
+    sources = data.get("sources") or data.get("citations") or []
+    if sources:
+        st.markdown("**Sources**")
+        for s in sources:
+            show_text("- " + (s if isinstance(s, str) else json.dumps(s, ensure_ascii=False)))
+    if n["kind"] == "formal_result":
+        render_formal(data)
+    rows = edge_rows(view, node_id)
+    st.markdown(f"**Edges** ({sum(r['direction'] == 'in' for r in rows)} in, "
+                f"{sum(r['direction'] == 'out' for r in rows)} out)")
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    mine = [a for a in notes if a.node_id == node_id]
+    if mine:
+        st.markdown("**Reviews**")
+        for a in mine:
+            head = f"{a.kind}{': ' + a.verdict if a.verdict else ''} — {a.author}"
+            st.markdown(f"- *{md_escape(head)}* {md_escape(a.text)}")
+    extra = {k: v for k, v in data.items() if k not in ("rationale", "sources", "citations")}
+    if extra:
+        with st.expander("data"):
+            st.json(extra)
