@@ -97,10 +97,19 @@ class ModelConfig(_Strict):
     max_retries: int = Field(default=4, ge=0, le=20)
     n_ctx: int = Field(default=4096, ge=512, le=131072)
     threads: int | None = Field(default=None, ge=1, le=256)
+    # Gauntlet starts `vllm serve` itself (waits on /health, stops it at the end); see agents/launch.py.
+    launch: bool = False
+    tensor_parallel_size: int = Field(default=1, ge=1, le=64)
+    launch_port: int = Field(default=8000, ge=1, le=65535)
+    launch_args: list[str] = Field(default_factory=list, max_length=64, description="extra `vllm serve` flags")
+    launch_timeout_s: float = Field(default=900.0, gt=0, le=7200, description="how long to wait on /health")
 
     @model_validator(mode="after")
     def _endpoint_needs_url(self) -> "ModelConfig":
-        if self.backend == "openai" and not self.base_url:
+        if self.launch and (self.backend != "openai" or not self.name):
+            raise ValueError("launch: true needs backend 'openai' and name (the model vllm serves, e.g. "
+                             "Qwen/Qwen2.5-7B-Instruct)")
+        if self.backend == "openai" and not self.base_url and not self.launch:
             raise ValueError("backend 'openai' needs base_url (e.g. http://127.0.0.1:8000/v1)")
         return self
 
@@ -133,6 +142,10 @@ class RunConfig(_Strict):
     provers: ProverConfig = Field(default_factory=ProverConfig)
     budgets: Budgets = Field(default_factory=Budgets)
     critiques_per_critic: int = Field(default=2, ge=1, le=10)
+    # Several models: named endpoints, and routes from a persona name or a role (proposers, critics, judge)
+    # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
+    endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)
+    routes: dict[str, str] = Field(default_factory=dict, max_length=4096)
 
     @field_validator("protocol")
     @classmethod
@@ -158,6 +171,17 @@ class RunConfig(_Strict):
         from graphs.protocol import PROTOCOLS
 
         PROTOCOLS[self.protocol].check(self)
+        return self
+
+    @model_validator(mode="after")
+    def _routes_resolve(self) -> "RunConfig":
+        panel = set(self.panel.proposers) | set(self.panel.critics) | {self.panel.judge or ""}
+        for who, where in self.routes.items():
+            if where != "default" and where not in self.endpoints:
+                raise ValueError(f"routes.{who} names endpoint {where!r}, which is not under endpoints "
+                                 f"(have: default{''.join(', ' + e for e in self.endpoints)})")
+            if who not in panel and who not in ("proposers", "critics", "judge"):
+                raise ValueError(f"routes key {who!r} is neither a panel persona nor proposers/critics/judge")
         return self
 
     @model_validator(mode="after")

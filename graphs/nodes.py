@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import zlib
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
@@ -14,7 +15,9 @@ from agents.corpus import passages_for
 from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalSet, critique_schema,
                             judgement_schema, proposal_schema, rebuttal_schema)
 from agents.structured import complete_structured
+from agents.routing import for_persona
 from graphs.argument_graph import ArgumentGraph
+from graphs.budget import BudgetReached
 from graphs.state import DebateContext, DebateState, Task
 
 Update = dict[str, list[dict[str, Any]]]
@@ -44,14 +47,27 @@ async def _ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages:
     if card is not None and card.corpus:
         passages = await asyncio.to_thread(passages_for, card.corpus, persona, messages[-1]["content"])
         messages = prompts.with_passages(messages, passages)
-    value, c = await complete_structured(ctx.llm, messages, model, schema=schema,
+    ctx.budget.reserve_call()
+    value, c = await complete_structured(for_persona(ctx.llm, persona), messages, model, schema=schema,
                                          seed=call_seed(ctx.config.seed, key))
+    ctx.budget.record(c.prompt_tokens + c.completion_tokens)
     record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
               "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
               "completion_tokens": c.completion_tokens, "latency_s": round(c.latency_s, 4),
               "queued_s": round(c.queued_s, 4), "attempts": c.attempts, "faults": c.faults, "repaired": c.repaired,
               "citations": [p.citation() for p in passages]}
     return value, record
+
+
+def budgeted(move: Callable[..., Awaitable[Update]]) -> Callable[..., Awaitable[Update]]:
+    """A move that finds the budget spent adds nothing and flags the state, so the round ends cleanly."""
+    @functools.wraps(move)
+    async def wrapper(state: Any, runtime: Runtime[DebateContext]) -> Update:
+        try:
+            return await move(state, runtime)
+        except BudgetReached as exc:
+            return {"stopped": str(exc)}  # type: ignore[dict-item]
+    return wrapper
 
 
 def cited(nodes: list[dict[str, Any]], call: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,6 +116,7 @@ def open_debate(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     return out
 
 
+@budgeted
 async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -117,6 +134,7 @@ async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
     return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
+@budgeted
 async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -140,6 +158,7 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
     return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
+@budgeted
 async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -178,6 +197,7 @@ async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
     return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
+@budgeted
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = state.get("judge") or "", state["round"]

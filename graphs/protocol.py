@@ -55,6 +55,8 @@ def route_rebut(state: DebateState) -> list[Send] | str:
 
 
 def route_next(state: DebateState) -> str:
+    if state.get("stopped"):
+        return END  # a budget ran out: this round is closed, no further one starts
     return "next_round" if state["round"] < state["rounds"] else END
 
 

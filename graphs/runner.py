@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -12,10 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from agents.backends import describe, make_llm
+from agents.backends import describe
 from agents.llm import LLM, LLMError
+from agents.routing import make_run_llm
 from gauntlet.config import LoadedConfig, RunConfig
 from gauntlet.errors import RunPaused
+from graphs.budget import Budget, BudgetReached
 from graphs.checkpoint import checkpointer_for
 from graphs.event_writer import BatchedWriter
 from graphs.protocol import PROTOCOLS, initial_state
@@ -78,9 +81,17 @@ class Runner:
     def _context(self, run_id: str, loaded: LoadedConfig) -> DebateContext:
         llm = self.llm
         if llm is None:
-            llm = make_llm(loaded.config.model, seed=loaded.config.seed)
+            llm = make_run_llm(loaded.config)  # one backend, or per-persona endpoints (agents/routing.py)
             self._owned_llm = True
-        return DebateContext(run_id=run_id, config=loaded.config, personas=dict(loaded.personas), llm=llm)
+        b = loaded.config.budgets
+        # A resumed run keeps spending the same budget: count what earlier processes already used.
+        used = run_stats(self.store, run_id)
+        prior = json.loads(self.store.run(run_id).stats_json or "{}")
+        budget = Budget(max_calls=b.max_calls, max_tokens=b.max_tokens, wall_seconds=b.wall_seconds,
+                        calls=used["calls"], tokens=used["prompt_tokens"] + used["completion_tokens"],
+                        elapsed_before=float(prior.get("wall_s") or 0.0))
+        return DebateContext(run_id=run_id, config=loaded.config, personas=dict(loaded.personas), llm=llm,
+                             budget=budget)
 
     async def start(self, loaded: LoadedConfig, *, run_id: str | None = None) -> str:
         cfg = loaded.config
@@ -126,7 +137,7 @@ class Runner:
                 self.on_event(e)
 
     async def _drive(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() - ctx.budget.elapsed_before  # wall time counts across resumes
         graph = PROTOCOLS[ctx.config.protocol]()
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100 + 10 * ctx.config.rounds}
         try:
@@ -150,6 +161,8 @@ class Runner:
                 final = (await app.aget_state(config)).values
                 self._emit(run_id, events_from_update("final", {k: final.get(k) for k in
                                                                 ("calls", "nodes", "edges")}, superstep))
+        except BudgetReached:
+            pass  # a move outside the budgeted wrapper hit the cap; what it did before is already stored
         except LLMError as exc:
             msg = f"LLM backend failed: {exc}; fix the endpoint, then `gauntlet resume {run_id}`"
             log.error("run %s interrupted: %s", run_id, msg)
@@ -157,18 +170,25 @@ class Runner:
             raise RunPaused(f"run {run_id}: {msg}") from None
         except BaseException as exc:
             msg = f"{type(exc).__name__}: {exc}"
-            status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
+            status = ("interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError))
+                      else "failed")
             log.error("run %s %s: %s", run_id, status, msg, exc_info=status == "failed")
             self._finish(run_id, status, t0, error=msg)
             raise
         finally:
             if self._owned_llm:
                 await ctx.llm.aclose()
-        self._finish(run_id, "done", t0)
+        if ctx.budget.reason:
+            self._emit(run_id, [NewEvent(key="run/budget_reached", kind="budget_reached",
+                                         payload={"reason": ctx.budget.reason})])
+        self._finish(run_id, "done", t0, stopped_by=ctx.budget.reason)
 
-    def _finish(self, run_id: str, status: str, t0: float, error: str | None = None) -> None:
+    def _finish(self, run_id: str, status: str, t0: float, error: str | None = None,
+                stopped_by: str | None = None) -> None:
         kind = {"done": "run_finished", "failed": "run_failed", "interrupted": "run_interrupted"}[status]
         self._emit(run_id, [NewEvent(key=f"run/{kind}/{self.store.last_seq(run_id)}", kind=kind,
                                      payload={"error": error} if error else {})])
-        self.store.set_status(run_id, status, error=error,
-                              stats=run_stats(self.store, run_id, time.perf_counter() - t0))
+        stats = run_stats(self.store, run_id, time.perf_counter() - t0)
+        if stopped_by:
+            stats["stopped_by"] = f"budget: {stopped_by}"
+        self.store.set_status(run_id, status, error=error, stats=stats)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from agents.llm import LLM
 from agents.persona import Persona
+from graphs.budget import Budget
 from gauntlet.config import RunConfig
+
+
+def _first_reason(old: str | None, new: str | None) -> str:
+    """Parallel branches may all hit the budget in one step; keep the first reason."""
+    return old or new or ""
 
 
 class DebateState(TypedDict, total=False):
@@ -18,6 +24,7 @@ class DebateState(TypedDict, total=False):
     proposers: list[str]
     critics: list[str]
     judge: str
+    stopped: Annotated[str, _first_reason]  # set when a budget ends the debate; routing then goes to the end
     nodes: Annotated[list[dict[str, Any]], operator.add]
     edges: Annotated[list[dict[str, Any]], operator.add]
     calls: Annotated[list[dict[str, Any]], operator.add]
@@ -40,3 +47,4 @@ class DebateContext:
     config: RunConfig
     personas: dict[str, Persona]
     llm: LLM
+    budget: Budget = field(default_factory=Budget)

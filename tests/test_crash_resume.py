@@ -148,3 +148,23 @@ def test_endpoint_dying_mid_run_pauses_then_resumes(tmp_path, reference):
     # Same debate; only the call records differ, by the connection faults they counted.
     assert got["nodes"] == expected["nodes"] and got["edges"] == expected["edges"]
     assert set(got["events"]) == set(expected["events"])
+
+
+def test_sigterm_marks_interrupted_then_resume_completes(reference, tmp_path):
+    expected, cfg = reference
+    db = tmp_path / "db.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "run", str(cfg), "--db", str(db), "-q"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (db.exists() and Store(str(db)).runs()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    run_id = Store(str(db)).runs()[0].run_id
+    if proc.returncode != 0:  # it may have finished before the signal landed
+        assert proc.returncode == 130 and "gauntlet resume" in stderr and "Traceback" not in stderr
+        assert Store(str(db)).run_info(Store(str(db)).run(run_id)).status == "interrupted"
+        assert cli("resume", run_id, "--db", str(db), "-q").returncode == 0
+    assert content(db, run_id) == expected

@@ -41,6 +41,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             # Not the user's input: the run is stored as interrupted and can be resumed.
             err.print(f"paused: {' '.join(str(exc).split())}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: the run is stored as interrupted; continue it with `gauntlet resume RUN_ID`",
+                      markup=False, highlight=False)
+            raise typer.Exit(130) from None
     return wrapper
 
 
@@ -319,6 +323,44 @@ def fork(run_id: str = typer.Argument(..., help="The run to fork."), db: Optiona
                      "note_id": res.note_id})
     else:
         print(res.run_id)
+
+
+@app.command()
+@user_errors
+def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
+          param: list[str] = typer.Option([], "--param", "-p", help="KEY=V1,V2 (dotted keys, YAML values; "
+                                          "separate with | when a value has commas). Repeat for a grid."),
+          db: Optional[str] = DbOpt,
+          address: Optional[str] = typer.Option(None, "--address", help="Ray cluster, e.g. ray://head:10001 "
+                                                "(default: a local Ray on this machine)."),
+          cpus_per_run: float = typer.Option(0.5, "--cpus-per-run", min=0.01, max=64,
+                                             help="Ray CPUs reserved per run (runs mostly wait on the LLM)."),
+          as_json: bool = JsonOpt) -> None:
+    """Run a grid of debates as Ray tasks, all writing to one database, with a progress bar.
+
+    Example: gauntlet sweep runs/configs/demo.yaml --param rounds=1,2,3 --param seed=1,2
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gauntlet.sweep import grid, run_sweep
+    points = grid(config, param)
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err) as bar:
+        task = bar.add_task("", total=len(points))
+        result = run_sweep(points, base_dir=config.parent, db=db, address=address, cpus_per_run=cpus_per_run,
+                           on_done=lambda r: bar.update(task, advance=1, description=f"{r['status']} {r['params']}"))
+    if as_json:
+        _print_json({"runs": result.points, "wall_s": result.wall_s})
+    else:
+        for r in result.points:
+            print(f"{r['run_id'] or '-'}\t{r['status']}\t{json.dumps(r['params'])}")
+    if any(r["status"] != "done" for r in result.points):
+        raise typer.Exit(1)
+
+
+from ui.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
+
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -16,6 +18,8 @@ def run_with_progress(store: Store, *, quiet: bool = False, start: LoadedConfig 
                       resume: str | None = None) -> str:
     """Start or resume a run, showing calls, nodes and attacks as they land (on stderr)."""
     console = Console(stderr=True)
+    # SIGTERM (a scheduler or `kill`) ends the run like Ctrl-C: marked interrupted, resumable.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     counts = {"llm_call": 0, "node": 0, "attacks": 0}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   disable=quiet, transient=False) as progress:
@@ -35,3 +39,7 @@ def run_with_progress(store: Store, *, quiet: bool = False, start: LoadedConfig 
             return asyncio.run(runner.start(start))
         assert resume is not None
         return asyncio.run(runner.resume(resume))
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,90 @@
+"""Several endpoints, routed per persona (e.g. a strong judge, cheaper critics), behind the one LLM protocol.
+
+The debate nodes ask `for_persona(ctx.llm, name)` for the backend of the persona that is speaking; a plain
+backend answers for everyone, a RoutedLLM picks by persona name, then by role, then the default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.backends import make_llm
+from agents.launch import VllmServer, base_url_for
+from agents.llm import LLM, Completion, Message
+from gauntlet.config import ModelConfig, RunConfig
+
+
+class RoutedLLM:
+    """An LLM that dispatches each persona's calls to its endpoint's backend; closes them (and launched servers)."""
+
+    def __init__(self, default: LLM, backends: dict[str, LLM], persona_endpoint: dict[str, str],
+                 servers: list[VllmServer] | None = None) -> None:
+        self.default = default
+        self.backends = backends
+        self.persona_endpoint = persona_endpoint
+        self.servers = servers or []
+        self.name = "routed:" + ",".join([default.name] + [b.name for b in backends.values()])
+
+    def for_persona(self, persona: str) -> LLM:
+        where = self.persona_endpoint.get(persona, "default")
+        return self.backends.get(where, self.default)
+
+    async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
+                       seed: int | None = None, max_tokens: int | None = None,
+                       temperature: float | None = None) -> Completion:
+        # Calls that name no persona (e.g. tools) go to the default endpoint.
+        return await self.default.complete(messages, schema, seed=seed, max_tokens=max_tokens,
+                                           temperature=temperature)
+
+    async def aclose(self) -> None:
+        try:
+            for llm in [self.default, *self.backends.values()]:
+                await llm.aclose()
+        finally:
+            for server in self.servers:
+                server.stop()
+
+
+def for_persona(llm: LLM, persona: str) -> LLM:
+    """The backend that speaks for `persona` (the LLM itself unless it routes)."""
+    pick = getattr(llm, "for_persona", None)
+    return pick(persona) if callable(pick) else llm
+
+
+def persona_endpoints(cfg: RunConfig) -> dict[str, str]:
+    """persona name → endpoint name; a persona's own route beats its role's (judge, critics, proposers)."""
+    out: dict[str, str] = {}
+    roles = (("proposers", cfg.panel.proposers), ("critics", cfg.panel.critics),
+             ("judge", [cfg.panel.judge] if cfg.panel.judge else []))
+    for role, names in roles:
+        if role in cfg.routes:
+            for n in names:
+                out.setdefault(n, cfg.routes[role])
+    for who, where in cfg.routes.items():
+        if who not in ("proposers", "critics", "judge"):
+            out[who] = where
+    return out
+
+
+def _launched(cfg: ModelConfig, servers: list[VllmServer]) -> ModelConfig:
+    """Start `vllm serve` for a launch: true endpoint; the config with its base_url filled in."""
+    if not cfg.launch:
+        return cfg
+    server = VllmServer(cfg).start()
+    servers.append(server)
+    return cfg.model_copy(update={"base_url": base_url_for(cfg)})
+
+
+def make_run_llm(cfg: RunConfig) -> LLM:
+    """The LLM a run uses: one backend as before, or a RoutedLLM when there are endpoints or launches."""
+    if not cfg.endpoints and not cfg.model.launch:
+        return make_llm(cfg.model, seed=cfg.seed)
+    servers: list[VllmServer] = []
+    try:
+        default = make_llm(_launched(cfg.model, servers), seed=cfg.seed)
+        backends = {name: make_llm(_launched(m, servers), seed=cfg.seed) for name, m in cfg.endpoints.items()}
+    except BaseException:
+        for s in servers:
+            s.stop()
+        raise
+    return RoutedLLM(default, backends, persona_endpoints(cfg), servers)

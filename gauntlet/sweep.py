@@ -1,0 +1,138 @@
+"""Sweeps: a grid of runs (config × --param values) as Ray tasks, all writing to one database.
+
+Local Ray on one machine (SQLite WAL is fine: runs are separate processes, writes are short); a `ray://` address
+for a cluster, where the database must be a server every node reaches (PostgreSQL). See BENCHMARKS.md / README.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from gauntlet.config import LoadedConfig, load_config, parse_config
+from gauntlet.errors import InputError
+
+NEEDS_RAY = "sweeps run on Ray: pip install -e '.[cluster]'"
+
+
+@dataclass
+class SweepPoint:
+    """One run of the grid: the values it sets and the validated config text."""
+
+    params: dict[str, Any]
+    config_yaml: str
+    label: str = ""
+
+
+@dataclass
+class SweepResult:
+    points: list[dict[str, Any]] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def parse_param(spec: str) -> tuple[str, list[Any]]:
+    """`KEY=V1,V2` (values as YAML; separate with `|` instead when a value has commas, e.g. a list)."""
+    key, eq, values = spec.partition("=")
+    key = key.strip()
+    if not eq or not key or not values.strip():
+        raise InputError(f"bad --param {spec!r}", field="--param", fix="write KEY=V1,V2 e.g. rounds=1,2,3")
+    parts = values.split("|") if "|" in values else values.split(",")
+    try:
+        return key, [yaml.safe_load(p.strip()) for p in parts]
+    except yaml.YAMLError:
+        raise InputError(f"--param {key}: a value is not valid YAML", field="--param",
+                         fix="quote it, or separate list values with |") from None
+
+
+def _set(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = doc
+    for p in parents:
+        if not isinstance(node.get(p, {}), dict):
+            raise InputError(f"--param {dotted}: {p} is not a mapping", field="--param", fix="check the key path")
+        node = node.setdefault(p, {})
+    node[last] = value
+
+
+def grid(config_path: Path, params: list[str]) -> list[SweepPoint]:
+    """Every combination of the --param values, each validated like `gauntlet run` would (errors before Ray)."""
+    load_config(config_path)  # the base config must be valid on its own, with its file/line errors
+    base = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    axes = [parse_param(p) for p in params]
+    keys = [k for k, _ in axes]
+    if len(set(keys)) != len(keys):
+        raise InputError("a --param key is given twice", field="--param", fix="give each key once with all values")
+    points = []
+    for combo in itertools.product(*[v for _, v in axes]) if axes else [()]:
+        doc = copy.deepcopy(base)
+        chosen = dict(zip(keys, combo))
+        for k, v in chosen.items():
+            _set(doc, k, v)
+        text = yaml.safe_dump(doc, sort_keys=False)
+        label = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "base"
+        parse_config(text, source=f"{config_path} [{label}]", base_dir=config_path.parent)
+        points.append(SweepPoint(chosen, text, label))
+    return points
+
+
+def run_point(point: SweepPoint, base_dir: str, db: str | None) -> dict[str, Any]:
+    """Run one grid point to the end in this process (a Ray worker); its run id and stats."""
+    import asyncio
+
+    from graphs.runner import Runner
+    from graphs.store import Store
+
+    loaded: LoadedConfig = parse_config(point.config_yaml, source=point.label, base_dir=Path(base_dir))
+    store = Store(db, create=True)
+    try:
+        run_id = asyncio.run(Runner(store).start(loaded))
+        info = store.run_info(store.run(run_id))
+        return {"params": point.params, "run_id": run_id, "status": info.status, "stats": info.stats}
+    finally:
+        store.engine.dispose()
+
+
+def run_sweep(points: list[SweepPoint], *, base_dir: Path, db: str | None, address: str | None = None,
+              cpus_per_run: float = 0.5, on_done: Callable[[dict[str, Any]], None] | None = None) -> SweepResult:
+    """Submit every point as a Ray task; results in grid order. `on_done` is called as each one finishes."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("ray is not installed", field="sweep", fix="pip install -e '.[cluster]'") from None
+    from graphs.store import db_url
+
+    url = db_url(db)
+    if address and url.startswith("sqlite"):
+        raise InputError("a cluster sweep needs a database every node reaches", field="--db",
+                         fix="pass --db postgresql+psycopg://user@host/gauntlet")
+    if url.startswith("sqlite"):  # workers may start elsewhere: give them an absolute path
+        url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    t0 = time.perf_counter()
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        # Runs wait on LLM calls, not CPU: a fraction of a CPU each lets several share a core.
+        task = ray.remote(num_cpus=cpus_per_run, max_retries=0)(run_point)
+        pending = {task.remote(p, str(base_dir.resolve()), url): i for i, p in enumerate(points)}
+        results: list[dict[str, Any] | None] = [None] * len(points)
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            i = pending.pop(done[0])
+            try:
+                results[i] = ray.get(done[0])
+            except ray.exceptions.RayTaskError as exc:
+                cause = str(exc.cause if hasattr(exc, "cause") else exc).strip().splitlines()[-1][:300]
+                results[i] = {"params": points[i].params, "run_id": None, "status": "failed", "error": cause}
+            if on_done:
+                on_done(results[i])  # type: ignore[arg-type]
+    finally:
+        if started_here:
+            ray.shutdown()
+    return SweepResult(points=[r for r in results if r is not None], wall_s=round(time.perf_counter() - t0, 3))
