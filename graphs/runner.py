@@ -62,7 +62,10 @@ def run_stats(store: Store, run_id: str, wall_s: float | None = None) -> dict[st
     stats = {"calls": len(calls), "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
              "completion_tokens": sum(c["completion_tokens"] for c in calls),
              "latency_median_s": statistics.median(lat) if lat else None,
+             # Tails say whether the engine (latency) or our in-flight limit (queueing) held a round back.
+             "latency_p95_s": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else None,
              "queued_total_s": round(sum(c.get("queued_s", 0) for c in calls), 3),
+             "queued_max_s": max((c.get("queued_s", 0) for c in calls), default=0.0),
              "faults": faults, "repaired": sum(1 for c in calls if c.get("repaired"))}
     if wall_s is not None:
         stats["wall_s"] = round(wall_s, 3)

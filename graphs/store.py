@@ -105,11 +105,11 @@ class Store:
     def _create_tables(self) -> None:
         for attempt in range(5):
             try:
-                SQLModel.metadata.create_all(self.engine)
+                SQLModel.metadata.create_all(self.write_engine)
                 return
             except (OperationalError, ProgrammingError, IntegrityError) as exc:
                 # Two processes opening a new database race on CREATE TABLE; the loser just retries.
-                if "already exists" in str(exc.orig) and attempt < 4:
+                if ("already exists" in str(exc.orig) or "locked" in str(exc.orig)) and attempt < 4:
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 if isinstance(exc, OperationalError):

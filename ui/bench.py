@@ -66,7 +66,8 @@ def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
     critics = [f"critic-{i:04d}" for i in range(agents)]
     authors = [f"proposer-{i}" for i in range(proposers)]
     names = critics + authors + ["judge"]
-    cards = {n: styles[i % len(styles)].model_copy(update={"name": n}) for i, n in enumerate(names)}
+    # No corpora: retrieval is CPU work of its own (embeddings) and this measures the orchestration alone.
+    cards = {n: styles[i % len(styles)].model_copy(update={"name": n, "corpus": None}) for i, n in enumerate(names)}
     cfg = RunConfig.model_validate({
         "topic": "How could we detect deceptive alignment before deployment?", "rounds": rounds, "seed": 1,
         "panel": {"proposers": authors, "critics": critics, "judge": "judge"},
