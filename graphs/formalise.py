@@ -57,7 +57,7 @@ def given_formalisation(claim: dict[str, Any], ctx: DebateContext) -> Claim | No
 def _cache(ctx: DebateContext) -> VerdictCache | None:
     store = getattr(ctx, "store", None)  # the run store's database, when the runner provides one
     try:
-        return VerdictCache(engine=store.engine) if store is not None else VerdictCache()
+        return VerdictCache(engine=store.write_engine) if store is not None else VerdictCache()
     except Exception:  # noqa: BLE001 - a cache that cannot open is a cache miss, never a failed debate
         return None
 
