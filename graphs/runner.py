@@ -150,7 +150,7 @@ class Runner:
                 # Batched and off the event loop: the stream (and so the next superstep) never waits on a write.
                 writer = BatchedWriter(functools.partial(self._emit, run_id))
                 try:
-                    async for mode, chunk in app.astream(state, config, context=ctx,
+                    async for mode, chunk in app.astream(state, config, context=ctx, durability="async",
                                                          stream_mode=["updates", "checkpoints"]):
                         if mode == "checkpoints":
                             superstep = int(chunk["metadata"].get("step", superstep)) + 1
