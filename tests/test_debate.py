@@ -12,7 +12,7 @@ import networkx as nx
 import pytest
 from sqlalchemy import text
 
-from graphs.store import NewEvent, Store
+from graphs.store import NewEvent
 from graphs.views import load_graph, show, transcript
 from tests.conftest import run_debate
 

@@ -7,7 +7,6 @@ sample listed, so a reader can see the spread. None of this runs in timed unit t
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import random
 import statistics
@@ -20,22 +19,11 @@ from typing import Any, Callable
 import typer
 
 from gauntlet.errors import InputError
+from ui.user_errors import user_errors
 
 bench_app = typer.Typer(help="Benchmarks; each prints one JSON object (see BENCHMARKS.md).", no_args_is_help=True)
 RepeatOpt = typer.Option(3, "--repeat", min=1, max=20, help="Runs to take the median of.")
 JsonOpt = typer.Option(True, "--json/--no-json", help="Print JSON (the only output format).")
-
-
-def _one_line(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input → one line on stderr and exit 2 (as every `gauntlet` command does)."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            sys.stderr.write(f"error: {exc.one_line()}\n")
-            raise typer.Exit(2) from None
-    return wrapper
 
 
 def _median_of(samples: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -110,7 +98,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
 
 
 @bench_app.command()
-@_one_line
+@user_errors
 def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, help="Critic personas."),
                   rounds: int = typer.Option(1, "--rounds", min=1, max=50),
                   latency_ms: float = typer.Option(200.0, "--latency-ms", min=0, max=60_000,
@@ -156,7 +144,7 @@ def store_once(nodes: int, db_dir: Path, batch: int = 2000) -> dict[str, Any]:
 
 
 @bench_app.command("store")
-@_one_line
+@user_errors
 def store_cmd(nodes: int = typer.Option(100_000, "--nodes", min=1, max=10_000_000),
               repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
     """Rows per second for nodes + edges + events into SQLite (WAL). Example: gauntlet bench store --nodes 100000"""
@@ -187,7 +175,7 @@ def semantics_once(args: int, seed: int) -> dict[str, Any]:
 
 
 @bench_app.command()
-@_one_line
+@user_errors
 def semantics(args: int = typer.Option(1_000_000, "--args", min=1, max=20_000_000),
               repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
     """Grounded labelling of a random framework with ~3N attacks. Example: gauntlet bench semantics --args 1000000"""
@@ -206,7 +194,7 @@ def _bench_ui_fn() -> Callable[..., dict[str, Any]]:
 
 
 @bench_app.command()
-@_one_line
+@user_errors
 def ui(nodes: int = typer.Option(10_000, "--nodes", min=1, max=1_000_000),
        repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
     """Server-side render time of the run page for a run of N nodes. Example: gauntlet bench ui --nodes 10000"""
@@ -216,7 +204,7 @@ def ui(nodes: int = typer.Option(10_000, "--nodes", min=1, max=1_000_000),
 
 # serve --------------------------------------------------------------------------------------------------
 @bench_app.command()
-@_one_line
+@user_errors
 def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatible base URL, e.g. "
                                                                  "http://127.0.0.1:8000/v1 (a vllm serve)."),
           model: str = typer.Option("", "--model", help="Model name the server serves (default: its first)."),

@@ -3,49 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from agents.llm import LLMError
-from gauntlet.errors import InputError, RunPaused
+from gauntlet.errors import InputError
+from ui.user_errors import err, user_errors
 
 app = typer.Typer(
     help="Gauntlet: researcher clones propose AI-alignment ideas, critique them and shoot the bad ones down.\n\n"
          "Start with `gauntlet run runs/configs/demo.yaml`, then `gauntlet show RUN_ID --json`.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-err = Console(stderr=True)
 log = logging.getLogger("gauntlet")
 
 DbOpt = typer.Option(None, "--db", help="Database: a SQLite file (default runs/gauntlet.sqlite, or $GAUNTLET_DB) "
                                         "or a SQLAlchemy URL such as postgresql+psycopg://user@host/db.")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON.")
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input → one line on stderr and exit 2; never a traceback for something the user can fix."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            err.print(f"error: {exc.one_line()}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except (LLMError, RunPaused) as exc:
-            # Not the user's input: the run is stored as interrupted and can be resumed.
-            err.print(f"paused: {' '.join(str(exc).split())}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: the run is stored as interrupted; continue it with `gauntlet resume RUN_ID`",
-                      markup=False, highlight=False)
-            raise typer.Exit(130) from None
-    return wrapper
 
 
 def _print_json(doc: Any) -> None:
