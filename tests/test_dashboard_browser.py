@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -33,12 +34,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(store, demo, synthetic_url) -> Iterator[tuple[str, str, Store]]:
-    run_id = run_debate(store, demo, synthetic_url)
+@contextlib.contextmanager
+def dashboard(db_path: Path) -> Iterator[str]:
+    """`gauntlet ui` on a free loopback port; yields its base URL; stops it afterwards."""
     port = free_port()
     env = {**os.environ, "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}  # loopback only, never the LAN
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--db", str(store.sqlite_path), "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--db", str(db_path), "--port",
                              str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -55,10 +56,17 @@ def served(store, demo, synthetic_url) -> Iterator[tuple[str, str, Store]]:
                 if time.monotonic() > deadline:
                     pytest.fail("dashboard did not come up within 60 s")
                 time.sleep(0.3)
-        yield base, run_id, store
+        yield base
     finally:
         os.killpg(proc.pid, 15)  # our own process group (start_new_session): streamlit and nothing else
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def served(store, demo, synthetic_url) -> Iterator[tuple[str, str, Store]]:
+    run_id = run_debate(store, demo, synthetic_url)
+    with dashboard(store.sqlite_path) as base:
+        yield base, run_id, store
 
 
 def test_open_run_by_url_see_idea_and_status_save_comment(served):
