@@ -95,8 +95,13 @@ def test_seed_formalisation_from_config_reaches_the_claim() -> None:
 
 
 def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
-    plain = parse_config((ROOT / "runs/configs/demo.yaml").read_text(), "demo.yaml", ROOT / "runs/configs")
+    plain_yaml = ("topic: t\nseed_proposals:\n  - title: a\n    claim: b\n    math_claims: [\"1 + 1 = 2\"]\n"
+                  "panel:\n  critics: [security-engineer]\n")
+    plain = parse_config(plain_yaml, "plain.yaml", ROOT / "runs/configs")
     assert plain.config.seed_proposals[0].formal_claims == []
+    assert plain.config.seed_proposals[0].math_claims == ["1 + 1 = 2"]
+    demo = parse_config((ROOT / "runs/configs/demo.yaml").read_text(), "demo.yaml", ROOT / "runs/configs")
+    assert demo.config.seed_proposals[0].formal_claims[0].smtlib.startswith("(declare-const p Real)")
     bad = CONFIG.read_text().replace("        smtlib: |", "        smt: |")
     with pytest.raises(InputError) as exc:
         parse_config(bad, "false_claim.yaml", CONFIG.parent)
