@@ -74,6 +74,7 @@ def _line(n: dict[str, Any]) -> str:
     return f"[{n['id']}] ({moves.owner(n)}) {n['title']}: {n['text']}"
 
 
+@moves.budgeted
 async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
     """Holders without an intuition (from a seed proposal) state one; B states B's in tension with A's."""
     ctx = runtime.context
@@ -87,7 +88,7 @@ async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) 
         rival = next((n for n in nodes + fresh if n["id"] in have.values()), None)
         msgs = pp.intuition_messages(ctx.personas[who], ctx.config.topic, _line(rival) if rival else "")
         it: pp.Intuition
-        it, call = await moves._ask(ctx, who, "intuition", 1, msgs, pp.Intuition, pp.intuition_schema())
+        it, call = await moves.ask(ctx, who, "intuition", 1, msgs, pp.Intuition, pp.intuition_schema())
         fresh += moves.cited([moves.node(f"intuition-{who}", "idea", who, 1, prompts.tidy(it.title, 90),
                                          prompts.tidy(it.intuition, 320), intuition=True)], call)
         calls.append(call)
@@ -103,6 +104,7 @@ def route_build(state: DebateState, runtime: Runtime[DebateContext]) -> list[Sen
     return [Send("build", _task(state, b)) for b in builders] or "judge"
 
 
+@moves.budgeted
 async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -114,7 +116,7 @@ async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     earlier = prompts.describe_nodes([n for n in task["nodes"] if n["data"].get("toy_case")], limit_chars=1200)
     msgs = pp.toy_case_messages(ctx.personas[who], ctx.config.topic, tension, ids, earlier)
     tc: pp.ToyCase
-    tc, call = await moves._ask(ctx, who, "build", rnd, msgs, pp.ToyCase, pp.toy_case_schema(ids))
+    tc, call = await moves.ask(ctx, who, "build", rnd, msgs, pp.ToyCase, pp.toy_case_schema(ids))
     if tc.target not in ids:
         return {"calls": [call]}
     cid = f"r{rnd}-case-{who}"
@@ -134,6 +136,7 @@ def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send
     return [Send("hold", _task(state, h)) for h in holders if live.get(h) in hit] or "check"
 
 
+@moves.budgeted
 async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -146,7 +149,7 @@ async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     msgs = pp.hold_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
                             prompts.describe_nodes(cases), ids)
     rs: RebuttalSet
-    rs, call = await moves._ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    rs, call = await moves.ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
     nodes, edges, done = [], [], set()
     rival = next(i for h, i in intuitions(task["nodes"], task["edges"], holders).items() if h != who)
     for i, r in enumerate(rs.responses):
@@ -180,6 +183,8 @@ def given_way(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders:
 
 
 def route_next(state: DebateState, runtime: Runtime[DebateContext]) -> str:
+    if state.get("stopped"):
+        return END  # a budget ran out
     holders = holders_of(runtime.context.config)
     if given_way(state.get("nodes", []), state.get("edges", []), holders) or state["round"] >= state["rounds"]:
         return "judge"

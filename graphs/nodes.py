@@ -37,7 +37,7 @@ def edge(src: str, dst: str, kind: str) -> dict[str, str]:
     return {"src": src, "dst": dst, "kind": kind}
 
 
-async def _ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
+async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
                schema: dict[str, Any], *, tag: str = "") -> tuple[Any, dict[str, Any]]:
     """One structured call. `tag` tells apart calls of one persona in one phase and round (tournament matches).
     A persona with a corpus gets the passages nearest its task; the record carries them as `citations`."""
@@ -123,7 +123,7 @@ async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
     context = prompts.describe_nodes([n for n in task["nodes"] if n["kind"] == "idea"])
     msgs = prompts.propose_messages(ctx.personas[who], ctx.config.topic, context)
     p: Proposal
-    p, call = await _ask(ctx, who, "propose", rnd, msgs, Proposal, proposal_schema())
+    p, call = await ask(ctx, who, "propose", rnd, msgs, Proposal, proposal_schema())
     idea_id = f"r{rnd}-idea-{who}"
     nodes = [node(idea_id, "idea", who, rnd, prompts.tidy(p.title, 90), prompts.tidy(p.claim, 320),
                   rationale=prompts.tidy(p.rationale, 420))]
@@ -145,7 +145,7 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
     k = min(ctx.config.critiques_per_critic, len(ids))
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets), ids, k)
     cs: CritiqueSet
-    cs, call = await _ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
+    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
     nodes, edges, seen = [], [], set()
     for i, item in enumerate(cs.critiques):
         if item.target not in ids or (item.target, item.kind) in seen:
@@ -174,7 +174,7 @@ async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
     msgs = prompts.rebuttal_messages(ctx.personas[who], ctx.config.topic,
                                      prompts.describe_nodes(list({n["id"]: n for n in shown}.values())), ids)
     rs: RebuttalSet
-    rs, call = await _ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
     nodes, edges, done = [], [], set()
     for i, r in enumerate(rs.responses):
         if r.target not in ids or r.target in done:
@@ -216,7 +216,7 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     ids = [n["id"] for n in ideas]
     msgs = prompts.judge_messages(ctx.personas[who], ctx.config.topic, "\n".join(lines), ids)
     j: Judgement
-    j, call = await _ask(ctx, who, "judge", rnd, msgs, Judgement, judgement_schema(ids))
+    j, call = await ask(ctx, who, "judge", rnd, msgs, Judgement, judgement_schema(ids))
     scores = [{"target": s.target, "score": s.score, "reason": prompts.tidy(s.reason, 200)}
               for s in j.scores if s.target in ids]
     text = "; ".join(f"{s['target']}: {s['score']}/10" for s in scores)

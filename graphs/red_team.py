@@ -77,6 +77,8 @@ def route_attack(state: DebateState) -> list[Send] | str:
 
 
 def route_next(state: DebateState) -> str:
+    if state.get("stopped"):
+        return END  # a budget ran out
     nodes, edges = state.get("nodes", []), state.get("edges", [])
     graph = ArgumentGraph(nodes, edges)
     gone = moves.superseded(nodes, edges)
@@ -84,6 +86,7 @@ def route_next(state: DebateState) -> str:
     return "next_round" if alive and state["round"] < state["rounds"] else END
 
 
+@moves.budgeted
 async def attack(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
@@ -94,7 +97,7 @@ async def attack(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     k = min(ctx.config.critiques_per_critic, len(ids))
     msgs = pp.red_team_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(live), ids, k)
     cs: CritiqueSet
-    cs, call = await moves._ask(ctx, who, "attack", rnd, msgs, CritiqueSet, critique_schema(ids, k))
+    cs, call = await moves.ask(ctx, who, "attack", rnd, msgs, CritiqueSet, critique_schema(ids, k))
     nodes, edges, seen = [], [], set()
     for i, item in enumerate(cs.critiques):
         if item.target not in ids or (item.target, item.kind) in seen:
@@ -107,6 +110,7 @@ async def attack(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
 
 
+@moves.budgeted
 async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     who, rnd = defender_of(ctx), state["round"]
@@ -123,7 +127,7 @@ async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.U
     msgs = pp.defence_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(list(shown.values())),
                                ids)
     rs: RebuttalSet
-    rs, call = await moves._ask(ctx, who, "defend", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    rs, call = await moves.ask(ctx, who, "defend", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
     nodes, edges, done = [], [], set()
     for i, r in enumerate(rs.responses):
         if r.target not in ids or r.target in done:

@@ -115,6 +115,8 @@ def route_propose(state: DebateState) -> list[Send] | str:
 
 
 def route_next(state: DebateState) -> str:
+    if state.get("stopped"):
+        return END  # a budget ran out
     return "next_round" if state["round"] < state["rounds"] else END
 
 
@@ -123,6 +125,7 @@ def _line(n: dict[str, Any]) -> str:
     return f"[{n['id']}] {n['title']}: {n['text']}"
 
 
+@moves.budgeted
 async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     opts = options(ctx)
@@ -142,7 +145,7 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
             msgs = pp.match_argument_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
                                               _line(by_id[theirs]))
             arg: pp.MatchArgument
-            arg, call = await moves._ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
+            arg, call = await moves.ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
                                          pp.match_argument_schema(), tag=f"m{i}-{mine}")
             text = prompts.tidy(arg.text, 360)
             cases[mine] = text
@@ -158,7 +161,7 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
     msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, _line(by_id[a]), _line(by_id[b]),
                                       cases[a], cases[b])
     d: pp.MatchDecision
-    d, call = await moves._ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision, pp.match_decision_schema([a, b]),
+    d, call = await moves.ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision, pp.match_decision_schema([a, b]),
                                tag=f"m{i}")
     calls.append(call)
     winner = d.winner if d.winner in (a, b) else a  # the schema forbids others; a lax server may still send one
