@@ -60,7 +60,8 @@ def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
 def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int) -> list[Message]:
     task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n"
             f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
-            "choose kind (objection, counterexample, missing_assumption, or support if it is sound), and say "
+            "choose kind (objection, counterexample, missing_assumption, unfaithful_formalisation for a formal "
+            "result whose formal text does not match its claim, or support if it is sound), and say "
             "in two sentences what is wrong or right with it, from your perspective.")
     return [system_message(p), {"role": "user", "content": task}]
 

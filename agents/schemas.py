@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ATTACK_KINDS = ("objection", "counterexample", "missing_assumption")
+# `unfaithful_formalisation` attacks a formal result whose formal text does not say what its claim says.
+ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
 CRITIQUE_KINDS = ATTACK_KINDS + ("support",)
 REBUTTAL_ACTIONS = ("concede", "revise", "counter")
 
@@ -20,7 +21,7 @@ class Proposal(BaseModel):
 
 class CritiqueItem(BaseModel):
     target: str
-    kind: Literal["objection", "counterexample", "missing_assumption", "support"]
+    kind: Literal["objection", "counterexample", "missing_assumption", "unfaithful_formalisation", "support"]
     text: str = Field(max_length=4000)
 
 

@@ -78,8 +78,11 @@ class ArgumentGraph:
     def fixed(self) -> dict[str, Literal["in", "out"]]:
         """Pinned labels: proved formal results are in, refuting counterexamples are in; reviewers decide the rest."""
         pins: dict[str, Literal["in", "out"]] = {}
+        # A verdict is only as good as its formalisation: one accused of unfaithfulness is argued, not pinned.
+        disputed = {e.dst for e in self.edges if e.kind == "attacks"
+                    and self.nodes[e.src].data.get("critique_kind") == "unfaithful_formalisation"}
         for n in self.nodes.values():
-            if n.kind == "formal_result" and n.data.get("verdict") in ("proved", "refuted"):
+            if n.kind == "formal_result" and n.data.get("verdict") in ("proved", "refuted") and n.id not in disputed:
                 pins[n.id] = "in"
         for node_id, verdict in self.overrides.items():
             if verdict in _OVERRIDE_LABEL:

@@ -92,10 +92,11 @@ def owner(n: dict[str, Any]) -> str:
 
 def critique_targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], rnd: int,
                      critic: str) -> list[dict[str, Any]]:
-    """What a critic may attack this round: live ideas and last round's rebuttals, never their own."""
+    """What a critic may attack this round: live ideas, recent rebuttals and formal results (a formalisation
+    can be unfaithful to its claim), never their own."""
     gone = superseded(nodes, edges)
     return [n for n in nodes
-            if n["kind"] in ("idea", "rebuttal") and n["id"] not in gone and owner(n) != critic
+            if n["kind"] in ("idea", "rebuttal", "formal_result") and n["id"] not in gone and owner(n) != critic
             and (n["kind"] == "idea" or n["round"] == rnd - 1 or n["round"] == rnd)]
 
 

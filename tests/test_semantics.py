@@ -108,3 +108,18 @@ def test_preferred_refuses_huge_undecided_part():
     att = [(args[i], args[i + 1]) for i in range(0, n, 2)] + [(args[i + 1], args[i]) for i in range(0, n, 2)]
     with pytest.raises(TooLarge):
         preferred(args, att)
+
+
+def test_a_disputed_formalisation_is_argued_not_pinned():
+    from graphs.argument_graph import ArgumentGraph
+    nodes = [{"id": "idea", "kind": "idea", "data": {}}, {"id": "claim", "kind": "claim", "data": {}},
+             {"id": "f", "kind": "formal_result", "data": {"verdict": "refuted"}},
+             {"id": "c", "kind": "critique", "data": {"critique_kind": "objection"}}]
+    edges = [{"src": "f", "dst": "claim", "kind": "attacks"}, {"src": "f", "dst": "idea", "kind": "attacks"},
+             {"src": "c", "dst": "f", "kind": "attacks"}]
+    # An ordinary objection cannot overturn a counterexample z3 found: the idea stays shot down.
+    assert ArgumentGraph(nodes, edges).status("idea") == "shot_down"
+    # A critique saying the formal text does not match the claim unpins it, and then defeats it.
+    nodes[3]["data"]["critique_kind"] = "unfaithful_formalisation"
+    g = ArgumentGraph(nodes, edges)
+    assert g.status("f") == "shot_down" and g.status("idea") == "standing"

@@ -16,12 +16,14 @@ import streamlit as st
 from sqlalchemy import select
 from sqlmodel import Session
 
+from graphs import analysis
 from graphs.argument_graph import ArgumentGraph
 from graphs.store import Store
 from graphs.tables import Edge, Event, Node
 from graphs.views import describe_event, run_record
 
 STATUS_ORDER = {"standing": 0, "undecided": 1, "shot_down": 2}
+CRUX_MAX_NODES = 2000
 
 
 @st.cache_resource(show_spinner=False)
@@ -86,20 +88,14 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
     for src, dst, kind in edges:
         if kind == "attacks":
             attackers.setdefault(dst, []).append(src)
-    scores: dict[str, float] = {}
-    for n in sorted(graph.nodes.values(), key=lambda n: n.seq):
-        if n.kind == "judgement":
-            for s in n.data.get("scores", []):
-                if s.get("target") in nodes:
-                    scores[s["target"]] = float(s.get("score", 0))
-    crux_fn = getattr(graph, "cruxes", None)  # the crux analysis lands in its own issue; show it once it exists
+    scores = graph.scores()
     cruxes: dict[str, list[str]] = {}
-    if callable(crux_fn):
-        try:
-            found = crux_fn()
-            cruxes = found if isinstance(found, dict) else {}
-        except Exception:  # a failing optional analysis must not take the review page down
-            cruxes = {}
+    # Each crux candidate costs one grounded run; past a few thousand nodes that is too slow for a page view
+    # (`gauntlet show --json` still computes them).
+    if len(graph.nodes) <= CRUX_MAX_NODES:
+        for c in analysis.cruxes(graph):
+            for flip in c["flips"]:
+                cruxes.setdefault(flip["idea"], []).append(c["id"])
     ideas = []
     for n in graph.ideas():
         att = attackers.get(n.id, [])
