@@ -89,6 +89,43 @@ def model_path(model: EmbeddedModel = DEFAULT_MODEL) -> Path:
     return target
 
 
+# llama.cpp turns maxLength N into N nested optional characters; past a few hundred the grammar parser
+# recurses deep enough to crash the process (seen at 1200). Longer limits are left to max_tokens and validation.
+GRAMMAR_MAX_LENGTH = 400
+
+
+def grammar_schema(schema: Any) -> Any:
+    """The schema as the grammar gets it: string length limits above GRAMMAR_MAX_LENGTH dropped."""
+    if isinstance(schema, dict):
+        out = {k: grammar_schema(v) for k, v in schema.items()}
+        if out.get("type") == "string" and out.get("maxLength", 0) > GRAMMAR_MAX_LENGTH:
+            del out["maxLength"]
+        return out
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
+_MODELS: dict[tuple[str, int, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+# llama.cpp contexts are not thread-safe, and two 1 GB models in one process buy nothing on two cores.
+_GENERATE_LOCK = threading.Lock()
+
+
+def _shared_llama(path: str, n_ctx: int, threads: int) -> Any:
+    """One llama.cpp model per process, shared by every backend that asks for the same file and settings."""
+    key = (path, n_ctx, threads)
+    with _LOAD_LOCK:
+        if key not in _MODELS:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:  # pragma: no cover - the base install ships it
+                raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install -e .") from None
+            _MODELS[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                                 verbose=False)
+        return _MODELS[key]
+
+
 class EmbeddedBackend:
     """llama.cpp in-process. Calls are serialised (one model, two cores) and run off the event loop.
 
@@ -104,8 +141,6 @@ class EmbeddedBackend:
         self.max_tokens = max_tokens
         self.seed = seed
         self.name = f"embedded:{(self.path.stem if self.path else DEFAULT_MODEL.name)}"
-        self._llama: Any = None
-        self._load_lock = threading.Lock()
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -114,27 +149,22 @@ class EmbeddedBackend:
                    max_tokens=cfg.max_tokens, seed=seed)
 
     def _model(self) -> Any:
-        with self._load_lock:
-            if self._llama is None:
-                try:
-                    from llama_cpp import Llama
-                except ImportError as exc:  # pragma: no cover - base install ships it
-                    raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install -e .") from None
-                path = self.path or model_path()
-                self._llama = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads,
-                                    n_threads_batch=self.threads, seed=self.seed, verbose=False)
-            return self._llama
+        return _shared_llama(str(self.path or model_path()), self.n_ctx, self.threads)
 
     def _generate(self, messages: list[Message], schema: dict[str, Any] | None, seed: int,
                   max_tokens: int, temperature: float) -> dict[str, Any]:
         llama = self._model()
-        llama.set_seed(seed)
         kwargs: dict[str, Any] = {}
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
-        return llama.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                            temperature=temperature, seed=seed, top_p=0.95,
-                                            repeat_penalty=1.1, **kwargs)
+            kwargs["response_format"] = {"type": "json_object", "schema": grammar_schema(schema)}
+        with _GENERATE_LOCK:
+            # Forget the previous prompt's KV cache: reusing a prefix evaluates the rest in a different batch
+            # split, which can change logits in the last bits and so break seeded repeatability.
+            llama.reset()
+            llama.set_seed(seed)
+            return llama.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
+                                                temperature=temperature, seed=seed, top_p=0.95,
+                                                repeat_penalty=1.1, **kwargs)
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,

@@ -110,3 +110,12 @@ def test_parse_json_repairs_and_rejects():
     assert data == {"a": [1, 2]} and repaired
     assert parse_json("[1, 2]")[0] is None
     assert parse_json(json.dumps("x" * 10))[0] is None
+
+
+def test_grammar_schema_drops_only_long_string_limits():
+    from agents.embedded import GRAMMAR_MAX_LENGTH, grammar_schema
+    from provers.formalise import formalisation_schema
+    g = grammar_schema(formalisation_schema())
+    assert "maxLength" not in g["properties"]["smtlib"]
+    assert g["properties"]["lean_statement"]["maxLength"] <= GRAMMAR_MAX_LENGTH
+    assert grammar_schema(SCHEMA) == SCHEMA  # the debate's own schemas are already grammar-sized
