@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import importlib.util
 import os
@@ -121,9 +122,17 @@ def _shared_llama(path: str, n_ctx: int, threads: int) -> Any:
                 from llama_cpp import Llama
             except ImportError as exc:  # pragma: no cover - the base install ships it
                 raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install -e .") from None
+            if not _MODELS:
+                atexit.register(_close_models)
             _MODELS[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                                  verbose=False)
         return _MODELS[key]
+
+
+def _close_models() -> None:
+    # Free native memory before interpreter teardown, when llama.cpp's finalisers would find their bindings gone.
+    while _MODELS:
+        _MODELS.popitem()[1].close()
 
 
 class EmbeddedBackend:
