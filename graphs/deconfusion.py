@@ -25,7 +25,7 @@ from agents import protocol_prompts as pp
 from agents.schemas import RebuttalSet, rebuttal_schema
 from graphs import nodes as moves
 from graphs.argument_graph import ArgumentGraph
-from graphs.state import DebateContext, DebateState, Task
+from graphs.state import DebateContext, DebateState, Task, task_for
 
 SUMMARY = "two intuitions in tension; the others build toy cases until one gives way"
 
@@ -65,10 +65,6 @@ def intuitions(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders
     return out
 
 
-def _task(state: DebateState, persona: str) -> Task:
-    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
-            "edges": state.get("edges", [])}
-
 
 def _line(n: dict[str, Any]) -> str:
     return f"[{n['id']}] ({moves.owner(n)}) {n['title']}: {n['text']}"
@@ -101,7 +97,7 @@ async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) 
 def route_build(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
     holders = holders_of(runtime.context.config)
     builders = [c for c in state.get("critics", []) if c not in holders]
-    return [Send("build", _task(state, b)) for b in builders] or "judge"
+    return [Send("build", task_for(state, b)) for b in builders] or "judge"
 
 
 @moves.budgeted
@@ -133,7 +129,7 @@ def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send
     live = intuitions(state.get("nodes", []), state.get("edges", []), holders)
     hit = {e["dst"] for e in state.get("edges", []) if e["kind"] == "attacks" and e["src"].startswith(
         f"r{state['round']}-case-")}
-    return [Send("hold", _task(state, h)) for h in holders if live.get(h) in hit] or "check"
+    return [Send("hold", task_for(state, h)) for h in holders if live.get(h) in hit] or "check"
 
 
 @moves.budgeted

@@ -8,6 +8,7 @@ import zlib
 from typing import Any, Awaitable, Callable
 
 from langgraph.runtime import Runtime
+from langgraph.types import Send
 from pydantic import BaseModel
 
 from agents import prompts
@@ -18,7 +19,7 @@ from agents.structured import complete_structured
 from agents.routing import for_persona
 from graphs.argument_graph import ArgumentGraph
 from graphs.budget import BudgetReached
-from graphs.state import DebateContext, DebateState, Task
+from graphs.state import DebateContext, DebateState, Task, task_for
 
 Update = dict[str, list[dict[str, Any]]]
 
@@ -98,6 +99,13 @@ def critique_targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], r
     return [n for n in nodes
             if n["kind"] in ("idea", "rebuttal", "formal_result") and n["id"] not in gone and owner(n) != critic
             and (n["kind"] == "idea" or n["round"] == rnd - 1 or n["round"] == rnd)]
+
+
+def route_propose(state: DebateState) -> list[Send] | str:
+    """Round 1 fans out to every proposer (one `Send` each); later rounds go straight to the join."""
+    if state["round"] == 1 and state.get("proposers"):
+        return [Send("propose", task_for(state, p)) for p in state["proposers"]]
+    return "gather"
 
 
 # --- moves ------------------------------------------------------------------------------------------------

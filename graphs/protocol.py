@@ -12,22 +12,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from graphs import nodes as moves
 from graphs.formalise import formalise, pending_claims
-from graphs.state import DebateContext, DebateState
-
-
-def _task(state: DebateState, persona: str) -> dict[str, Any]:
-    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
-            "edges": state.get("edges", [])}
-
-
-def route_propose(state: DebateState) -> list[Send] | str:
-    if state["round"] == 1 and state.get("proposers"):
-        return [Send("propose", _task(state, p)) for p in state["proposers"]]
-    return "gather"
+from graphs.state import DebateContext, DebateState, task_for
 
 
 def route_critique(state: DebateState) -> list[Send] | str:
-    sends = [Send("critique", _task(state, c)) for c in state.get("critics", [])
+    sends = [Send("critique", task_for(state, c)) for c in state.get("critics", [])
              if moves.critique_targets(state.get("nodes", []), state.get("edges", []), state["round"], c)]
     # Claims still get their provers when nobody critiques (formalise then goes on to rebut/judge).
     return sends or ("formalise" if _claims_pending(state) else "judge")
@@ -51,7 +40,7 @@ def route_rebut(state: DebateState) -> list[Send] | str:
             who = moves.owner(dst)
             if who and who not in authors and who in state.get("proposers", []):
                 authors.append(who)
-    return [Send("rebut", _task(state, a)) for a in authors] or "judge"
+    return [Send("rebut", task_for(state, a)) for a in authors] or "judge"
 
 
 def route_next(state: DebateState) -> str:
@@ -73,7 +62,7 @@ def build_gauntlet() -> StateGraph:
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
-    g.add_conditional_edges("open", route_propose, ["propose", "gather"])
+    g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_critique, ["critique", "formalise", "judge"])
     g.add_edge("critique", "review")

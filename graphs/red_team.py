@@ -22,7 +22,7 @@ from agents import protocol_prompts as pp
 from agents.schemas import ATTACK_KINDS, CritiqueSet, RebuttalSet, critique_schema, rebuttal_schema
 from graphs import nodes as moves
 from graphs.argument_graph import ArgumentGraph
-from graphs.state import DebateContext, DebateState, Task
+from graphs.state import DebateContext, DebateState, Task, task_for
 
 SUMMARY = "many critics attack, one defender answers, until every idea is shot down or the rounds run out"
 
@@ -59,19 +59,9 @@ def targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critic: st
             and graph.status(n["id"]) != "shot_down"]
 
 
-def _task(state: DebateState, persona: str) -> Task:
-    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
-            "edges": state.get("edges", [])}
-
-
-def route_propose(state: DebateState) -> list[Send] | str:
-    if state["round"] == 1 and state.get("proposers"):
-        return [Send("propose", _task(state, p)) for p in state["proposers"]]
-    return "gather"
-
 
 def route_attack(state: DebateState) -> list[Send] | str:
-    sends = [Send("attack", _task(state, c)) for c in state.get("critics", [])
+    sends = [Send("attack", task_for(state, c)) for c in state.get("critics", [])
              if targets(state.get("nodes", []), state.get("edges", []), c)]
     return sends or "judge"
 
@@ -160,7 +150,7 @@ def build_red_team() -> StateGraph:
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
-    g.add_conditional_edges("open", route_propose, ["propose", "gather"])
+    g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_attack, ["attack", "judge"])
     g.add_edge("attack", "defend")

@@ -48,3 +48,9 @@ class DebateContext:
     personas: dict[str, Persona]
     llm: LLM
     budget: Budget = field(default_factory=Budget)
+
+
+def task_for(state: DebateState, persona: str) -> Task:
+    """The input of one persona's branch: who, which round, and the debate so far."""
+    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
+            "edges": state.get("edges", [])}

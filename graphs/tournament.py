@@ -107,13 +107,6 @@ def route_matches(state: DebateState, runtime: Runtime[DebateContext]) -> list[S
                            "match": [a, b], "index": i + 1}) for i, (a, b) in enumerate(pairs)] or "standings"
 
 
-def route_propose(state: DebateState) -> list[Send] | str:
-    if state["round"] == 1 and state.get("proposers"):
-        return [Send("propose", {"persona": p, "round": 1, "nodes": state.get("nodes", []),
-                                 "edges": state.get("edges", [])}) for p in state["proposers"]]
-    return "gather"
-
-
 def route_next(state: DebateState) -> str:
     if state.get("stopped"):
         return END  # a budget ran out
@@ -195,7 +188,7 @@ def build_tournament() -> StateGraph:
     g.add_node("standings", standings)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
-    g.add_conditional_edges("open", route_propose, ["propose", "gather"])
+    g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_matches, ["match", "standings"])
     g.add_edge("match", "standings")

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 
 import pytest
 import yaml
 
-from agents.openai_backend import OpenAIBackend
 from gauntlet.config import load_config, parse_config
 from gauntlet.errors import InputError
 from graphs import analysis, tournament
 from graphs.deconfusion import holders_of, intuitions
 from graphs.protocol import PROTOCOLS
-from graphs.runner import Runner
 from graphs.views import load_graph, show
+
+from tests.conftest import run_debate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "runs" / "configs"
 
 
-def run(store, loaded, url) -> str:
-    async def go() -> str:
-        llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
-        try:
-            return await Runner(store, llm=llm).start(loaded)
-        finally:
-            await llm.aclose()
-    return asyncio.run(go())
+run = run_debate
 
 
 def config_text(name: str, **changes) -> str:
