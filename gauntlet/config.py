@@ -119,6 +119,20 @@ class ProverConfig(_Strict):
     z3: bool = True
     lean: bool = False
     timeout_s: float = Field(default=5.0, gt=0, le=600)
+    # Where checks run: here, or as Ray tasks (provers/pool.py); Lean checks on a cluster of Lean machines.
+    pool: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(default=None, max_length=300, pattern=r"^(auto|ray://[\w.\-]+:\d+|[\w.\-]+:\d+)$",
+                                    description="None: a local Ray; auto: the running cluster; ray://HEAD:10001")
+
+    @model_validator(mode="after")
+    def _ray_available(self) -> "ProverConfig":
+        import importlib.util
+
+        if self.ray_address and self.pool != "ray":
+            raise ValueError("ray_address is only used with pool: ray")
+        if self.pool == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError("pool: ray needs Ray installed: pip install -e '.[cluster]' (or use pool: local)")
+        return self
 
 
 class Budgets(_Strict):

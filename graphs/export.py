@@ -48,12 +48,34 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
                    f"{md_escape(n.title + ': ' if n.title else '')}{md_escape(n.text)}")
         for c in n.data.get("citations") or []:  # passages from the persona's corpus it was grounded on
             out.append(f"  - cites *{md_escape(c.get('source', ''))}*: “{md_escape(c.get('passage', '')[:300])}”")
+        if n.kind == "formal_result":
+            out += _formal_markdown(n.data)
     notes = run.get("annotations", [])
     if notes:
         out += ["", "## Reviewer annotations", ""]
         out += [f"- on {md_escape(a['node_id'])} ({a['kind']}{', ' + a['verdict'] if a.get('verdict') else ''}):"
                 f" {md_escape(a['text'])}" for a in notes]
     return "\n".join(out) + "\n"
+
+
+def _fenced(text: str, lang: str) -> list[str]:
+    # A fence longer than any backtick run inside: formal text cannot close the block and inject Markdown.
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", text)), default=0))
+    return [f"    {fence}{lang}", *(f"    {line}" for line in text.splitlines()), f"    {fence}"]
+
+
+def _formal_markdown(data: dict[str, Any]) -> list[str]:
+    """A formal result as a reviewer needs it: the words, the formal text, the assumptions, the verdict."""
+    out = [f"  - claim: {md_escape(data.get('claim_text', ''))}"]
+    out += [f"  - assumes: {md_escape(a)}" for a in data.get("assumptions") or []]
+    for key, lang in (("smtlib", "smt2"), ("lean", "lean")):
+        if data.get(key):
+            out += [f"  - {'SMT-LIB' if key == 'smtlib' else 'Lean'}:", "", *_fenced(str(data[key]), lang), ""]
+    verdict = f"  - verdict: {md_escape(data.get('verdict', ''))} by {md_escape(data.get('prover', ''))}"
+    cex = data.get("counterexample")
+    if cex:
+        verdict += " · counterexample: " + md_escape(", ".join(f"{k} = {v}" for k, v in dict(cex).items()))
+    return out + [verdict]
 
 
 def _argdown_text(text: str) -> str:

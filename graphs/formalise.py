@@ -9,7 +9,6 @@ a proof `supports` the claim.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from typing import Any
 
@@ -69,8 +68,9 @@ async def formalise(state: DebateState, runtime: Runtime[DebateContext]) -> Upda
     if not cfg.enabled or not claims:
         return {}
     by_id = {n["id"]: n for n in state.get("nodes", [])}
-    router = Router.from_config(cfg, cache=_cache(ctx))
-    slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # each check is a child process
+    # Off the loop: the first Ray pool of a process connects to (or starts) Ray, which takes seconds.
+    router = await asyncio.to_thread(Router.from_config, cfg, _cache(ctx))
+    slots = asyncio.Semaphore(await asyncio.to_thread(lambda: router.pool.capacity))
     rnd = state["round"]
 
     async def one(c: dict[str, Any]) -> Update:
@@ -90,7 +90,7 @@ async def formalise(state: DebateState, runtime: Runtime[DebateContext]) -> Upda
                              supported, source, calls)
         async with slots:
             verdict = await asyncio.to_thread(router.check, claim)
-        return _emit(c, rnd, claim, verdict, supported, source, calls)
+        return _emit(c, rnd, claim, verdict, supported, source, calls, pool=router.pool.name)
 
     parts = await asyncio.gather(*(one(c) for c in claims))
     out: Update = {"nodes": [], "edges": [], "calls": []}
@@ -118,12 +118,12 @@ async def _ask_formaliser(ctx: DebateContext, c: dict[str, Any], rnd: int,
 
 
 def _emit(c: dict[str, Any], rnd: int, claim: Claim, v: Verdict, supported: list[str], source: str,
-          calls: list[dict[str, Any]]) -> Update:
+          calls: list[dict[str, Any]], pool: str = "") -> Update:
     rid = result_id(c["id"])
     n = node(rid, "formal_result", "prover", rnd, f"{v.verdict} by {v.prover}", v.detail,
              verdict=v.verdict, prover=v.prover, detail=v.detail, counterexample=v.counterexample,
              smtlib=claim.smtlib, lean=claim.lean_text(), assumptions=list(claim.assumptions),
-             claim_text=claim.text or c.get("text", ""), claim=c["id"], formalised_by=source, cached=v.cached,
+             claim_text=claim.text or c.get("text", ""), claim=c["id"], formalised_by=source, checked_on=pool, cached=v.cached,
              elapsed_s=round(v.elapsed_s, 4))
     edges = [edge(rid, c["id"], "formalises")]
     if v.verdict == "refuted":

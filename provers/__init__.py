@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from provers.cache import VerdictCache, cache_key
     from provers.claim import DECISIVE, VERDICTS, Claim, Verdict, VerdictKind
     from provers.formalise import Formalisation, formalise_claim
+    from provers.pool import LocalPool, PoolError, ProverPool, RayPool
     from provers.router import Router
     from provers.screen import Screening, screen_lean, screen_smtlib
 
@@ -24,6 +25,7 @@ _EXPORTS = {
     "VerdictCache": "provers.cache", "cache_key": "provers.cache",
     "Formalisation": "provers.formalise", "formalise_claim": "provers.formalise",
     "Router": "provers.router",
+    "ProverPool": "provers.pool", "LocalPool": "provers.pool", "RayPool": "provers.pool", "PoolError": "provers.pool",
     "Screening": "provers.screen", "screen_lean": "provers.screen", "screen_smtlib": "provers.screen",
 }
 __all__ = sorted(_EXPORTS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from provers import lean, smt
 from provers.cache import VerdictCache, cache_key
 from provers.claim import Claim, Verdict, error, unknown
+from provers.pool import LocalPool, PoolError, ProverPool, pool_for
 from provers.screen import screen_lean
 
 LEAN_MIN_TIMEOUT_S = 60.0  # a Lean check includes elaborating against Mathlib; seconds are not enough
@@ -23,11 +24,14 @@ class Router:
     cache: VerdictCache | None = None
     lean_project: Path | None = None
     memory_mb: int = 2048
+    pool: ProverPool = field(default_factory=LocalPool)  # where uncached checks run (provers.pool)
+    _versions: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def from_config(cls, cfg: Any, cache: VerdictCache | None = None) -> "Router":
-        """From a gauntlet.config.ProverConfig (or anything with z3, lean, timeout_s)."""
-        return cls(z3=cfg.z3, lean=cfg.lean, timeout_s=cfg.timeout_s, cache=cache)
+        """From a gauntlet.config.ProverConfig (or anything with z3, lean, timeout_s, pool, ray_address)."""
+        return cls(z3=cfg.z3, lean=cfg.lean, timeout_s=cfg.timeout_s, cache=cache,
+                   pool=pool_for(cfg.pool, cfg.ray_address))
 
     def check(self, claim: Claim) -> Verdict:
         """The first decisive verdict; otherwise the most informative non-decisive one."""
@@ -55,28 +59,38 @@ class Router:
         return best
 
     def check_smtlib(self, text: str) -> Verdict:
-        return self._cached(text, smt.PROVER, smt.version(),
-                            lambda: smt.check(text, self.timeout_s, memory_mb=self.memory_mb))
+        return self._cached(text, smt.PROVER, smt.version, smt.check, self.timeout_s, memory_mb=self.memory_mb)
 
     def check_lean(self, text: str) -> Verdict:
         screening = screen_lean(text)
         if not screening.ok:  # before anything touches a Lean binary, even `lean --version` for the cache key
             return error(lean.PROVER, screening.summary())
         timeout = self.lean_timeout_s or max(self.timeout_s, LEAN_MIN_TIMEOUT_S)
-        return self._cached(text, lean.PROVER, lean.version(),
-                            lambda: lean.check(text, timeout, project=self.lean_project,
-                                               memory_mb=max(self.memory_mb, 4096)))
+        return self._cached(text, lean.PROVER, lean.version, lean.check, timeout, project=self.lean_project,
+                            memory_mb=max(self.memory_mb, 4096))
 
-    def _cached(self, text: str, prover: str, version: str, run: Callable[[], Verdict]) -> Verdict:
-        key = cache_key(text, prover, version)
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
-        verdict = run()
+    def _cached(self, text: str, prover: str, version: Callable[[], str], check: Callable[..., Verdict],
+                *args: Any, **kwargs: Any) -> Verdict:
+        """`check(text, *args, **kwargs)` in the pool unless the cache has it.
+
+        The version comes from where the check runs: on a cluster, the workers' Lean, not the driver's.
+        """
+        try:
+            key = cache_key(text, prover, self._versions.get(prover) or self._version(prover, version))
+            if self.cache is not None:
+                hit = self.cache.get(key)
+                if hit is not None:
+                    return hit
+            verdict = self.pool.run(check, text, *args, **kwargs)
+        except PoolError as exc:  # the pool failed, not the claim: say so, and cache nothing
+            return error(prover, f"{self.pool.name} pool: {exc}")
         if self.cache is not None:
             self.cache.put(key, verdict)
         return verdict
+
+    def _version(self, prover: str, version: Callable[[], str]) -> str:
+        self._versions[prover] = self.pool.run(version)
+        return self._versions[prover]
 
 
 SMT_SUFFIXES = (".smt2", ".smt")

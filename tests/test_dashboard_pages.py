@@ -173,6 +173,18 @@ def test_annotation_round_trip_pins_the_semantics(app, debate):
     assert store.annotations(run_id)[-1].kind == "comment"
 
 
+def test_formal_result_shows_claim_formal_text_assumptions_and_verdict_side_by_side(app, debate):
+    _, run_id = debate
+    at = app(run_id, node="seed-1-claim1-formal")
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "Claim (natural language)" in md and "20 independent honeypots" in md
+    assert "detections of different honeypots are independent events" in md  # the formaliser's assumptions
+    assert any("(assert (not (>= q20 0.1)))" in c.value for c in at.code)
+    assert "**Verdict:** `proved` by z3" in md
+    assert any(c.startswith("formalised by given · checked on local") for c in caption_texts(at))
+
+
 def test_untrusted_text_renders_inert(app, debate):
     db, run_id = debate
     store = Store(db)

@@ -143,6 +143,26 @@ def test_exports_neutralise_hostile_text(store):
     assert json.loads(render("json", rec, graph))["nodes"][0]["title"] == hostile
 
 
+def test_markdown_export_keeps_a_formal_result_with_its_claim_and_fences_hostile_formal_text(store):
+    from graphs.export import render
+    from graphs.views import run_record
+    smt = "(declare-const x Real)\n; ```\n# injected heading <script>alert(1)</script>\n(assert (not (>= (* x x) x)))"
+    store.create_run("r", topic="t", config={}, source="t", seed=0, model="m", personas=[])
+    store.append("r", [NewEvent("node/f", "node", {
+        "id": "f", "kind": "formal_result", "persona": "prover", "round": 1, "title": "refuted by z3", "text": "",
+        "data": {"claim_text": "for every real x, x*x >= x", "smtlib": smt, "verdict": "refuted", "prover": "z3",
+                 "assumptions": ["x is *real*"], "counterexample": {"x": "1/2"}}})])
+    md = render("markdown", run_record(store, "r"), load_graph(store, "r"))
+    assert "  - claim: for every real x, x\\*x >= x" in md.replace("\\>", ">")
+    assert "  - assumes: x is \\*real\\*" in md
+    assert "  - verdict: refuted by z3 · counterexample: x = 1/2" in md.replace("\\.", ".")
+    fence = "    ````smt2"  # one backtick longer than the run inside the formal text
+    assert fence in md
+    body = md[md.index(fence) + len(fence):]
+    assert body.index("\n    ````\n") > body.index("# injected heading")  # the block closes after the text
+    assert "\n# injected" not in md  # indented inside the block, never a heading
+
+
 def test_postgres_dialect_compiles_the_schema():
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.schema import CreateTable

@@ -59,6 +59,7 @@ def test_false_claim_is_refuted_and_idea_shot_down() -> None:
     assert result["id"] == "i1-claim1-formal" and result["kind"] == "formal_result"
     d = result["data"]
     assert d["verdict"] == "refuted" and d["prover"] == "z3" and d["counterexample"] == {"x": "1/2"}
+    assert d["checked_on"] == "local"  # provers.pool's default
     assert d["claim_text"] and d["smtlib"] == FALSE  # words and formal text travel together for the reviewer
     kinds = {(e["src"], e["kind"], e["dst"]) for e in update["edges"]}
     assert kinds == {("i1-claim1-formal", "formalises", "i1-claim1"), ("i1-claim1-formal", "attacks", "i1-claim1"),

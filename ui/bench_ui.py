@@ -59,7 +59,7 @@ def synthetic_run(db: str, nodes: int, *, seed: int = 0, run_id: str = "bench-ui
             data["scores"] = [{"target": t, "score": rng.randint(0, 10)} for t in rng.sample(ideas, min(5, len(ideas)))]
         if kind == "formal_result":
             data.update(verdict=rng.choice(["proved", "refuted", "unknown"]), prover="z3",
-                        claim="x + y >= x for naturals", smtlib="(declare-const x Int)(assert (< x 0))")
+                        claim_text="x + y >= x for naturals", smtlib="(declare-const x Int)(assert (< x 0))")
         if kind in ("critique", "rebuttal"):
             attackable.append(nid)
         events.append(NewEvent(f"node/{nid}", "node", {"id": nid, "kind": kind, "persona": who, "round": rnd,

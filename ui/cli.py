@@ -61,6 +61,8 @@ def run(config: Path = typer.Argument(..., help="Run config (YAML), e.g. runs/co
     loaded = load_config(config)  # validate before anything is written
     from agents.backends import check_reachable
     check_reachable(loaded.config.model, config_file=str(config))
+    from provers.pool import check_pool
+    check_pool(loaded.config.provers, config_file=str(config))
     store = _store(db, create=True)
     from ui.progress import run_with_progress
     run_id = run_with_progress(store, quiet=quiet, start=loaded)

@@ -11,7 +11,7 @@ from ui.dashboard.data import RunView
 from ui.dashboard.safe import md_escape, plain, show_text
 
 # Where a formal_result keeps its pieces (prover issue); older/other shapes are tried in order.
-_CLAIM_KEYS = ("claim", "claim_text", "natural_language", "statement")
+_CLAIM_KEYS = ("claim_text", "natural_language", "statement")  # `claim` holds the claim node's id
 _SMT_KEYS = ("smtlib", "smt", "smt2")
 _LEAN_KEYS = ("lean", "lean_text", "lean_statement")
 
@@ -35,6 +35,9 @@ def render_formal(data: dict[str, Any]) -> None:
     with left:
         st.markdown("**Claim (natural language)**")
         show_text(str(_first(data, _CLAIM_KEYS) or "—"))
+        assumptions = [str(a) for a in data.get("assumptions") or []]
+        if assumptions:  # what the formaliser took for granted: where an unfaithful formalisation hides
+            st.markdown("**Assumptions**\n" + "\n".join(f"- {md_escape(plain(a, 500))}" for a in assumptions))
     with right:
         smt, lean = _first(data, _SMT_KEYS), _first(data, _LEAN_KEYS)
         if smt:
@@ -49,6 +52,9 @@ def render_formal(data: dict[str, Any]) -> None:
     st.markdown(f"**Verdict:** `{md_escape(str(verdict))}` by {md_escape(str(data.get('prover', '?')))}")
     if data.get("detail"):
         st.caption(md_escape(str(data["detail"])))
+    provenance = [f"{k.replace('_', ' ')} {data[k]}" for k in ("formalised_by", "checked_on") if data.get(k)]
+    if provenance or data.get("cached"):
+        st.caption(md_escape(" · ".join(provenance + (["cached verdict"] if data.get("cached") else []))))
     if data.get("counterexample") is not None:
         st.markdown("**Counterexample**")
         st.json(data["counterexample"])
