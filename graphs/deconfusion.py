@@ -146,26 +146,21 @@ async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
                             prompts.describe_nodes(cases), ids)
     rs: RebuttalSet
     rs, call = await moves.ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
-    nodes, edges, done = [], [], set()
     rival = next(i for h, i in intuitions(task["nodes"], task["edges"], holders).items() if h != who)
-    for i, r in enumerate(rs.responses):
-        if r.target not in ids or r.target in done:
-            continue
-        done.add(r.target)
-        rid = f"r{rnd}-hold-{who}-{i + 1}"
-        nodes.append(moves.node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
-                                target=r.target))
-        if r.action == "counter":
-            edges.append(moves.edge(rid, r.target, "attacks"))
-        elif r.action == "concede":
-            edges.append(moves.edge(rid, r.target, "supports"))
-        elif r.action == "revise" and r.revised_claim.strip() and not any(n["kind"] == "idea" for n in nodes):
-            new_id = f"r{rnd}-intuition-{who}"
-            title = prompts.tidy(r.revised_title, 90) or by_id[mine]["title"] + " (weakened)"
-            nodes.append(moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
-                                    revises=mine, intuition=True))
-            edges += [moves.edge(new_id, mine, "refines"), moves.edge(rid, new_id, "supports"),
-                      moves.edge(new_id, rival, "attacks"), moves.edge(rival, new_id, "attacks")]
+    weakened: list[str] = []
+
+    def weaken(i: int, rid: str, r: Any) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        if weakened:  # one weakened intuition per turn, however many toy cases it answers
+            return [], []
+        new_id = f"r{rnd}-intuition-{who}"
+        weakened.append(new_id)
+        title = prompts.tidy(r.revised_title, 90) or by_id[mine]["title"] + " (weakened)"
+        return ([moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=mine,
+                            intuition=True)],
+                [moves.edge(new_id, mine, "refines"), moves.edge(rid, new_id, "supports"),
+                 moves.edge(new_id, rival, "attacks"), moves.edge(rival, new_id, "attacks")])
+
+    nodes, edges = moves.rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-hold-{who}", weaken)
     return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
 
 

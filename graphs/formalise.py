@@ -123,8 +123,8 @@ def _emit(c: dict[str, Any], rnd: int, claim: Claim, v: Verdict, supported: list
     n = node(rid, "formal_result", "prover", rnd, f"{v.verdict} by {v.prover}", v.detail,
              verdict=v.verdict, prover=v.prover, detail=v.detail, counterexample=v.counterexample,
              smtlib=claim.smtlib, lean=claim.lean_text(), assumptions=list(claim.assumptions),
-             claim_text=claim.text or c.get("text", ""), claim=c["id"], formalised_by=source, checked_on=pool, cached=v.cached,
-             elapsed_s=round(v.elapsed_s, 4))
+             claim_text=claim.text or c.get("text", ""), claim=c["id"], formalised_by=source, checked_on=pool,
+             cached=v.cached, elapsed_s=round(v.elapsed_s, 4))
     edges = [edge(rid, c["id"], "formalises")]
     if v.verdict == "refuted":
         edges.append(edge(rid, c["id"], "attacks"))

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from agents import prompts
 from agents.corpus import passages_for
-from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalSet, critique_schema,
-                            judgement_schema, proposal_schema, rebuttal_schema)
+from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
+                            critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
 from agents.structured import complete_structured
 from agents.routing import for_persona
 from graphs.argument_graph import ArgumentGraph
@@ -184,26 +184,53 @@ async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
                                      prompts.describe_nodes(list({n["id"]: n for n in shown}.values())), ids)
     rs: RebuttalSet
     rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
-    nodes, edges, done = [], [], set()
+
+    def revise(i: int, rid: str, r: RebuttalItem) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        attacked = by_id[by_id[r.target]["data"]["target"]]
+        return revised_idea(by_id, r, who, rnd, rid, f"r{rnd}-idea-{who}-rev{i + 1}", champion=owner(attacked))
+
+    nodes, edges = rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-reb-{who}", revise)
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
+
+
+Revision = Callable[[int, str, RebuttalItem], tuple[list[dict[str, Any]], list[dict[str, str]]]]
+
+
+def rebuttal_moves(rs: RebuttalSet, ids: list[str], who: str, rnd: int, rid_prefix: str,
+                   revise: Revision) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """A rebuttal node per answered attack (first answer per target): a counter attacks the critique, a concession
+    supports it, and a revision is handed to `revise(i, rebuttal_id, item)`, which each protocol words its own way."""
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, str]] = []
+    done: set[str] = set()
     for i, r in enumerate(rs.responses):
         if r.target not in ids or r.target in done:
             continue
         done.add(r.target)
-        rid = f"r{rnd}-reb-{who}-{i + 1}"
-        attacked = by_id[r.target]["data"]["target"]
+        rid = f"{rid_prefix}-{i + 1}"
         nodes.append(node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
                           target=r.target))
         if r.action == "counter":
             edges.append(edge(rid, r.target, "attacks"))
         elif r.action == "concede":
             edges.append(edge(rid, r.target, "supports"))
-        elif r.action == "revise" and by_id[attacked]["kind"] == "idea" and r.revised_claim.strip():
-            new_id = f"r{rnd}-idea-{who}-rev{i + 1}"
-            title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
-            nodes.append(node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
-                              revises=attacked, champion=owner(by_id[attacked])))
-            edges += [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
-    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
+        elif r.action == "revise" and r.revised_claim.strip():
+            more_nodes, more_edges = revise(i, rid, r)
+            nodes += more_nodes
+            edges += more_edges
+    return nodes, edges
+
+
+def revised_idea(by_id: dict[str, dict[str, Any]], r: RebuttalItem, who: str, rnd: int, rid: str, new_id: str,
+                 **data: Any) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The idea a critique attacked, revised by its author: it `refines` the old one and the rebuttal supports it.
+    Nothing when the critique attacked something other than an idea (a claim, a rebuttal)."""
+    attacked = by_id[r.target]["data"]["target"]
+    if by_id[attacked]["kind"] != "idea":
+        return [], []
+    title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
+    new = node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=attacked, **data)
+    return [new], [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
 
 
 @budgeted

@@ -118,25 +118,10 @@ async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.U
                                ids)
     rs: RebuttalSet
     rs, call = await moves.ask(ctx, who, "defend", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
-    nodes, edges, done = [], [], set()
-    for i, r in enumerate(rs.responses):
-        if r.target not in ids or r.target in done:
-            continue
-        done.add(r.target)
-        rid = f"r{rnd}-defence-{i + 1}"
-        attacked = by_id[r.target]["data"]["target"]
-        nodes.append(moves.node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
-                                target=r.target))
-        if r.action == "counter":
-            edges.append(moves.edge(rid, r.target, "attacks"))
-        elif r.action == "concede":
-            edges.append(moves.edge(rid, r.target, "supports"))
-        elif r.action == "revise" and by_id[attacked]["kind"] == "idea" and r.revised_claim.strip():
-            new_id = f"r{rnd}-idea-{who}-rev{i + 1}"
-            title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
-            nodes.append(moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320),
-                                    revises=attacked, champion=who))
-            edges += [moves.edge(new_id, attacked, "refines"), moves.edge(rid, new_id, "supports")]
+    nodes, edges = moves.rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-defence",
+                                        lambda i, rid, r: moves.revised_idea(by_id, r, who, rnd, rid,
+                                                                             f"r{rnd}-idea-{who}-rev{i + 1}",
+                                                                             champion=who))
     return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
 
 

@@ -110,12 +110,10 @@ def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
     assert "\n" not in msg and "'smt'" in msg and "seed_proposals" in msg
 
 
-@has_server
-def test_formaliser_agent_over_http_then_z3() -> None:
+def _formalise_over_http(reply: str) -> dict[str, Any]:
+    """The formalise move with the formaliser agent behind a real HTTP server that answers `reply`."""
     from agents.openai_backend import OpenAIBackend
     from agents.synthetic_server import running_server
-    reply = json.dumps({"smtlib": FALSE, "lean_statement": "theorem c (x : ℝ) : x ≤ x * x",
-                        "lean_proof": "by nlinarith", "assumptions": ["x is real"]})
     with running_server(script=[reply]) as url:
         async def go() -> dict[str, Any]:
             llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
@@ -123,7 +121,14 @@ def test_formaliser_agent_over_http_then_z3() -> None:
                 return await formalise(_state(None), Runtime(context=_ctx(llm=llm)))
             finally:
                 await llm.aclose()
-        update = asyncio.run(go())
+        return asyncio.run(go())
+
+
+@has_server
+def test_formaliser_agent_over_http_then_z3() -> None:
+    reply = json.dumps({"smtlib": FALSE, "lean_statement": "theorem c (x : ℝ) : x ≤ x * x",
+                        "lean_proof": "by nlinarith", "assumptions": ["x is real"]})
+    update = _formalise_over_http(reply)
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser"
     assert d["lean"] == "theorem c (x : ℝ) : x ≤ x * x := by nlinarith" and d["assumptions"] == ["x is real"]
@@ -132,18 +137,9 @@ def test_formaliser_agent_over_http_then_z3() -> None:
 
 @has_server
 def test_hostile_formaliser_output_is_refused_not_run() -> None:
-    from agents.openai_backend import OpenAIBackend
-    from agents.synthetic_server import running_server
     reply = json.dumps({"smtlib": '(set-option :regular-output-channel "/tmp/pwn")(assert false)',
                         "lean_statement": "", "lean_proof": "", "assumptions": []})
-    with running_server(script=[reply]) as url:
-        async def go() -> dict[str, Any]:
-            llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
-            try:
-                return await formalise(_state(None), Runtime(context=_ctx(llm=llm)))
-            finally:
-                await llm.aclose()
-        update = asyncio.run(go())
+    update = _formalise_over_http(reply)
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "error" and "refused" in d["detail"]
     assert [e["kind"] for e in update["edges"]] == ["formalises"]  # an error attacks nothing
