@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.embedded import EmbeddedBackend
-from agents.llm import LLM
-from agents.openai_backend import OpenAIBackend
+from gauntlet.agents.embedded import EmbeddedBackend
+from gauntlet.agents.llm import LLM
+from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.config import ModelConfig
 
 
@@ -17,7 +17,7 @@ def make_llm(cfg: ModelConfig, seed: int = 0) -> LLM:
 def describe(cfg: ModelConfig) -> str:
     if cfg.backend == "openai":
         return f"openai:{cfg.name or 'default'}@{cfg.base_url}"
-    from agents.embedded import DEFAULT_MODEL
+    from gauntlet.agents.embedded import DEFAULT_MODEL
     return f"embedded:{cfg.path or DEFAULT_MODEL.name}"
 
 

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from agents import embeddings
+from gauntlet.agents import embeddings
 from gauntlet.errors import InputError
 
 SUFFIXES = (".md", ".markdown", ".txt", ".text", ".rst")

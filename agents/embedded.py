@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.llm import Completion, LLMError, Message
-from agents.structured import parse_json
+from gauntlet.agents.llm import Completion, LLMError, Message
+from gauntlet.agents.structured import parse_json
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from agents.http_transport import pooled_transport
-from agents.llm import Completion, LLMError, Message
-from agents.structured import parse_json
+from gauntlet.agents.http_transport import pooled_transport
+from gauntlet.agents.llm import Completion, LLMError, Message
+from gauntlet.agents.structured import parse_json
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 

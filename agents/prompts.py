@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from agents.llm import Message
-from agents.persona import Persona
+from gauntlet.agents.llm import Message
+from gauntlet.agents.persona import Persona
 
 RULES = (
     "You are one member of a panel of researcher clones stress-testing AI-alignment proposals. "

@@ -8,30 +8,30 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from agents.llm import Message
-from agents.persona import Persona
-from agents.prompts import system_message
-from agents.schemas import _obj, _str
+from gauntlet.agents.llm import Message
+from gauntlet.agents.persona import Persona
+from gauntlet.agents.prompts import system_message
+from gauntlet.agents.schemas import MoveModel, schema_for
 
 
 # --- tournament ---------------------------------------------------------------------------------------------
-class MatchArgument(BaseModel):
-    text: str = Field(max_length=4000)
+class MatchArgument(MoveModel):
+    text: str = Field(max_length=360)
 
 
-class MatchDecision(BaseModel):
+class MatchDecision(MoveModel):
     winner: str
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=240)
 
 
 def match_argument_schema() -> dict[str, Any]:
-    return _obj({"text": _str(360)})
+    return schema_for(MatchArgument)
 
 
 def match_decision_schema(ids: list[str]) -> dict[str, Any]:
-    return _obj({"winner": {"type": "string", "enum": ids}, "reason": _str(240)})
+    return schema_for(MatchDecision, enums={"winner": ids})
 
 
 def match_argument_messages(p: Persona, topic: str, mine: str, theirs: str, grounding: str = "") -> list[Message]:
@@ -49,24 +49,23 @@ def match_decision_messages(p: Persona, topic: str, a: str, b: str, case_a: str,
 
 
 # --- deconfusion ----------------------------------------------------------------------------------------------
-class Intuition(BaseModel):
-    title: str = Field(max_length=400)
-    intuition: str = Field(max_length=2000)
+class Intuition(MoveModel):
+    title: str = Field(max_length=90)
+    intuition: str = Field(max_length=320)
 
 
-class ToyCase(BaseModel):
+class ToyCase(MoveModel):
     target: str
     verdict: Literal["undermines", "supports"]
-    case: str = Field(max_length=4000)
+    case: str = Field(max_length=420)
 
 
 def intuition_schema() -> dict[str, Any]:
-    return _obj({"title": _str(90), "intuition": _str(320)})
+    return schema_for(Intuition)
 
 
 def toy_case_schema(ids: list[str]) -> dict[str, Any]:
-    return _obj({"target": {"type": "string", "enum": ids},
-                 "verdict": {"type": "string", "enum": ["undermines", "supports"]}, "case": _str(420)})
+    return schema_for(ToyCase, enums={"target": ids})
 
 
 def intuition_messages(p: Persona, topic: str, rival: str = "") -> list[Message]:

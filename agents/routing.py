@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.backends import make_llm
-from agents.launch import VllmServer, base_url_for
-from agents.llm import LLM, Completion, Message
+from gauntlet.agents.backends import make_llm
+from gauntlet.agents.launch import VllmServer, base_url_for
+from gauntlet.agents.llm import LLM, Completion, Message
 from gauntlet.config import ModelConfig, RunConfig
 
 

@@ -1,10 +1,13 @@
-"""What each debate move must return. JSON schemas are built per call so `target` can only name real nodes."""
+"""What each debate move must return, as pydantic models: the one source of both validation and the JSON schema
+sent to the model (`schema_for`), so their limits cannot disagree. Per call, `target` fields are narrowed to the
+ids of real nodes and list lengths to what the move asks for."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import copy
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # `unfaithful_formalisation` attacks a formal result whose formal text does not say what its claim says.
 ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
@@ -12,75 +15,110 @@ CRITIQUE_KINDS = ATTACK_KINDS + ("support",)
 REBUTTAL_ACTIONS = ("concede", "revise", "counter")
 
 
-class Proposal(BaseModel):
-    title: str = Field(max_length=400)
-    claim: str = Field(max_length=2000)
-    rationale: str = Field(default="", max_length=4000)
-    math_claims: list[str] = Field(default_factory=list, max_length=5)
+class MoveModel(BaseModel):
+    """A move's output: every field required in the schema (models fill them all), unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class CritiqueItem(BaseModel):
+class Proposal(MoveModel):
+    title: str = Field(max_length=90)
+    claim: str = Field(max_length=320)
+    rationale: str = Field(default="", max_length=420)
+    math_claims: list[Annotated[str, Field(max_length=160)]] = Field(default_factory=list, max_length=2)
+
+
+class CritiqueItem(MoveModel):
     target: str
     kind: Literal["objection", "counterexample", "missing_assumption", "unfaithful_formalisation", "support"]
-    text: str = Field(max_length=4000)
+    text: str = Field(max_length=360)
 
 
-class CritiqueSet(BaseModel):
-    critiques: list[CritiqueItem] = Field(max_length=20)
+class CritiqueSet(MoveModel):
+    critiques: list[CritiqueItem] = Field(min_length=1, max_length=20)
 
 
-class RebuttalItem(BaseModel):
+class RebuttalItem(MoveModel):
     target: str
     action: Literal["concede", "revise", "counter"]
-    text: str = Field(max_length=4000)
-    revised_title: str = Field(default="", max_length=400)
-    revised_claim: str = Field(default="", max_length=2000)
+    text: str = Field(max_length=320)
+    revised_title: str = Field(default="", max_length=90)
+    revised_claim: str = Field(default="", max_length=320)
 
 
-class RebuttalSet(BaseModel):
-    responses: list[RebuttalItem] = Field(max_length=20)
+class RebuttalSet(MoveModel):
+    responses: list[RebuttalItem] = Field(min_length=1, max_length=20)
 
 
-class Score(BaseModel):
+class Score(MoveModel):
     target: str
     score: int = Field(ge=1, le=10)
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=200)
 
 
-class Judgement(BaseModel):
+class Judgement(MoveModel):
     scores: list[Score] = Field(max_length=200)
 
 
-def _str(max_len: int) -> dict[str, Any]:
-    return {"type": "string", "maxLength": max_len}
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[-1]]), defs)
+        out = {}
+        for k, v in node.items():
+            if k == "properties":  # property names are data, not annotations: keep every one
+                out[k] = {name: _inline(prop, defs) for name, prop in v.items()}
+            elif k not in ("title", "default", "$defs"):
+                out[k] = _inline(v, defs)
+        if out.get("type") == "object" and "properties" in out:
+            out["required"] = list(out["properties"])
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
 
 
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+def schema_for(model: type[BaseModel], *, enums: dict[str, list[str]] | None = None,
+               items: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """The JSON schema the model is asked to fill, generated from `model`: references inlined, every property
+    required; `enums` narrows string fields by name (e.g. target → the ids of real nodes) and `items` sets a
+    list field's (minItems, maxItems), never beyond the model's own limit."""
+    schema = _inline(model.model_json_schema(), model.model_json_schema().get("$defs", {}))
+    enums, items = enums or {}, items or {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, prop in (node.get("properties") or {}).items():
+                if name in enums:
+                    prop.clear()
+                    prop.update({"type": "string", "enum": list(enums[name])})
+                if name in items and prop.get("type") == "array":
+                    lo, hi = items[name]
+                    cap = prop.get("maxItems", hi)
+                    prop["minItems"], prop["maxItems"] = min(lo, cap), min(hi, cap)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema)
+    return schema
 
 
 def proposal_schema(max_math: int = 2) -> dict[str, Any]:
-    return _obj({"title": _str(90), "claim": _str(320), "rationale": _str(420),
-                 "math_claims": {"type": "array", "items": _str(160), "maxItems": max_math}})
+    return schema_for(Proposal, items={"math_claims": (0, max_math)})
 
 
 def critique_schema(targets: list[str], max_items: int) -> dict[str, Any]:
-    item = _obj({"target": {"type": "string", "enum": targets},
-                 "kind": {"type": "string", "enum": list(CRITIQUE_KINDS)}, "text": _str(360)})
-    return _obj({"critiques": {"type": "array", "items": item, "minItems": 1, "maxItems": max_items}})
+    return schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (1, max_items)})
 
 
 def rebuttal_schema(targets: list[str]) -> dict[str, Any]:
-    item = _obj({"target": {"type": "string", "enum": targets},
-                 "action": {"type": "string", "enum": list(REBUTTAL_ACTIONS)}, "text": _str(320),
-                 "revised_title": _str(90), "revised_claim": _str(320)})
     # Capped at RebuttalSet's limit: a proposer hit by hundreds of critics answers the first 20, not none.
-    cap = RebuttalSet.model_fields["responses"].metadata[0].max_length
-    return _obj({"responses": {"type": "array", "items": item, "minItems": 1, "maxItems": min(len(targets), cap)}})
+    return schema_for(RebuttalSet, enums={"target": targets}, items={"responses": (1, len(targets))})
 
 
 def judgement_schema(targets: list[str]) -> dict[str, Any]:
-    item = _obj({"target": {"type": "string", "enum": targets},
-                 "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": _str(200)})
-    return _obj({"scores": {"type": "array", "items": item, "minItems": len(targets),
-                            "maxItems": len(targets)}})
+    return schema_for(Judgement, enums={"target": targets}, items={"scores": (len(targets), len(targets))})

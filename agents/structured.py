@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import json_repair
 from pydantic import BaseModel, ValidationError
 
-from agents.llm import LLM, Completion, LLMError, Message
+from gauntlet.agents.llm import LLM, Completion, LLMError, Message
 
 T = TypeVar("T", bound=BaseModel)
 

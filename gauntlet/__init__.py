@@ -1,5 +1,13 @@
 """Gauntlet: researcher clones that propose, critique and shoot down AI-alignment ideas.
 
+Layers, bottom to top; each imports only the ones below it (tests/test_layers.py checks it):
+
+    gauntlet           core: config shape, the kinds of nodes/edges/events, errors (imports nothing above)
+    gauntlet.agents    persona cards, prompts, move schemas, LLM backends (on core)
+    gauntlet.provers   formalisation, z3, Lean 4, screening, verdict cache (on core, agents' LLM protocol)
+    gauntlet.graphs    argument graph + semantics, protocols, runner, store (on agents and provers)
+    gauntlet.ui        the `gauntlet` CLI, the dashboard, benchmarks (on everything)
+
 The typed public API, re-exported here (imported lazily, so `import gauntlet` stays cheap):
 
     from gauntlet import load_config, Store, Runner, ArgumentGraph
@@ -13,31 +21,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "RunConfig": "gauntlet.config", "LoadedConfig": "gauntlet.config", "load_config": "gauntlet.config",
-    "parse_config": "gauntlet.config", "InputError": "gauntlet.errors", "RunPaused": "gauntlet.errors",
-    "Persona": "agents.persona", "LLM": "agents.llm", "Completion": "agents.llm", "LLMError": "agents.llm",
-    "OpenAIBackend": "agents.openai_backend", "EmbeddedBackend": "agents.embedded",
-    "Store": "graphs.store", "NewEvent": "graphs.store", "Runner": "graphs.runner",
-    "ArgumentGraph": "graphs.argument_graph", "grounded": "graphs.semantics", "preferred": "graphs.semantics",
-    "Labelling": "graphs.semantics", "PROTOCOLS": "graphs.protocol", "show": "graphs.views",
-    "transcript": "graphs.views", "load_graph": "graphs.views", "Verdict": "provers.claim",
+    "RunConfig": "gauntlet.config", "LoadedConfig": "gauntlet.graphs.run.loading",
+    "load_config": "gauntlet.graphs.run.loading",
+    "parse_config": "gauntlet.graphs.run.loading", "InputError": "gauntlet.errors", "RunPaused": "gauntlet.errors",
+    "Persona": "gauntlet.agents.persona", "LLM": "gauntlet.agents.llm", "Completion": "gauntlet.agents.llm", "LLMError": "gauntlet.agents.llm",
+    "OpenAIBackend": "gauntlet.agents.openai_backend", "EmbeddedBackend": "gauntlet.agents.embedded",
+    "Store": "gauntlet.graphs.store.store", "NewEvent": "gauntlet.graphs.store.store", "Runner": "gauntlet.graphs.run.runner",
+    "ArgumentGraph": "gauntlet.graphs.argument.argument_graph", "grounded": "gauntlet.graphs.argument.semantics", "preferred": "gauntlet.graphs.argument.semantics",
+    "Labelling": "gauntlet.graphs.argument.semantics", "PROTOCOLS": "gauntlet.graphs.protocols.registry", "show": "gauntlet.graphs.store.views",
+    "transcript": "gauntlet.graphs.store.views", "load_graph": "gauntlet.graphs.store.views", "Verdict": "gauntlet.provers.claim",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from agents.embedded import EmbeddedBackend
-    from agents.llm import LLM, Completion, LLMError
-    from agents.openai_backend import OpenAIBackend
-    from agents.persona import Persona
-    from gauntlet.config import LoadedConfig, RunConfig, load_config, parse_config
+    from gauntlet.agents.embedded import EmbeddedBackend
+    from gauntlet.agents.llm import LLM, Completion, LLMError
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.agents.persona import Persona
+    from gauntlet.config import RunConfig
+    from gauntlet.graphs.run.loading import LoadedConfig, load_config, parse_config
     from gauntlet.errors import InputError, RunPaused
-    from graphs.argument_graph import ArgumentGraph
-    from graphs.protocol import PROTOCOLS
-    from graphs.runner import Runner
-    from graphs.semantics import Labelling, grounded, preferred
-    from graphs.store import NewEvent, Store
-    from graphs.views import load_graph, show, transcript
-    from provers.claim import Verdict
+    from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+    from gauntlet.graphs.protocols.registry import PROTOCOLS
+    from gauntlet.graphs.run.runner import Runner
+    from gauntlet.graphs.argument.semantics import Labelling, grounded, preferred
+    from gauntlet.graphs.store.store import NewEvent, Store
+    from gauntlet.graphs.store.views import load_graph, show, transcript
+    from gauntlet.provers.claim import Verdict
 
 
 def __getattr__(name: str) -> Any:

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agents.persona import Persona, resolve
 from gauntlet.errors import InputError
 from gauntlet.yaml_lines import line_for, load_with_lines
 
@@ -147,7 +145,7 @@ class RunConfig(_Strict):
     topic: str = Field(min_length=1, max_length=4000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     rounds: int = Field(default=1, ge=1, le=50)
-    protocol: str = Field(default="gauntlet", description="a name in graphs.protocol.PROTOCOLS")
+    protocol: str = Field(default="gauntlet", description="a name in the protocol registry (gauntlet.graphs.protocols.registry)")
     protocol_options: dict[str, Any] = Field(default_factory=dict,
                                              description="options of the chosen protocol (see its module)")
     seed_proposals: list[SeedProposal] = Field(default_factory=list, max_length=50)
@@ -160,32 +158,6 @@ class RunConfig(_Strict):
     # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
     endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)
     routes: dict[str, str] = Field(default_factory=dict, max_length=4096)
-
-    @field_validator("protocol")
-    @classmethod
-    def _known_protocol(cls, name: str) -> str:
-        from graphs.protocol import PROTOCOLS  # lazy: the protocol modules import this one
-
-        if name not in PROTOCOLS:
-            raise ValueError(f"unknown protocol {name!r}; valid protocols: {', '.join(sorted(PROTOCOLS))}")
-        return name
-
-    @field_validator("protocol_options")
-    @classmethod
-    def _protocol_options(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        from graphs.protocol import PROTOCOLS
-
-        spec = PROTOCOLS.get(info.data.get("protocol", ""))
-        if spec is None:
-            return options  # the protocol field has already failed with its own message
-        return spec.parse_options(options)
-
-    @model_validator(mode="after")
-    def _protocol_panel(self) -> "RunConfig":
-        from graphs.protocol import PROTOCOLS
-
-        PROTOCOLS[self.protocol].check(self)
-        return self
 
     @model_validator(mode="after")
     def _routes_resolve(self) -> "RunConfig":
@@ -203,16 +175,6 @@ class RunConfig(_Strict):
         if not self.panel.proposers and not self.seed_proposals:
             raise ValueError("nothing to debate: give panel.proposers or seed_proposals")
         return self
-
-
-class LoadedConfig(BaseModel):
-    """A validated config plus the persona cards it names, resolved once."""
-
-    model_config = ConfigDict(frozen=True)
-
-    config: RunConfig
-    personas: dict[str, Persona]
-    source: str
 
 
 def _fix_for(err: dict) -> str:
@@ -239,8 +201,9 @@ def _fix_for(err: dict) -> str:
     return "see runs/configs/demo.yaml for a valid example"
 
 
-def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> LoadedConfig:
-    """Validate YAML text into a LoadedConfig; raise InputError (one line) on anything wrong."""
+def parse_shape(text: str, source: str = "<config>") -> tuple[RunConfig, dict]:
+    """Validate YAML text into a RunConfig (its shape only: protocols and persona cards are checked by
+    `gauntlet.graphs.run.loading`); return it with the YAML line map; raise InputError (one line) if wrong."""
     try:
         data, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
@@ -263,20 +226,11 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         msg = err["msg"].removeprefix("Value error, ")
         raise InputError(msg, file=source, line=line_for(lines, loc), field=field,
                          fix=_fix_for(err)) from None
-    base = base_dir or Path.cwd()
-    personas: dict[str, Persona] = {}
-    refs = [("panel.proposers", r) for r in config.panel.proposers]
-    refs += [("panel.critics", r) for r in config.panel.critics]
-    if config.panel.judge:
-        refs.append(("panel.judge", config.panel.judge))
-    for field, ref in refs:
-        card = resolve(ref, base, config_file=source, field=field)
-        personas[ref] = card
-    return LoadedConfig(config=config, personas=personas, source=source)
+    return config, lines
 
 
-def load_config(path: str | Path) -> LoadedConfig:
-    """Read and validate a config file; errors name the file, line, field and fix."""
+def read_config_text(path: str | Path) -> str:
+    """A config file's text, refusing what is not a small UTF-8 text file (errors name the file and fix)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -295,4 +249,4 @@ def load_config(path: str | Path) -> LoadedConfig:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("config is not UTF-8 text", file=str(p), fix="save it as UTF-8") from None
-    return parse_config(text, source=str(p), base_dir=p.parent)
+    return text

@@ -1,6 +1,6 @@
 """Provers: formal claims → z3 / Lean 4 → verdicts (proved, refuted, unknown, error).
 
-    from provers import Claim, Router
+    from gauntlet.provers import Claim, Router
     Router(timeout_s=5).check(Claim("x*x >= x", smtlib="(declare-const x Real)(assert (not (>= (* x x) x)))"))
 
 Imports are lazy: `python -m provers.smt` (the sandboxed z3 worker) must start without the LLM stack.
@@ -12,21 +12,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from provers.cache import VerdictCache, cache_key
-    from provers.claim import DECISIVE, VERDICTS, Claim, Verdict, VerdictKind
-    from provers.formalise import Formalisation, formalise_claim
-    from provers.pool import LocalPool, PoolError, ProverPool, RayPool
-    from provers.router import Router
-    from provers.screen import Screening, screen_lean, screen_smtlib
+    from gauntlet.provers.cache import VerdictCache, cache_key
+    from gauntlet.provers.claim import DECISIVE, VERDICTS, Claim, Verdict, VerdictKind
+    from gauntlet.provers.formalise import Formalisation, formalise_claim
+    from gauntlet.provers.pool import LocalPool, PoolError, ProverPool, RayPool
+    from gauntlet.provers.router import Router
+    from gauntlet.provers.screen import Screening, screen_lean, screen_smtlib
 
 _EXPORTS = {
-    "Claim": "provers.claim", "Verdict": "provers.claim", "VerdictKind": "provers.claim",
-    "VERDICTS": "provers.claim", "DECISIVE": "provers.claim",
-    "VerdictCache": "provers.cache", "cache_key": "provers.cache",
-    "Formalisation": "provers.formalise", "formalise_claim": "provers.formalise",
-    "Router": "provers.router",
-    "ProverPool": "provers.pool", "LocalPool": "provers.pool", "RayPool": "provers.pool", "PoolError": "provers.pool",
-    "Screening": "provers.screen", "screen_lean": "provers.screen", "screen_smtlib": "provers.screen",
+    "Claim": "gauntlet.provers.claim", "Verdict": "gauntlet.provers.claim", "VerdictKind": "gauntlet.provers.claim",
+    "VERDICTS": "gauntlet.provers.claim", "DECISIVE": "gauntlet.provers.claim",
+    "VerdictCache": "gauntlet.provers.cache", "cache_key": "gauntlet.provers.cache",
+    "Formalisation": "gauntlet.provers.formalise", "formalise_claim": "gauntlet.provers.formalise",
+    "Router": "gauntlet.provers.router",
+    "ProverPool": "gauntlet.provers.pool", "LocalPool": "gauntlet.provers.pool", "RayPool": "gauntlet.provers.pool", "PoolError": "gauntlet.provers.pool",
+    "Screening": "gauntlet.provers.screen", "screen_lean": "gauntlet.provers.screen", "screen_smtlib": "gauntlet.provers.screen",
 }
 __all__ = sorted(_EXPORTS)
 

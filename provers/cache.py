@@ -1,7 +1,7 @@
 """Verdict cache: sha256 of (formal text, prover, prover version) → a decisive verdict.
 
-Rows live in graphs.tables.ProverResult, in the run store's database when one is given (so a debate's verdicts
-travel with its runs) or in a small SQLite file otherwise. Only `proved`/`refuted` are cached: `unknown` may
+Rows live in the `proverresult` table below, in the run's own database when the runner hands the cache its engine
+(so a debate's verdicts travel with its runs), or in a small SQLite file for standalone use (`gauntlet prove`). Only `proved`/`refuted` are cached: `unknown` may
 become decisive with a longer timeout and `error` is cheap to recompute.
 """
 
@@ -10,16 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Column, Text
+from sqlmodel import Field, Session, SQLModel, create_engine
 
-from graphs.tables import ProverResult
-from provers.claim import Verdict
+from gauntlet.provers.claim import Verdict
 
 DEFAULT_CACHE = "runs/prover-cache.sqlite"
+
+
+class ProverResult(SQLModel, table=True):
+    """A cached verdict, keyed by a hash of (formal text, prover, version)."""
+
+    key: str = Field(primary_key=True)
+    prover: str
+    verdict: str
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    counterexample_json: str | None = Field(default=None, sa_column=Column(Text))
+    created: float = Field(default_factory=time.time)
 
 
 def cache_key(formal_text: str, prover: str, version: str) -> str:

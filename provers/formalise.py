@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.llm import LLM, Completion, Message
-from agents.structured import complete_structured
-from provers.claim import Claim
+from gauntlet.agents.llm import LLM, Completion, Message
+from gauntlet.agents.structured import complete_structured
+from gauntlet.provers.claim import Claim
 
 SYSTEM = (
     "You are a careful formal-methods engineer. You translate one mathematical claim from a research debate "

@@ -21,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from provers.claim import Verdict, error, unknown
-from provers.sandbox import Limits, run_limited
-from provers.screen import screen_lean
+from gauntlet.provers.claim import Verdict, error, unknown
+from gauntlet.provers.sandbox import Limits, run_limited
+from gauntlet.provers.screen import screen_lean
 
 PROVER = "lean4"
 DEFAULT_HEADER = "import Mathlib"

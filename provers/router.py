@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from provers import lean, smt
-from provers.cache import VerdictCache, cache_key
-from provers.claim import Claim, Verdict, error, unknown
-from provers.pool import LocalPool, PoolError, ProverPool, pool_for
-from provers.screen import screen_lean
+from gauntlet.provers import lean, smt
+from gauntlet.provers.cache import VerdictCache, cache_key
+from gauntlet.provers.claim import Claim, Verdict, error, unknown
+from gauntlet.provers.pool import LocalPool, PoolError, ProverPool, pool_for
+from gauntlet.provers.screen import screen_lean
 
 LEAN_MIN_TIMEOUT_S = 60.0  # a Lean check includes elaborating against Mathlib; seconds are not enough
 

@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from provers.claim import Verdict, error, unknown
-from provers.sandbox import Limits, run_limited
-from provers.screen import screen_smtlib
+from gauntlet.provers.claim import Verdict, error, unknown
+from gauntlet.provers.sandbox import Limits, run_limited
+from gauntlet.provers.screen import screen_smtlib
 
 PROVER = "z3"
 _RESULT = "@@gauntlet-z3@@"  # marks our result line, so nothing z3 prints can pass for it
@@ -42,7 +42,7 @@ def check(text: str, timeout_s: float = 5.0, *, memory_mb: int = 2048) -> Verdic
     request = json.dumps({"text": text, "timeout_ms": max(1, int(timeout_s * 1000))})
     # An empty scratch directory as cwd: relative paths z3 might be talked into writing land nowhere useful.
     with tempfile.TemporaryDirectory(prefix="gauntlet-z3-") as scratch:
-        out = run_limited([sys.executable, "-m", "provers.smt"], limits, stdin=request, cwd=Path(scratch),
+        out = run_limited([sys.executable, "-m", "gauntlet.provers.smt"], limits, stdin=request, cwd=Path(scratch),
                           env=_child_env())
     elapsed = time.perf_counter() - t0
     if out.timed_out:
@@ -62,11 +62,8 @@ def check(text: str, timeout_s: float = 5.0, *, memory_mb: int = 2048) -> Verdic
 def _child_env() -> dict[str, str]:
     import os
     keep = ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "LANG", "LC_ALL", "HOME", "SYSTEMROOT")
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    # The child imports this package; make sure it can when gauntlet is run from a source checkout.
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
+    # The child imports gauntlet.provers.smt from the installed package (an editable install maps the folders).
+    return {k: v for k, v in os.environ.items() if k in keep}
 
 
 # --- the child process ----------------------------------------------------------------------------------

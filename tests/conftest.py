@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.openai_backend import OpenAIBackend
-from agents.synthetic_server import running_server
-from gauntlet.config import LoadedConfig, load_config
-from graphs.runner import Runner
-from graphs.store import Store
+from gauntlet.agents.openai_backend import OpenAIBackend
+from gauntlet.testing.synthetic_server import running_server
+from gauntlet.graphs.run.loading import LoadedConfig, load_config
+from gauntlet.graphs.run.runner import Runner
+from gauntlet.graphs.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "runs" / "configs" / "demo.yaml"

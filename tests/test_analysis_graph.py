@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from agents import embeddings
-from graphs import analysis
-from graphs.argument_graph import ArgumentGraph
-from graphs.semantics import grounded
+from gauntlet.agents import embeddings
+from gauntlet.graphs.argument import analysis
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.semantics import grounded
 
 
 def n(id, kind, persona="", rnd=1, seq=0, **data):

@@ -10,7 +10,7 @@ import pytest
 
 
 def bench(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "bench", *args, "--repeat", "1", "--json"],
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "bench", *args, "--repeat", "1", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-800:]
     lines = out.stdout.strip().splitlines()
@@ -44,7 +44,7 @@ def test_semantics_labels_every_argument():
 
 
 def test_bad_input_is_exit_2_with_one_line():
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "serve", "--endpoint", "ftp://x", "--json"],
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "bench", "serve", "--endpoint", "ftp://x", "--json"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "http" in out.stderr

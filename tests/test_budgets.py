@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from gauntlet.config import parse_config
-from graphs.budget import Budget, BudgetReached
-from graphs.views import load_graph, show
+from gauntlet.graphs.run.loading import parse_config
+from gauntlet.graphs.protocols.budget import Budget, BudgetReached
+from gauntlet.graphs.store.views import load_graph, show
 from tests.conftest import DEMO, run_debate
 
 

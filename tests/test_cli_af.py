@@ -11,7 +11,7 @@ DATA = Path(__file__).parent / "data" / "af"
 
 
 def gauntlet(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_grounded_on_apx_odd_cycle():

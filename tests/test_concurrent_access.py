@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import text
 
-from graphs.store import NewEvent, Store
+from gauntlet.graphs.store.store import NewEvent, Store
 
 SOAK_S = float(os.environ.get("GAUNTLET_SOAK_S", "120"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.config import load_config, parse_config
+from gauntlet.graphs.run.loading import load_config, parse_config
 from gauntlet.errors import InputError
 
 GOOD = """\
@@ -91,7 +91,7 @@ def test_cli_broken_yaml_exits_2_with_one_line_and_writes_nothing(tmp_path):
     bad = tmp_path / "broken.yaml"
     bad.write_text("topic: x\npanel: [\n")
     db = tmp_path / "db.sqlite"
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "run", str(bad), "--db", str(db)],
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(bad), "--db", str(db)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents import embeddings
-from agents.corpus import Corpus, VectorStore, chunk_text, corpus_files, embed_texts
-from agents.openai_backend import OpenAIBackend
-from gauntlet.config import load_config
+from gauntlet.agents import embeddings
+from gauntlet.agents.corpus import Corpus, VectorStore, chunk_text, corpus_files, embed_texts
+from gauntlet.agents.openai_backend import OpenAIBackend
+from gauntlet.graphs.run.loading import load_config
 from gauntlet.errors import InputError
-from graphs.runner import Runner
-from graphs.views import load_graph, show
+from gauntlet.graphs.run.runner import Runner
+from gauntlet.graphs.store.views import load_graph, show
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TEXTS = ["A cat sits on the mat.",

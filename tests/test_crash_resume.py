@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.synthetic_server import running_server
-from graphs.store import Store
+from gauntlet.testing.synthetic_server import running_server
+from gauntlet.graphs.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = """\
@@ -39,7 +39,7 @@ provers:
 
 
 def cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", *args], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, **kw)
 
 
@@ -78,7 +78,7 @@ def reference(slow_server, tmp_path_factory):
 def test_kill_9_then_resume_matches_uninterrupted(reference, tmp_path, kill_seed):
     expected, cfg = reference
     db = tmp_path / "db.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "run", str(cfg), "--db", str(db), "-q"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "gauntlet.ui.cli", "run", str(cfg), "--db", str(db), "-q"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     # Wait until the run exists, then kill at a random later moment (seeded, so the test is repeatable).
     deadline = time.monotonic() + 120
@@ -121,14 +121,14 @@ def test_unreachable_endpoint_is_bad_input_and_writes_nothing(tmp_path):
 
 
 def test_endpoint_dying_mid_run_pauses_then_resumes(tmp_path, reference):
-    from agents.synthetic_server import free_port
+    from gauntlet.testing.synthetic_server import free_port
     expected, _ = reference
     port = free_port()
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG.format(url=f"http://127.0.0.1:{port}/v1").replace("max_retries: 2", "max_retries: 1"))
     db = tmp_path / "db.sqlite"
     with running_server(latency_ms=150, port=port):
-        proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "run", str(cfg), "--db", str(db), "-q"],
+        proc = subprocess.Popen([sys.executable, "-m", "gauntlet.ui.cli", "run", str(cfg), "--db", str(db), "-q"],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while not (db.exists() and Store(str(db)).events(Store(str(db)).runs()[0].run_id, kinds=["llm_call"])
@@ -153,7 +153,7 @@ def test_endpoint_dying_mid_run_pauses_then_resumes(tmp_path, reference):
 def test_sigterm_marks_interrupted_then_resume_completes(reference, tmp_path):
     expected, cfg = reference
     db = tmp_path / "db.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "run", str(cfg), "--db", str(db), "-q"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "gauntlet.ui.cli", "run", str(cfg), "--db", str(db), "-q"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (db.exists() and Store(str(db)).runs()):

@@ -14,9 +14,9 @@ from typing import Iterator
 
 import pytest
 
-from graphs.store import Store
-from graphs.views import load_graph
-from ui.dashboard.data import build_view
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.views import load_graph
+from gauntlet.ui.dashboard.data import build_view
 from tests.conftest import run_debate
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,7 +39,7 @@ def dashboard(db_path: Path) -> Iterator[str]:
     """`gauntlet ui` on a free loopback port; yields its base URL; stops it afterwards."""
     port = free_port()
     env = {**os.environ, "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}  # loopback only, never the LAN
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--db", str(db_path), "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "gauntlet.ui.cli", "ui", "--db", str(db_path), "--port",
                              str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from graphs.store import NewEvent
+from gauntlet.graphs.store.store import NewEvent
 from tests.test_dashboard_browser import ARGS, CHROMIUM, dashboard
 
 pytestmark = pytest.mark.browser

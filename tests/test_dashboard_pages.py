@@ -11,19 +11,19 @@ from typing import Any, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from graphs.export import render as export_render
-from graphs.store import NewEvent, Store
-from graphs.views import load_graph, run_record, show
+from gauntlet.graphs.store.export import render as export_render
+from gauntlet.graphs.store.store import NewEvent, Store
+from gauntlet.graphs.store.views import load_graph, run_record, show
 from tests.conftest import DEMO, run_debate
-from ui.dashboard import graph_view, run_page
-from ui.dashboard.data import build_view
+from gauntlet.ui.dashboard import graph_view, run_page
+from gauntlet.ui.dashboard.data import build_view
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
 def debate(tmp_path_factory: pytest.TempPathFactory, synthetic_url: str) -> tuple[str, str]:
-    from gauntlet.config import load_config
+    from gauntlet.graphs.run.loading import load_config
     db = str(tmp_path_factory.mktemp("dash") / "gauntlet.sqlite")
     run_id = run_debate(Store(db), load_config(DEMO), synthetic_url)
     return db, run_id
@@ -210,7 +210,7 @@ def test_unknown_run_in_url_is_one_clear_error(app):
 
 
 def test_bad_db_is_one_line_exit_2(tmp_path: Path):
-    r = subprocess.run([sys.executable, "-m", "ui.cli", "ui", "--db", str(tmp_path / "missing.sqlite")],
+    r = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "ui", "--db", str(tmp_path / "missing.sqlite")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "no such database file" in r.stderr

@@ -12,13 +12,13 @@ import networkx as nx
 import pytest
 from sqlalchemy import text
 
-from graphs.store import NewEvent
-from graphs.views import load_graph, show, transcript
+from gauntlet.graphs.store.store import NewEvent
+from gauntlet.graphs.store.views import load_graph, show, transcript
 from tests.conftest import run_debate
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -130,8 +130,8 @@ def test_exports_neutralise_hostile_text(store):
     store.create_run("r", topic=hostile, config={}, source="t", seed=0, model="m", personas=[])
     store.append("r", [NewEvent("node/x", "node", {"id": "x", "kind": "idea", "persona": "p", "round": 1,
                                                    "title": hostile, "text": hostile + "\x01"})])
-    from graphs.export import render
-    from graphs.views import run_record
+    from gauntlet.graphs.store.export import render
+    from gauntlet.graphs.store.views import run_record
     rec, graph = run_record(store, "r"), load_graph(store, "r")
     md = render("markdown", rec, graph)
     assert "<script>" not in md and "](" not in md and "![" not in md
@@ -144,8 +144,8 @@ def test_exports_neutralise_hostile_text(store):
 
 
 def test_markdown_export_keeps_a_formal_result_with_its_claim_and_fences_hostile_formal_text(store):
-    from graphs.export import render
-    from graphs.views import run_record
+    from gauntlet.graphs.store.export import render
+    from gauntlet.graphs.store.views import run_record
     smt = "(declare-const x Real)\n; ```\n# injected heading <script>alert(1)</script>\n(assert (not (>= (* x x) x)))"
     store.create_run("r", topic="t", config={}, source="t", seed=0, model="m", personas=[])
     store.append("r", [NewEvent("node/f", "node", {

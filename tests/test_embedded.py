@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.embedded import DEFAULT_MODEL, EmbeddedBackend, model_path
-from graphs.store import Store
-from graphs.views import show
+from gauntlet.agents.embedded import DEFAULT_MODEL, EmbeddedBackend, model_path
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.views import show
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +30,8 @@ def test_model_assembles_from_chunk_packages():
 
 
 def test_schema_constrained_output_parses():
-    from agents.schemas import Proposal, proposal_schema
-    from agents.structured import complete_structured
+    from gauntlet.agents.schemas import Proposal, proposal_schema
+    from gauntlet.agents.structured import complete_structured
 
     async def go():
         llm = EmbeddedBackend(max_tokens=160, seed=1)
@@ -43,7 +43,7 @@ def test_schema_constrained_output_parses():
 
 
 def _run(db: Path) -> tuple[str, Store]:
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "run", str(TINY), "--db", str(db), "--json", "-q"],
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(TINY), "--db", str(db), "--json", "-q"],
                          capture_output=True, text=True, timeout=1200, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)["run_id"], Store(str(db))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from agents.openai_backend import OpenAIBackend
+from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.errors import InputError
-from graphs.fork import ForkSpec, fork_run
-from graphs.runner import Runner
-from graphs.store import Store
-from graphs.views import load_graph
+from gauntlet.graphs.run.fork import ForkSpec, fork_run
+from gauntlet.graphs.run.runner import Runner
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.views import load_graph
 from tests.conftest import run_debate
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "dashboard" / "app.py")
@@ -102,14 +102,14 @@ def test_bad_fork_requests_are_input_errors(store, parent, step, spec, field):
 
 def test_cli_fork_prints_json(store, parent):
     step = first_step(store, parent, "propose")
-    r = subprocess.run([sys.executable, "-m", "ui.cli", "fork", parent, "--step", str(step), "--db",
+    r = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "fork", parent, "--step", str(step), "--db",
                         str(store.sqlite_path), "--drop-persona", "ml-empiricist", "--json"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["parent_run_id"] == parent and doc["fork_step"] >= step
     assert store.run(doc["run_id"]).parent_run_id == parent
-    bad = subprocess.run([sys.executable, "-m", "ui.cli", "fork", parent, "--step", "99999", "--db",
+    bad = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "fork", parent, "--step", "99999", "--db",
                           str(store.sqlite_path)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gauntlet.config import parse_config
+from gauntlet.graphs.run.loading import parse_config
 from gauntlet.errors import InputError
 
 DEMO = yaml.safe_load((Path(__file__).parent.parent / "runs" / "configs" / "demo.yaml").read_text())
@@ -92,13 +92,13 @@ def test_cli_rejects_hostile_inputs_without_writing(tmp_path):
     for name, body in cases.items():
         p = tmp_path / name
         p.write_bytes(body if isinstance(body, bytes) else body.encode())
-        out = subprocess.run([sys.executable, "-m", "ui.cli", "run", str(p), "--db", str(db)],
+        out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(p), "--db", str(db)],
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 2, (name, out.stderr)
         assert len(out.stderr.strip().splitlines()) == 1 and name in out.stderr and "Traceback" not in out.stderr
     assert not db.exists()
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "run", str(tmp_path)], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 2 and "directory" in out.stderr
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "show", "x", "--db", "nope://"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "show", "x", "--db", "nope://"], capture_output=True,
                          text=True)
     assert out.returncode == 2 and "--db" in out.stderr

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from agents.launch import VllmServer, health_url, vllm_bench_command, vllm_command, wait_healthy
-from gauntlet.config import ModelConfig, parse_config
+from gauntlet.agents.launch import VllmServer, health_url, vllm_bench_command, vllm_command, wait_healthy
+from gauntlet.config import ModelConfig
+from gauntlet.graphs.run.loading import parse_config
 from gauntlet.errors import InputError
 
 

@@ -9,11 +9,11 @@ import time
 import httpx
 import pytest
 
-from agents.llm import LLMError
-from agents.openai_backend import OpenAIBackend
-from agents.schemas import CritiqueSet, critique_schema
-from agents.structured import complete_structured, parse_json
-from agents.synthetic_server import running_server
+from gauntlet.agents.llm import LLMError
+from gauntlet.agents.openai_backend import OpenAIBackend
+from gauntlet.agents.schemas import CritiqueSet, critique_schema
+from gauntlet.agents.structured import complete_structured, parse_json
+from gauntlet.testing.synthetic_server import running_server
 
 MSGS = [{"role": "system", "content": "rules"}, {"role": "user", "content": "critique r1-idea-a"}]
 SCHEMA = critique_schema(["r1-idea-a", "r1-idea-b"], 2)
@@ -113,8 +113,8 @@ def test_parse_json_repairs_and_rejects():
 
 
 def test_grammar_schema_drops_only_long_string_limits():
-    from agents.embedded import GRAMMAR_MAX_LENGTH, grammar_schema
-    from provers.formalise import formalisation_schema
+    from gauntlet.agents.embedded import GRAMMAR_MAX_LENGTH, grammar_schema
+    from gauntlet.provers.formalise import formalisation_schema
     g = grammar_schema(formalisation_schema())
     assert "maxLength" not in g["properties"]["smtlib"]
     assert g["properties"]["lean_statement"]["maxLength"] <= GRAMMAR_MAX_LENGTH

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.persona import LIBRARY_DIR, library, load_card, resolve
+from gauntlet.agents.persona import LIBRARY_DIR, library, load_card, resolve
 from gauntlet.errors import InputError
 
 
@@ -56,7 +56,7 @@ def test_bad_card_names_the_field(tmp_path):
 
 
 def test_cli_personas_json():
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "personas", "--json"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "personas", "--json"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)

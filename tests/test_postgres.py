@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from graphs.store import Store
-from graphs.views import show
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.views import show
 from tests.conftest import run_debate
 
 

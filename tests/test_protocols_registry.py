@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gauntlet.config import load_config, parse_config
+from gauntlet.graphs.run.loading import load_config, parse_config
 from gauntlet.errors import InputError
-from graphs import analysis, tournament
-from graphs.deconfusion import holders_of, intuitions
-from graphs.protocol import PROTOCOLS
-from graphs.views import load_graph, show
+from gauntlet.graphs.argument import analysis
+from gauntlet.graphs.protocols import tournament
+from gauntlet.graphs.protocols.deconfusion import holders_of, intuitions
+from gauntlet.graphs.protocols.registry import PROTOCOLS
+from gauntlet.graphs.store.views import load_graph, show
 
 from tests.conftest import run_debate  # noqa: E402
 

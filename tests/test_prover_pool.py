@@ -14,12 +14,14 @@ from typing import Any, Callable
 
 import pytest
 
-from gauntlet.config import ProverConfig, parse_config
+from gauntlet.config import ProverConfig
+
+from gauntlet.graphs.run.loading import parse_config
 from gauntlet.errors import InputError
-from provers.cache import VerdictCache
-from provers.claim import Claim
-from provers.pool import LocalPool, PoolError, RayPool, check_pool
-from provers.router import Router
+from gauntlet.provers.cache import VerdictCache
+from gauntlet.provers.claim import Claim
+from gauntlet.provers.pool import LocalPool, PoolError, RayPool, check_pool
+from gauntlet.provers.router import Router
 
 pytest.importorskip("ray", reason="the Ray prover pool needs Ray: pip install -e .[cluster]")
 
@@ -128,12 +130,12 @@ def test_debate_with_a_ray_prover_pool_refutes_the_false_claim(tmp_path: Path, s
     path.write_text(config)
     db = tmp_path / "runs.sqlite"
     env = {**os.environ, "GAUNTLET_PROVER_CACHE": str(tmp_path / "cache.sqlite")}
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "run", str(path), "--db", str(db), "--quiet", "--json"],
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(path), "--db", str(db), "--quiet", "--json"],
                          capture_output=True, text=True, timeout=600, env=env, cwd=ROOT / "runs/configs")
     assert out.returncode == 0, out.stderr[-1500:]
     run_id = json.loads(out.stdout)["run_id"]
     exported = tmp_path / "run.json"
-    done = subprocess.run([sys.executable, "-m", "ui.cli", "export", run_id, "--db", str(db), "--format", "json",
+    done = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "export", run_id, "--db", str(db), "--format", "json",
                            "--out", str(exported)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-1500:]
     doc = json.loads(exported.read_text())

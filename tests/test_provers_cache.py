@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.store import Store
-from provers import smt
-from provers.cache import VerdictCache, cache_key
-from provers.claim import Claim
-from provers.router import Router
+from gauntlet.graphs.store.store import Store
+from gauntlet.provers import smt
+from gauntlet.provers.cache import VerdictCache, cache_key
+from gauntlet.provers.claim import Claim
+from gauntlet.provers.router import Router
 
 FALSE = "(declare-const x Real)(assert (not (>= (* x x) x)))"
 TRUE = "(declare-const x Real)(assert (not (>= (* x x) 0.0)))"
@@ -50,7 +50,7 @@ def test_cache_lives_in_the_run_store(tmp_path: Path) -> None:
     assert router.check(Claim("x*x >= 0", smtlib=TRUE)).verdict == "proved"
     from sqlmodel import Session, select
 
-    from graphs.tables import ProverResult
+    from gauntlet.provers.cache import ProverResult
     with Session(store.engine) as s:
         rows = s.exec(select(ProverResult)).all()
     assert [(r.prover, r.verdict) for r in rows] == [("z3", "proved")]

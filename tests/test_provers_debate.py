@@ -12,20 +12,22 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
-from gauntlet.config import LoadedConfig, ModelConfig, ProverConfig, load_config, parse_config
+from gauntlet.config import ModelConfig, ProverConfig
+
+from gauntlet.graphs.run.loading import LoadedConfig, load_config, parse_config
 from gauntlet.errors import InputError
-from graphs.argument_graph import ArgumentGraph
-from graphs.formalise import formalise, pending_claims
-from graphs.nodes import edge, node
-from graphs.state import DebateContext
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.formalise_move import formalise, pending_claims
+from gauntlet.graphs.protocols.moves import edge, node
+from gauntlet.graphs.protocols.state import DebateContext
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "runs/configs/false_claim.yaml"
 FALSE = "(declare-const x Real)\n(assert (not (>= (* x x) x)))"
 TRUE = "(declare-const a Real)(declare-const b Real)(assert (not (>= (+ (* a a) (* b b)) (* 2.0 a b))))"
-has_server = pytest.mark.skipif(importlib.util.find_spec("agents.synthetic_server") is None
+has_server = pytest.mark.skipif(importlib.util.find_spec("gauntlet.testing.synthetic_server") is None
                                 or importlib.util.find_spec("fastapi") is None,
-                                reason="needs agents/synthetic_server.py and `pip install -e .[test]` (fastapi, "
+                                reason="needs testing/synthetic_server.py and `pip install -e .[test]` (fastapi, "
                                        "uvicorn) for a real OpenAI-compatible peer")
 
 
@@ -84,7 +86,7 @@ def test_disabled_provers_do_nothing() -> None:
 
 
 def test_seed_formalisation_from_config_reaches_the_claim() -> None:
-    from graphs.nodes import open_debate
+    from gauntlet.graphs.protocols.moves import open_debate
     ctx = _ctx()
     opened = open_debate({}, Runtime(context=ctx))
     state = {"round": 1, **opened}
@@ -112,8 +114,8 @@ def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
 
 def _formalise_over_http(reply: str) -> dict[str, Any]:
     """The formalise move with the formaliser agent behind a real HTTP server that answers `reply`."""
-    from agents.openai_backend import OpenAIBackend
-    from agents.synthetic_server import running_server
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.testing.synthetic_server import running_server
     with running_server(script=[reply]) as url:
         async def go() -> dict[str, Any]:
             llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
@@ -147,10 +149,10 @@ def test_hostile_formaliser_output_is_refused_not_run() -> None:
 
 @has_server
 def test_debate_refutes_false_claim_and_flips_the_idea(tmp_path: Path) -> None:
-    from agents.synthetic_server import running_server
-    from graphs.runner import Runner
-    from graphs.store import Store
-    from graphs.views import load_graph, show
+    from gauntlet.testing.synthetic_server import running_server
+    from gauntlet.graphs.run.runner import Runner
+    from gauntlet.graphs.store.store import Store
+    from gauntlet.graphs.store.views import load_graph, show
     loaded = load_config(CONFIG)
     store = Store(str(tmp_path / "runs.sqlite"))
     with running_server() as url:

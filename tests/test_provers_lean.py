@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from provers import lean
-from provers.claim import Claim
-from provers.router import Router
+from gauntlet.provers import lean
+from gauntlet.provers.claim import Claim
+from gauntlet.provers.router import Router
 
 needs_lean = pytest.mark.skipif(
     shutil.which("lake") is None,

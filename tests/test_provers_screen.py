@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from provers import lean
-from provers.router import Router
-from provers.screen import screen_lean
+from gauntlet.provers import lean
+from gauntlet.provers.router import Router
+from gauntlet.provers.screen import screen_lean
 
 ROOT = Path(__file__).resolve().parent.parent
 THM = "theorem t (x : ℕ) : x ≤ x * x + 1 := by nlinarith\n"

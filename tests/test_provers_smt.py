@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from provers import smt
-from provers.sandbox import Limits, run_limited
+from gauntlet.provers import smt
+from gauntlet.provers.sandbox import Limits, run_limited
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "provers" / "examples").glob("*.smt2"))

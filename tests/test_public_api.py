@@ -14,7 +14,7 @@ def test_every_export_resolves():
 
 
 def test_help_lists_the_contract_commands():
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     for cmd in ("run", "show", "replay", "export", "prove", "af", "runs", "resume", "personas", "bench", "ui"):
         assert f" {cmd} " in out.stdout, cmd

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from agents.routing import RoutedLLM, persona_endpoints
-from agents.synthetic_server import running_server
-from gauntlet.config import parse_config
+from gauntlet.agents.routing import RoutedLLM, persona_endpoints
+from gauntlet.testing.synthetic_server import running_server
+from gauntlet.graphs.run.loading import parse_config
 from gauntlet.errors import InputError
-from graphs.runner import Runner
+from gauntlet.graphs.run.runner import Runner
 
 PANEL = "panel: {proposers: [ml-empiricist], critics: [security-engineer, mechanism-designer], " \
         "judge: philosopher-of-science}\n"
@@ -52,7 +52,7 @@ def test_a_debate_sends_each_persona_to_its_endpoint(store):
 
 
 def test_routed_llm_closes_every_backend(synthetic_url):
-    from agents.openai_backend import OpenAIBackend
+    from gauntlet.agents.openai_backend import OpenAIBackend
 
     a, b = OpenAIBackend(synthetic_url, "a"), OpenAIBackend(synthetic_url, "b")
     llm = RoutedLLM(a, {"x": b}, {"p": "x"})

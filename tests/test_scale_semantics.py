@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-import graphs.semantics as sem
+import gauntlet.graphs.argument.semantics as sem
 
 
 def both(args, attacks, fixed, monkeypatch):

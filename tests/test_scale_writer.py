@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from graphs.event_writer import BatchedWriter
-from graphs.store import NewEvent
+from gauntlet.graphs.store.event_writer import BatchedWriter
+from gauntlet.graphs.store.store import NewEvent
 
 
 def ev(i: int) -> NewEvent:

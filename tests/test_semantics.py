@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from graphs.semantics import TooLarge, grounded, preferred
+from gauntlet.graphs.argument.semantics import TooLarge, grounded, preferred
 
 
 def lab(args, attacks, **kw):
@@ -111,7 +111,7 @@ def test_preferred_refuses_huge_undecided_part():
 
 
 def test_a_disputed_formalisation_is_argued_not_pinned():
-    from graphs.argument_graph import ArgumentGraph
+    from gauntlet.graphs.argument.argument_graph import ArgumentGraph
     nodes = [{"id": "idea", "kind": "idea", "data": {}}, {"id": "claim", "kind": "claim", "data": {}},
              {"id": "f", "kind": "formal_result", "data": {"verdict": "refuted"}},
              {"id": "c", "kind": "critique", "data": {"critique_kind": "objection"}}]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gauntlet.errors import InputError
-from gauntlet.sweep import grid, parse_param
+from gauntlet.graphs.run.sweep import grid, parse_param
 
 CONFIG = """topic: t
 seed: 1
@@ -47,13 +47,13 @@ def test_grid_is_the_product_and_every_point_is_validated(tmp_path):
 def test_a_real_sweep_on_local_ray_writes_every_run_to_one_database(tmp_path, synthetic_url):
     pytest.importorskip("ray", reason="sweeps need Ray: pip install -e .[cluster]")
     db = tmp_path / "sweep.sqlite"
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "sweep", str(config(tmp_path, synthetic_url)),
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "sweep", str(config(tmp_path, synthetic_url)),
                           "--param", "rounds=1,2", "--db", str(db), "--json"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-1500:]
     runs = json.loads(out.stdout)["runs"]
     assert [r["params"] for r in runs] == [{"rounds": 1}, {"rounds": 2}]
     assert all(r["status"] == "done" for r in runs)
-    listed = subprocess.run([sys.executable, "-m", "ui.cli", "runs", "--db", str(db), "--json"],
+    listed = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "runs", "--db", str(db), "--json"],
                             capture_output=True, text=True, timeout=60)
     assert {r["run_id"] for r in json.loads(listed.stdout)} == {r["run_id"] for r in runs}

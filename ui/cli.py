@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from gauntlet.errors import InputError
-from ui.user_errors import err, user_errors
+from gauntlet.ui.user_errors import err, user_errors
 
 app = typer.Typer(
     help="Gauntlet: researcher clones propose AI-alignment ideas, critique them and shoot the bad ones down.\n\n"
@@ -31,7 +31,7 @@ def _print_json(doc: Any) -> None:
 
 
 def _store(db: Optional[str], create: bool = False):
-    from graphs.store import Store
+    from gauntlet.graphs.store.store import Store
     store = Store(db, create=create)
     if store.sqlite_path is not None:
         _log_beside(store.sqlite_path)
@@ -57,14 +57,14 @@ def run(config: Path = typer.Argument(..., help="Run config (YAML), e.g. runs/co
 
     Example: gauntlet run runs/configs/demo.yaml --db runs/gauntlet.sqlite
     """
-    from gauntlet.config import load_config
+    from gauntlet.graphs.run.loading import load_config
     loaded = load_config(config)  # validate before anything is written
-    from agents.backends import check_reachable
+    from gauntlet.agents.backends import check_reachable
     check_reachable(loaded.config.model, config_file=str(config))
-    from provers.pool import check_pool
+    from gauntlet.provers.pool import check_pool
     check_pool(loaded.config.provers, config_file=str(config))
     store = _store(db, create=True)
-    from ui.progress import run_with_progress
+    from gauntlet.ui.progress import run_with_progress
     run_id = run_with_progress(store, quiet=quiet, start=loaded)
     _print_json({"run_id": run_id}) if as_json else print(run_id)
 
@@ -84,7 +84,7 @@ def resume(run_id: str = typer.Argument(..., help="The run to continue."), db: O
     if info.status == "running":
         raise InputError(f"run {run_id} is still running (pid alive)", field="RUN_ID",
                          fix="wait for it, or stop its process first")
-    from ui.progress import run_with_progress
+    from gauntlet.ui.progress import run_with_progress
     print(run_with_progress(store, quiet=quiet, resume=run_id))
 
 
@@ -114,7 +114,7 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
 
     Example: gauntlet show RUN_ID --json
     """
-    from graphs.views import show as show_view
+    from gauntlet.graphs.store.views import show as show_view
     doc = show_view(_store(db), run_id, until=until)
     if as_json:
         _print_json(doc)
@@ -141,7 +141,7 @@ def replay(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] 
 
     Example: gauntlet replay RUN_ID --until 20
     """
-    from graphs.views import transcript
+    from gauntlet.graphs.store.views import transcript
     lines = transcript(_store(db), run_id, until=until, include_calls=calls)
     if as_json:
         _print_json([vars(line) for line in lines])
@@ -160,8 +160,8 @@ def export(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] 
 
     Example: gauntlet export RUN_ID --format graphml --out run.graphml
     """
-    from graphs.export import FORMATS, render
-    from graphs.views import load_graph, run_record
+    from gauntlet.graphs.store.export import FORMATS, render
+    from gauntlet.graphs.store.views import load_graph, run_record
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="--format", fix=f"use one of {', '.join(FORMATS)}")
     store = _store(db)
@@ -188,8 +188,8 @@ def af(file: Path = typer.Argument(..., help="Framework file: .apx, .tgf or .af/
 
     Example: gauntlet af tests/data/af/odd_cycle.apx --semantics preferred --json
     """
-    from graphs.af_formats import read_framework
-    from graphs.semantics import TooLarge, grounded, preferred
+    from gauntlet.graphs.argument.af_formats import read_framework
+    from gauntlet.graphs.argument.semantics import TooLarge, grounded, preferred
     if semantics not in ("grounded", "preferred"):
         raise InputError(f"unknown semantics {semantics!r}", field="--semantics", fix="use grounded or preferred")
     args, attacks = read_framework(file)
@@ -212,7 +212,7 @@ def af(file: Path = typer.Argument(..., help="Framework file: .apx, .tgf or .af/
 @user_errors
 def personas(as_json: bool = JsonOpt) -> None:
     """List the persona library (styles of thought the panel can clone)."""
-    from agents.persona import library
+    from gauntlet.agents.persona import library
     cards = [{"name": p.name, "display_name": p.label, "discipline": p.discipline, "worldview": p.worldview,
               "research_style": p.research_style, "typical_objections": list(p.typical_objections),
               "would_change_mind": p.would_change_mind, "has_corpus": p.corpus is not None}
@@ -239,7 +239,7 @@ def prove(file: Path = typer.Argument(..., help="An SMT-LIB file (.smt2) asserti
 
     Example: gauntlet prove provers/examples/square_ge_self.smt2 --json
     """
-    from provers.router import prove_file
+    from gauntlet.provers.router import prove_file
     verdict = prove_file(file, timeout, use_cache=not no_cache)
     if as_json:
         doc = verdict.as_json()
@@ -293,7 +293,7 @@ def fork(run_id: str = typer.Argument(..., help="The run to fork."), db: Optiona
 
     Example: gauntlet fork RUN_ID --step 20 --drop-persona security-engineer --note-on seed-1 --note "..."
     """
-    from graphs.fork import ForkSpec, fork_run
+    from gauntlet.graphs.run.fork import ForkSpec, fork_run
     if note and not note_on:
         raise InputError("--note needs --note-on NODE", field="--note-on", fix="name the node the note is about")
     res = asyncio.run(fork_run(_store(db), run_id, step, ForkSpec(drop=drop, add_critics=add_critic, note=note,
@@ -322,7 +322,7 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gauntlet.sweep import grid, run_sweep
+    from gauntlet.graphs.run.sweep import grid, run_sweep
     points = grid(config, param)
     with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err) as bar:
@@ -338,7 +338,7 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
         raise typer.Exit(1)
 
 
-from ui.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
+from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
 
 app.add_typer(bench_app, name="bench")
 

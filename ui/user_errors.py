@@ -8,7 +8,7 @@ from typing import Any, Callable
 import typer
 from rich.console import Console
 
-from agents.llm import LLMError
+from gauntlet.agents.llm import LLMError
 from gauntlet.errors import InputError, RunPaused
 
 err = Console(stderr=True)

@@ -16,7 +16,7 @@ except ImportError:  # run from a source tree without `pip install -e .`: stream
 import streamlit as st
 
 from gauntlet.errors import InputError
-from ui.dashboard import data, run_page, runs_page, state
+from gauntlet.ui.dashboard import data, run_page, runs_page, state
 
 
 def main() -> None:

@@ -16,11 +16,11 @@ import streamlit as st
 from sqlalchemy import select
 from sqlmodel import Session
 
-from graphs import analysis
-from graphs.argument_graph import ArgumentGraph
-from graphs.store import Store
-from graphs.tables import Edge, Event, Node
-from graphs.views import describe_event, run_record
+from gauntlet.graphs.argument import analysis
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.tables import Edge, Event, Node
+from gauntlet.graphs.store.views import describe_event, run_record
 
 STATUS_ORDER = {"standing": 0, "undecided": 1, "shot_down": 2}
 CRUX_MAX_NODES = 2000

@@ -8,10 +8,10 @@ import sys
 
 import streamlit as st
 
-from agents.persona import library
+from gauntlet.agents.persona import library
 from gauntlet.errors import InputError
-from ui.dashboard import data, state
-from ui.dashboard.data import RunView
+from gauntlet.ui.dashboard import data, state
+from gauntlet.ui.dashboard.data import RunView
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,7 +21,7 @@ def persona_names() -> list[str]:
 
 def continue_in_background(db: str, run_id: str) -> None:
     """`gauntlet resume` as its own process: a debate outlives the page that started it."""
-    subprocess.Popen([sys.executable, "-m", "ui.cli", "resume", run_id, "--db", db, "--quiet"],
+    subprocess.Popen([sys.executable, "-m", "gauntlet.ui.cli", "resume", run_id, "--db", db, "--quiet"],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True)
 
@@ -40,7 +40,7 @@ def render(db: str, run_id: str, view: RunView, step: int, panel: list[str]) -> 
         submitted = st.form_submit_button("Create fork")
     if not submitted:
         return
-    from graphs.fork import ForkSpec, fork_run  # only when forking: it pulls in LangGraph and the protocols
+    from gauntlet.graphs.run.fork import ForkSpec, fork_run  # only when forking: it pulls in LangGraph and the protocols
     spec = ForkSpec(drop=list(drop), add_critics=list(add), note=note, note_on=target, note_edge=edge)
     try:
         res = asyncio.run(fork_run(data.store_for(db), run_id, step, spec))

@@ -11,8 +11,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ui.dashboard.data import RunView
-from ui.dashboard.safe import plain
+from gauntlet.ui.dashboard.data import RunView
+from gauntlet.ui.dashboard.safe import plain
 
 STATUS_COLOURS = {"standing": "#2e9d4f", "shot_down": "#d64545", "undecided": "#e0a526"}
 KIND_SHAPES = {"idea": "round-rectangle", "claim": "ellipse", "critique": "triangle", "rebuttal": "diamond",

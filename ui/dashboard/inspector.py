@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from ui.dashboard.data import RunView
-from ui.dashboard.safe import md_escape, plain, show_text
+from gauntlet.ui.dashboard.data import RunView
+from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
 # Where a formal_result keeps its pieces (prover issue); older/other shapes are tried in order.
 _CLAIM_KEYS = ("claim_text", "natural_language", "statement")  # `claim` holds the claim node's id

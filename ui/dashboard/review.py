@@ -7,9 +7,9 @@ import json
 import streamlit as st
 
 from gauntlet.errors import InputError
-from graphs.export import render as export_render
-from graphs.views import load_graph, run_record
-from ui.dashboard import data
+from gauntlet.graphs.store.export import render as export_render
+from gauntlet.graphs.store.views import load_graph, run_record
+from gauntlet.ui.dashboard import data
 
 VERDICTS = {"idea": ("accepted", "rejected")}  # everything else is judged valid / invalid
 

@@ -8,9 +8,9 @@ from typing import Any
 import streamlit as st
 from streamlit_cytoscape import EdgeStyle, Event, NodeStyle, streamlit_cytoscape
 
-from ui.dashboard import data, fork_panel, graph_view, inspector, review, state
-from ui.dashboard.data import RunView
-from ui.dashboard.safe import md_escape, plain, show_text
+from gauntlet.ui.dashboard import data, fork_panel, graph_view, inspector, review, state
+from gauntlet.ui.dashboard.data import RunView
+from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
 STATUS_MARK = {"standing": "🟢 standing", "shot_down": "🔴 shot down", "undecided": "🟡 undecided"}
 PLAY_DELAY_S = 0.8

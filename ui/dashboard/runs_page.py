@@ -6,8 +6,8 @@ import time
 
 import streamlit as st
 
-from ui.dashboard import data, state
-from ui.dashboard.safe import plain
+from gauntlet.ui.dashboard import data, state
+from gauntlet.ui.dashboard.safe import plain
 
 
 def render(db: str) -> None:

@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from graphs.store import DEFAULT_DB
+from gauntlet.graphs.store.store import DEFAULT_DB
 
 
 def db_arg(argv: list[str]) -> str:

@@ -10,8 +10,8 @@ from typing import Any, Callable, Sequence
 import networkx as nx
 import numpy as np
 
-from graphs.argument_graph import ArgumentGraph, ArgNode
-from graphs.semantics import grounded
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph, ArgNode
+from gauntlet.graphs.argument.semantics import grounded
 
 ELO_START = 1500.0
 ELO_K = 32.0

@@ -11,15 +11,15 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel
 
-from agents import prompts
-from agents.corpus import passages_for
-from agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
+from gauntlet.agents import prompts
+from gauntlet.agents.corpus import passages_for
+from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
                             critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
-from agents.structured import complete_structured
-from agents.routing import for_persona
-from graphs.argument_graph import ArgumentGraph
-from graphs.budget import BudgetReached
-from graphs.state import DebateContext, DebateState, Task, task_for
+from gauntlet.agents.structured import complete_structured
+from gauntlet.agents.routing import for_persona
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.budget import BudgetReached
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 Update = dict[str, list[dict[str, Any]]]
 

@@ -26,7 +26,7 @@ PERSONAS = [f"persona-{i:02d}" for i in range(12)]
 
 def synthetic_run(db: str, nodes: int, *, seed: int = 0, run_id: str = "bench-ui") -> str:
     """Write a debate-shaped run of about `nodes` nodes into the store at `db`; returns its run id."""
-    from graphs.store import NewEvent, Store
+    from gauntlet.graphs.store.store import NewEvent, Store
 
     rng = random.Random(seed)
     store = Store(db)

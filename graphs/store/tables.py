@@ -90,12 +90,4 @@ class Annotation(SQLModel, table=True):
     created: float = Field(default_factory=time.time)
 
 
-class ProverResult(SQLModel, table=True):
-    """A cached verdict, keyed by a hash of (formal text, prover, version)."""
-
-    key: str = Field(primary_key=True)
-    prover: str
-    verdict: str
-    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    counterexample_json: str | None = Field(default=None, sa_column=Column(Text))
-    created: float = Field(default_factory=time.time)
+# The prover cache's table (ProverResult) lives with the cache, in gauntlet.provers.cache; migrations cover it.

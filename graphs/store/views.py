@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from graphs.argument_graph import ArgumentGraph
-from graphs.store import Store
-from graphs.tables import Event
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.tables import Event
 
 
 def load_graph(store: Store, run_id: str, *, until: int | None = None) -> ArgumentGraph:
@@ -31,7 +31,7 @@ def run_record(store: Store, run_id: str) -> dict[str, Any]:
 
 def _embedder() -> Any:
     """The local embedding function for diversity, or None when the model is not installed."""
-    from agents import corpus, embeddings
+    from gauntlet.agents import corpus, embeddings
     return corpus.embed if embeddings.available() else None
 
 
@@ -44,7 +44,7 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     if analyse:
-        from graphs import analysis
+        from gauntlet.graphs.argument import analysis
         out.update(analysis.summary(graph, _embedder()))
         out["citations"] = [{"node": n.id, "persona": n.persona, **c} for n in graph.nodes.values()
                             for c in n.data.get("citations") or []]

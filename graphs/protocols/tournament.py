@@ -20,12 +20,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents import prompts
-from agents import protocol_prompts as pp
-from graphs import analysis
-from graphs import nodes as moves
-from graphs.argument_graph import ArgumentGraph
-from graphs.state import DebateContext, DebateState, Task
+from gauntlet.agents import prompts
+from gauntlet.agents import protocol_prompts as pp
+from gauntlet.graphs.argument import analysis
+from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task
 
 SUMMARY = "pairwise matches between ideas, a judge decides each, Elo ratings rank them"
 

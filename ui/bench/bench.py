@@ -19,7 +19,7 @@ from typing import Any, Callable
 import typer
 
 from gauntlet.errors import InputError
-from ui.user_errors import user_errors
+from gauntlet.ui.user_errors import user_errors
 
 bench_app = typer.Typer(help="Benchmarks; each prints one JSON object (see BENCHMARKS.md).", no_args_is_help=True)
 RepeatOpt = typer.Option(3, "--repeat", min=1, max=20, help="Runs to take the median of.")
@@ -47,8 +47,9 @@ def _quantile(values: list[float], q: float) -> float:
 # orchestration ------------------------------------------------------------------------------------------
 def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
     """A debate with `agents` critics (clones of the library's styles), a few proposers and a judge."""
-    from agents.persona import library
-    from gauntlet.config import LoadedConfig, RunConfig
+    from gauntlet.agents.persona import library
+    from gauntlet.config import RunConfig
+    from gauntlet.graphs.run.loading import LoadedConfig
 
     styles = list(library().values())
     critics = [f"critic-{i:04d}" for i in range(agents)]
@@ -65,9 +66,9 @@ def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
 
 
 def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path) -> dict[str, Any]:
-    from agents.openai_backend import OpenAIBackend
-    from graphs.runner import Runner
-    from graphs.store import Store
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.run.runner import Runner
+    from gauntlet.graphs.store.store import Store
 
     loaded = bench_panel(agents, rounds)
     store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
@@ -109,18 +110,29 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
     efficiency = ideal_s / actual_s with ideal_s = sequential turns × L. Example:
     gauntlet bench orchestration --agents 256 --rounds 1 --latency-ms 200 --json
     """
-    from agents.synthetic_server import running_server
-
+    running_server = _synthetic_server()
     with running_server(latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
         samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp)) for _ in range(repeat)]
     doc = _median_of(samples, ("efficiency", "actual_s", "latency_p50_s", "latency_p95_s", "queued_total_s"))
     _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms, **doc})
 
 
+def _synthetic_server():
+    """The synthetic OpenAI-compatible server, from the `testing` extra (kept out of base installs)."""
+    try:
+        from gauntlet.testing.synthetic_server import running_server
+    except ImportError:
+        from gauntlet.errors import InputError
+        raise InputError("the orchestration benchmark needs the synthetic server's web stack (fastapi, uvicorn)",
+                         field="bench orchestration",
+                         fix="pip install 'gauntlet-workbench[testing]' (or -e '.[testing]' from a checkout)") from None
+    return running_server
+
+
 # store --------------------------------------------------------------------------------------------------
 def store_once(nodes: int, db_dir: Path, batch: int = 2000) -> dict[str, Any]:
     """nodes node events + 2×nodes edge events, appended in batches as the runner's writer does."""
-    from graphs.store import NewEvent, Store
+    from gauntlet.graphs.store.store import NewEvent, Store
 
     rng = random.Random(nodes)
     store = Store(str(db_dir / f"store-{time.monotonic_ns()}.sqlite"))
@@ -164,7 +176,7 @@ def random_framework(args: int, seed: int = 0) -> tuple[list[int], list[tuple[in
 
 
 def semantics_once(args: int, seed: int) -> dict[str, Any]:
-    from graphs.semantics import grounded
+    from gauntlet.graphs.argument.semantics import grounded
 
     names, attacks = random_framework(args, seed)
     t0 = time.perf_counter()
@@ -186,7 +198,7 @@ def semantics(args: int = typer.Option(1_000_000, "--args", min=1, max=20_000_00
 # ui -----------------------------------------------------------------------------------------------------
 def _bench_ui_fn() -> Callable[..., dict[str, Any]]:
     try:
-        from ui.bench_ui import bench_ui
+        from gauntlet.ui.bench.bench_ui import bench_ui
     except ImportError as exc:
         raise InputError(f"the dashboard benchmark is not available ({exc})", field="bench ui",
                          fix="it lives in ui/bench_ui.py (the dashboard issue); update and retry") from None
@@ -216,7 +228,7 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
 
     Example (GPU machine): gauntlet bench serve --endpoint http://127.0.0.1:8000/v1 --json
     """
-    from agents.launch import served_model, vllm_bench_serve
+    from gauntlet.agents.launch import served_model, vllm_bench_serve
 
     if not endpoint.startswith(("http://", "https://")):
         raise InputError(f"not an http(s) URL: {endpoint!r}", field="--endpoint", fix="e.g. http://127.0.0.1:8000/v1")
@@ -230,9 +242,9 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
 
 
 def serve_debate(endpoint: str, model: str, agents: int, rounds: int) -> dict[str, Any]:
-    from agents.openai_backend import OpenAIBackend
-    from graphs.runner import Runner, run_stats
-    from graphs.store import Store
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.run.runner import Runner, run_stats
+    from gauntlet.graphs.store.store import Store
 
     loaded = bench_panel(agents, rounds)
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,10 +16,11 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from sqlmodel import Session, SQLModel, create_engine, delete
 
 from gauntlet.errors import InputError
-from graphs.tables import Annotation, Edge, Event, Node, PersonaRow, Run
+from gauntlet.kinds import RUN_STATUSES
+from gauntlet.graphs.store import migrations
+from gauntlet.graphs.store.tables import Annotation, Edge, Event, Node, PersonaRow, Run
 
 DEFAULT_DB = "runs/gauntlet.sqlite"
-RUN_STATUSES = ("running", "interrupted", "done", "failed")
 
 
 @dataclass
@@ -105,7 +106,9 @@ class Store:
     def _create_tables(self) -> None:
         for attempt in range(5):
             try:
-                SQLModel.metadata.create_all(self.write_engine)
+                # Ordered migrations own the schema: a new database is created by them, an older one upgraded
+                # in place (graphs/store/migrations); concurrent first opens race, and the loser retries.
+                migrations.upgrade(self.write_engine)
                 return
             except (OperationalError, ProgrammingError, IntegrityError) as exc:
                 # Two processes opening a new database race on CREATE TABLE; the loser just retries.

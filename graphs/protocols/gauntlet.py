@@ -3,16 +3,14 @@ math claims) → rebut (fan-out) → judge."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
-
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from graphs import nodes as moves
-from graphs.formalise import formalise, pending_claims
-from graphs.state import DebateContext, DebateState, task_for
+from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.protocols.formalise_move import formalise, pending_claims
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, task_for
+
+SUMMARY = "propose, critique, formalise, rebut, judge"
 
 
 def route_critique(state: DebateState) -> list[Send] | str:
@@ -72,59 +70,6 @@ def build_gauntlet() -> StateGraph:
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g
-
-
-class _NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True)
-class ProtocolSpec:
-    """A protocol as the registry knows it: how to build its graph, its options and its panel rules.
-
-    Calling the spec builds the uncompiled StateGraph, so `PROTOCOLS[name]()` reads the same for every protocol.
-    """
-
-    build: Callable[[], StateGraph]
-    summary: str
-    options: type[BaseModel] = _NoOptions
-    panel_check: Callable[[Any], None] | None = None  # raises ValueError naming the panel field to fix
-
-    def __call__(self) -> StateGraph:
-        return self.build()
-
-    def parse_options(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """The options with defaults filled in; a bad option is a ValueError naming it and the valid values."""
-        try:
-            return self.options.model_validate(raw).model_dump(mode="json")
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"]) or "(options)"
-            known = ", ".join(self.options.model_fields) or "none"
-            raise ValueError(f"option {loc}: {err['msg']} (options of this protocol: {known})") from None
-
-    def check(self, config: Any) -> None:
-        if self.panel_check:
-            self.panel_check(config)
-
-
-def _registry() -> dict[str, ProtocolSpec]:
-    # The single plug-in point: a new protocol is a module with a build function (and optionally an options
-    # model and a panel check) plus one line here. Imported late because those modules import this one's peers.
-    from graphs import deconfusion, red_team, tournament
-
-    return {
-        "gauntlet": ProtocolSpec(build_gauntlet, "propose, critique, formalise, rebut, judge"),
-        "tournament": ProtocolSpec(tournament.build_tournament, tournament.SUMMARY, tournament.TournamentOptions,
-                                   tournament.check_panel),
-        "deconfusion": ProtocolSpec(deconfusion.build_deconfusion, deconfusion.SUMMARY,
-                                    deconfusion.DeconfusionOptions, deconfusion.check_panel),
-        "red_team": ProtocolSpec(red_team.build_red_team, red_team.SUMMARY, red_team.RedTeamOptions,
-                                 red_team.check_panel),
-    }
-
-
-PROTOCOLS: dict[str, ProtocolSpec] = _registry()
 
 
 def initial_state(ctx: DebateContext) -> DebateState:

@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphs.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 
 FORMATS = ("json", "markdown", "argdown", "graphml")
 

@@ -13,17 +13,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from agents.backends import describe
-from agents.llm import LLM, LLMError
-from agents.routing import make_run_llm
-from gauntlet.config import LoadedConfig, RunConfig
+from gauntlet.agents.backends import describe
+from gauntlet.agents.llm import LLM, LLMError
+from gauntlet.agents.routing import make_run_llm
+from gauntlet.config import RunConfig
+from gauntlet.graphs.run.loading import LoadedConfig
+from gauntlet.provers.cache import VerdictCache
 from gauntlet.errors import RunPaused
-from graphs.budget import Budget, BudgetReached
-from graphs.checkpoint import checkpointer_for
-from graphs.event_writer import BatchedWriter
-from graphs.protocol import PROTOCOLS, initial_state
-from graphs.state import DebateContext
-from graphs.store import NewEvent, Store
+from gauntlet.graphs.protocols.budget import Budget, BudgetReached
+from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.store.event_writer import BatchedWriter
+from gauntlet.graphs.protocols.gauntlet import initial_state
+from gauntlet.graphs.protocols.registry import PROTOCOLS
+from gauntlet.graphs.protocols.state import DebateContext
+from gauntlet.graphs.store.store import NewEvent, Store
 
 log = logging.getLogger("gauntlet.run")
 OnEvent = Callable[[NewEvent], None]
@@ -94,7 +97,14 @@ class Runner:
                         calls=used["calls"], tokens=used["prompt_tokens"] + used["completion_tokens"],
                         elapsed_before=float(prior.get("wall_s") or 0.0))
         return DebateContext(run_id=run_id, config=loaded.config, personas=dict(loaded.personas), llm=llm,
-                             budget=budget)
+                             budget=budget, verdict_cache=self._verdict_cache())
+
+    def _verdict_cache(self) -> VerdictCache | None:
+        """Prover verdicts live in the run's own database; a cache that cannot open is only a miss."""
+        try:
+            return VerdictCache(engine=self.store.write_engine)
+        except Exception:  # noqa: BLE001 - never fail a debate over its cache
+            return None
 
     async def start(self, loaded: LoadedConfig, *, run_id: str | None = None) -> str:
         cfg = loaded.config
@@ -126,7 +136,7 @@ class Runner:
 
     def loaded_config(self, run_id: str) -> LoadedConfig:
         """The run's config and persona cards exactly as stored (so replays do not depend on the library)."""
-        from agents.persona import Persona
+        from gauntlet.agents.persona import Persona
 
         row = self.store.run(run_id)
         cfg = RunConfig.model_validate(json.loads(row.config_json))

@@ -4,7 +4,7 @@ It is a *test double* for an inference engine (it does no inference). Benchmarks
 orchestrator alone (`gauntlet bench orchestration`), and tests use it as a real HTTP peer on 127.0.0.1 with
 scripted replies and injected faults (5xx, 429, timeouts, malformed or truncated JSON).
 
-    python -m agents.synthetic_server --port 8011 --latency-ms 200
+    python -m gauntlet.testing.synthetic_server --port 8011 --latency-ms 200
 """
 
 
@@ -127,7 +127,7 @@ def running_server(*, latency_ms: float = 0.0, faults: list[str] | None = None, 
                    port: int | None = None, startup_s: float = 30.0) -> Iterator[str]:
     """Run the server in its own process on 127.0.0.1; yields the base URL (…/v1); stops it afterwards."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "agents.synthetic_server", "--port", str(port), "--latency-ms", str(latency_ms)]
+    cmd = [sys.executable, "-m", "gauntlet.testing.synthetic_server", "--port", str(port), "--latency-ms", str(latency_ms)]
     if faults:
         cmd += ["--faults", ",".join(faults)]
     env = dict(os.environ)

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Literal
 
 import networkx as nx
 
-from graphs.semantics import Labelling, grounded, preferred
+from gauntlet.graphs.argument.semantics import Labelling, grounded, preferred
 
 Status = Literal["standing", "shot_down", "undecided"]
 NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note")

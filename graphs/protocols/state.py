@@ -6,9 +6,10 @@ import operator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from agents.llm import LLM
-from agents.persona import Persona
-from graphs.budget import Budget
+from gauntlet.agents.llm import LLM
+from gauntlet.agents.persona import Persona
+from gauntlet.provers.cache import VerdictCache
+from gauntlet.graphs.protocols.budget import Budget
 from gauntlet.config import RunConfig
 
 
@@ -48,6 +49,8 @@ class DebateContext:
     personas: dict[str, Persona]
     llm: LLM
     budget: Budget = field(default_factory=Budget)
+    # Prover verdicts cached in the run's own database (the runner hands it over); None: no cache.
+    verdict_cache: VerdictCache | None = None
 
 
 def task_for(state: DebateState, persona: str) -> Task:

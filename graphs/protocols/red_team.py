@@ -17,12 +17,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents import prompts
-from agents import protocol_prompts as pp
-from agents.schemas import ATTACK_KINDS, CritiqueSet, RebuttalSet, critique_schema, rebuttal_schema
-from graphs import nodes as moves
-from graphs.argument_graph import ArgumentGraph
-from graphs.state import DebateContext, DebateState, Task, task_for
+from gauntlet.agents import prompts
+from gauntlet.agents import protocol_prompts as pp
+from gauntlet.agents.schemas import ATTACK_KINDS, CritiqueSet, RebuttalSet, critique_schema, rebuttal_schema
+from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 SUMMARY = "many critics attack, one defender answers, until every idea is shot down or the rounds run out"
 

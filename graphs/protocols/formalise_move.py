@@ -14,13 +14,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.llm import LLMError
-from graphs.nodes import Update, call_seed, edge, node
-from graphs.state import DebateContext, DebateState
-from provers.cache import VerdictCache
-from provers.claim import Claim, Verdict, error
-from provers.formalise import formalise_claim, formalise_messages
-from provers.router import Router
+from gauntlet.agents.llm import LLMError
+from gauntlet.graphs.protocols.moves import Update, call_seed, edge, node
+from gauntlet.graphs.protocols.state import DebateContext, DebateState
+from gauntlet.provers.claim import Claim, Verdict, error
+from gauntlet.provers.formalise import formalise_claim, formalise_messages
+from gauntlet.provers.router import Router
 
 _SEED_CLAIM = re.compile(r"^seed-(\d+)-claim(\d+)$")
 
@@ -53,14 +52,6 @@ def given_formalisation(claim: dict[str, Any], ctx: DebateContext) -> Claim | No
                  assumptions=tuple(assumptions), id=claim["id"])
 
 
-def _cache(ctx: DebateContext) -> VerdictCache | None:
-    store = getattr(ctx, "store", None)  # the run store's database, when the runner provides one
-    try:
-        return VerdictCache(engine=store.write_engine) if store is not None else VerdictCache()
-    except Exception:  # noqa: BLE001 - a cache that cannot open is a cache miss, never a failed debate
-        return None
-
-
 async def formalise(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     cfg = ctx.config.provers
@@ -69,7 +60,7 @@ async def formalise(state: DebateState, runtime: Runtime[DebateContext]) -> Upda
         return {}
     by_id = {n["id"]: n for n in state.get("nodes", [])}
     # Off the loop: the first Ray pool of a process connects to (or starts) Ray, which takes seconds.
-    router = await asyncio.to_thread(Router.from_config, cfg, _cache(ctx))
+    router = await asyncio.to_thread(Router.from_config, cfg, ctx.verdict_cache)
     slots = asyncio.Semaphore(await asyncio.to_thread(lambda: router.pool.capacity))
     rnd = state["round"]
 

@@ -14,11 +14,11 @@ from typing import Any, Iterable
 
 from gauntlet.config import RunConfig
 from gauntlet.errors import InputError
-from graphs.checkpoint import checkpointer_for
-from graphs.protocol import PROTOCOLS
-from graphs.runner import new_run_id
-from graphs.store import NewEvent, Store
-from graphs.tables import Event
+from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.protocols.registry import PROTOCOLS
+from gauntlet.graphs.run.runner import new_run_id
+from gauntlet.graphs.store.store import NewEvent, Store
+from gauntlet.graphs.store.tables import Event
 
 # Lifecycle events that describe the parent's process, not the debate: a fork does not inherit them.
 _NOT_COPIED = ("run_finished", "run_failed", "run_interrupted", "run_resumed")
@@ -83,7 +83,7 @@ def _cards(store: Store, parent_id: str, names: Iterable[str]) -> dict[str, dict
     cards = {p.name: json.loads(p.card_json) for p in store.personas(parent_id)}
     missing = [n for n in names if n not in cards]
     if missing:
-        from agents.persona import library
+        from gauntlet.agents.persona import library
         lib = library()
         for n in missing:
             if n not in lib:

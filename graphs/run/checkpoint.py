@@ -9,7 +9,7 @@ from typing import AsyncIterator
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from gauntlet.errors import InputError
-from graphs.store import Store
+from gauntlet.graphs.store.store import Store
 
 
 def checkpoint_path(store: Store) -> Path:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import yaml
 
-from gauntlet.config import LoadedConfig, load_config, parse_config
+from gauntlet.graphs.run.loading import LoadedConfig, load_config, parse_config
 from gauntlet.errors import InputError
 
 NEEDS_RAY = "sweeps run on Ray: pip install -e '.[cluster]'"
@@ -85,8 +85,8 @@ def run_point(point: SweepPoint, base_dir: str, db: str | None) -> dict[str, Any
     """Run one grid point to the end in this process (a Ray worker); its run id and stats."""
     import asyncio
 
-    from graphs.runner import Runner
-    from graphs.store import Store
+    from gauntlet.graphs.run.runner import Runner
+    from gauntlet.graphs.store.store import Store
 
     loaded: LoadedConfig = parse_config(point.config_yaml, source=point.label, base_dir=Path(base_dir))
     store = Store(db, create=True)
@@ -105,7 +105,7 @@ def run_sweep(points: list[SweepPoint], *, base_dir: Path, db: str | None, addre
         import ray
     except ImportError:
         raise InputError("ray is not installed", field="sweep", fix="pip install -e '.[cluster]'") from None
-    from graphs.store import db_url
+    from gauntlet.graphs.store.store import db_url
 
     url = db_url(db)
     if address and url.startswith("sqlite"):

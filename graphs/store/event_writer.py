@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Callable
 
-from graphs.store import NewEvent
+from gauntlet.graphs.store.store import NewEvent
 
 
 class BatchedWriter:

@@ -1,0 +1,1 @@
+"""Running a debate: loading its config, the runner, checkpoints, forks and sweeps."""

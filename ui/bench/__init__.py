@@ -1,0 +1,1 @@
+"""Benchmarks (`gauntlet bench ...`): each prints one JSON object."""
