@@ -154,16 +154,22 @@ def replay(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] 
 @app.command()
 @user_errors
 def export(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] = DbOpt,
-           fmt: str = typer.Option("json", "--format", "-f", help="json, markdown, argdown or graphml."),
+           fmt: str = typer.Option("json", "--format", "-f", help="json, markdown, argdown, graphml, or run (the "
+                                   "portable run file `gauntlet import` reads; gzip when --out ends in .gz)."),
            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout.")) -> None:
-    """Export a run's argument graph (JSON, Markdown, Argdown or GraphML).
+    """Export a run's argument graph (JSON, Markdown, Argdown or GraphML), or the whole run to import elsewhere.
 
     Example: gauntlet export RUN_ID --format graphml --out run.graphml
+    Example: gauntlet export RUN_ID --format run --out debate.run.jsonl.gz
     """
-    from gauntlet.graphs.store.export import FORMATS, render
+    from gauntlet.graphs.store.export import FORMATS, RUN_FORMAT, render
     from gauntlet.graphs.store.views import load_graph, run_record
+    if fmt == RUN_FORMAT:  # streamed from the store, not rendered in memory
+        from gauntlet.ui.run_transfer import export_run
+        return export_run(_store(db), run_id, out)
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}", field="--format", fix=f"use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {fmt!r}", field="--format",
+                         fix=f"use one of {', '.join(FORMATS + (RUN_FORMAT,))}")
     store = _store(db)
     text = render(fmt, run_record(store, run_id), load_graph(store, run_id))
     if out is None:
@@ -341,6 +347,10 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
 from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
 
 app.add_typer(bench_app, name="bench")
+
+from gauntlet.ui.run_transfer import import_command  # noqa: E402 - saved debates travel (issue 19)
+
+app.command(name="import")(import_command)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import networkx as nx
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 
 FORMATS = ("json", "markdown", "argdown", "graphml")
+RUN_FORMAT = "run"  # the whole run, re-importable: gauntlet.graphs.store.run_file
 
 
 def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:

@@ -34,6 +34,7 @@ class NewEvent:
     phase: str = ""
     persona: str = ""
     superstep: int = 0
+    ts: float | None = None  # when it happened; None = now (an imported event keeps its original time)
 
 
 @dataclass
@@ -181,37 +182,43 @@ class Store:
         if not events:
             return []
         with Session(self.write_engine) as s:
-            keys = [e.key for e in events]
-            existing: set[str] = set()
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                existing.update(s.execute(select(Event.key).where(Event.run_id == run_id, Event.key.in_(chunk)))
-                                .scalars().all())
-            fresh, seen = [], set(existing)
-            for e in events:
-                if e.key not in seen:
-                    seen.add(e.key)
-                    fresh.append(e)
-            if not fresh:
-                return []
-            seq = (s.execute(select(func.max(Event.seq)).where(Event.run_id == run_id)).scalar() or 0)
-            now = time.time()
-            rows, nodes, edges = [], [], []
-            for e in fresh:
-                seq += 1
-                rows.append({"run_id": run_id, "seq": seq, "key": e.key, "kind": e.kind, "round": e.round,
-                             "phase": e.phase, "persona": e.persona, "superstep": e.superstep,
-                             "payload": json.dumps(e.payload, sort_keys=True), "ts": now})
-                derived = derive_row(run_id, e.kind, e.payload, seq)
-                if derived is not None:
-                    (nodes if e.kind == "node" else edges).append(derived)
-            # Core inserts on the tables: the ORM's bulk path costs ~3x the database's own time per row here.
-            s.execute(insert(Event.__table__), rows)
-            if nodes:
-                s.execute(insert(Node.__table__), nodes)
-            if edges:
-                s.execute(insert(Edge.__table__), edges)
+            fresh = self.append_in(s, run_id, events)
             s.commit()
+        return fresh
+
+    def append_in(self, s: Session, run_id: str, events: list[NewEvent]) -> list[NewEvent]:
+        """`append` inside the caller's transaction (an import writes a whole run in one), without committing."""
+        keys = [e.key for e in events]
+        existing: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            existing.update(s.execute(select(Event.key).where(Event.run_id == run_id, Event.key.in_(chunk)))
+                            .scalars().all())
+        fresh, seen = [], set(existing)
+        for e in events:
+            if e.key not in seen:
+                seen.add(e.key)
+                fresh.append(e)
+        if not fresh:
+            return []
+        seq = (s.execute(select(func.max(Event.seq)).where(Event.run_id == run_id)).scalar() or 0)
+        now = time.time()
+        rows, nodes, edges = [], [], []
+        for e in fresh:
+            seq += 1
+            rows.append({"run_id": run_id, "seq": seq, "key": e.key, "kind": e.kind, "round": e.round,
+                         "phase": e.phase, "persona": e.persona, "superstep": e.superstep,
+                         "payload": json.dumps(e.payload, sort_keys=True),
+                         "ts": now if e.ts is None else e.ts})
+            derived = derive_row(run_id, e.kind, e.payload, seq)
+            if derived is not None:
+                (nodes if e.kind == "node" else edges).append(derived)
+        # Core inserts on the tables: the ORM's bulk path costs ~3x the database's own time per row here.
+        s.execute(insert(Event.__table__), rows)
+        if nodes:
+            s.execute(insert(Node.__table__), nodes)
+        if edges:
+            s.execute(insert(Edge.__table__), edges)
         return fresh
 
     def events(self, run_id: str, *, until: int | None = None, kinds: Iterable[str] | None = None) -> list[Event]:
