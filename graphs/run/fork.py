@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from gauntlet.config import RunConfig
 from gauntlet.errors import InputError
 from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.run.log_state import state_at
 from gauntlet.graphs.protocols.registry import PROTOCOLS
 from gauntlet.graphs.run.runner import new_run_id
 from gauntlet.graphs.store.store import NewEvent, Store
@@ -93,12 +94,16 @@ def _cards(store: Store, parent_id: str, names: Iterable[str]) -> dict[str, dict
     return cards
 
 
-async def _checkpoint(store: Store, protocol: str, thread: str, superstep: int) -> tuple[dict[str, Any], str]:
-    """(state values after `superstep`, the node that ran in it) from the parent's LangGraph thread."""
+async def _checkpoint(store: Store, protocol: str, thread: str, superstep: int
+                      ) -> tuple[dict[str, Any], str] | None:
+    """(state values after `superstep`, the node that ran in it) from the parent's LangGraph thread; None when
+    the thread has no checkpoints in this database (an imported run)."""
     async with checkpointer_for(store) as saver:
         app = PROTOCOLS[protocol]().compile(checkpointer=saver)
         snaps = {s.metadata.get("step"): s
                  async for s in app.aget_state_history({"configurable": {"thread_id": thread}})}
+    if not snaps:
+        return None
     if superstep not in snaps or superstep - 1 not in snaps:
         raise InputError(f"no checkpoint for step {superstep} of run {thread}", field="--step",
                          fix="pick a step of a run made by `gauntlet run` with this database's checkpoints")
@@ -117,6 +122,13 @@ async def fork_run(store: Store, parent_id: str, step: int, spec: ForkSpec | Non
                          field="--step", fix="pick a step shown by `gauntlet replay RUN_ID`")
     superstep = effective_superstep(events, step)
     if parent.parent_run_id and parent.fork_step is not None and superstep == 0:
+        try:
+            store.run(parent.parent_run_id)
+        except InputError:
+            raise InputError(f"step {step} is in the part run {parent_id} copied from run {parent.parent_run_id}, "
+                             "which is not in this database", field="--step",
+                             fix=f"fork from a step after {prefix_end(events)}, or import the parent run too"
+                             ) from None
         # A fork's inherited prefix is a copy of its parent's log, whose checkpoints live on the parent's thread
         # (an intervention injected at the fork point is not carried over: fork from a later step to keep it).
         return await fork_run(store, parent.parent_run_id, min(step, parent.fork_step), spec, run_id=run_id)
@@ -129,7 +141,9 @@ async def fork_run(store: Store, parent_id: str, step: int, spec: ForkSpec | Non
     except ValueError as exc:
         raise InputError(f"the forked panel is invalid: {str(exc).splitlines()[-1].strip()}", field="panel",
                          fix="keep at least one critic, and a proposer or a seed proposal") from None
-    values, as_node = await _checkpoint(store, parent.protocol, parent_id, superstep)
+    # An imported run has no checkpoints here: its state is rebuilt from its log instead.
+    values, as_node = (await _checkpoint(store, parent.protocol, parent_id, superstep)
+                       or state_at(events, json.loads(parent.config_json), superstep, prefix_end(events)))
     nodes = {n["id"]: n for n in values.get("nodes", [])}
     note_id = None
     new_nodes: list[dict[str, Any]] = []

@@ -23,7 +23,7 @@ import io
 import json
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
@@ -107,7 +107,7 @@ class End(_Record):
 
 
 RecordModel = Union[Header, EventRecord, AnnotationRecord, End]
-_RECORD = TypeAdapter(RecordModel)
+_RECORD = TypeAdapter(Annotated[RecordModel, Field(discriminator="type")])
 
 
 def json_schema() -> dict[str, Any]:
@@ -236,7 +236,7 @@ def _parse(path: Path, n: int, line: str) -> RecordModel:
         rec = _RECORD.validate_python(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"][1:]) or "type"
+        loc = ".".join(str(p) for p in err["loc"][1:]) or "type"  # loc[0] is the record type
         if loc.endswith("kind") and raw.get("type") == "event":
             raise _bad(path, n, f"unknown event kind {raw.get('kind')!r}",
                        "upgrade gauntlet: this version knows " + ", ".join(EventKind.__args__)) from None

@@ -1,0 +1,46 @@
+"""A run's LangGraph state at a superstep, rebuilt from its event log: how a run with no checkpoints here (one
+loaded by `gauntlet import`) can still be forked.
+
+The debate state (`DebateState`) is the run's plan plus append-only lists, and every list item is an event
+(`node`, `edge`, `llm_call`), so the state after superstep s is the plan plus the items of the events up to s. Items
+from parallel branches of one superstep keep the log's order, which may differ from the checkpoint's; nothing
+downstream depends on that order beyond how a prompt lists the debate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gauntlet.graphs.store.tables import Event
+
+_ITEMS = {"node": "nodes", "edge": "edges", "llm_call": "calls"}
+_NOT_MOVES = ("", "final", "fork")  # phases that name no LangGraph node of the protocol
+
+
+def state_at(events: list[Event], config: dict[str, Any], superstep: int, prefix_end: int = 0
+             ) -> tuple[dict[str, Any], str]:
+    """(state values after `superstep`, the node that ran in it); a fork's inherited prefix (seq <= prefix_end)
+    counts whole, as its seeded checkpoint did."""
+    panel = config.get("panel") or {}
+    values: dict[str, Any] = {"round": 1, "rounds": config.get("rounds", 1),
+                              "proposers": list(panel.get("proposers") or []),
+                              "critics": list(panel.get("critics") or []), "judge": panel.get("judge") or "",
+                              "nodes": [], "edges": [], "calls": []}
+    ran = ""
+    for e in events:
+        if e.seq > prefix_end and e.superstep > superstep:
+            continue
+        if e.kind in _ITEMS:
+            values[_ITEMS[e.kind]].append(json.loads(e.payload))
+        elif e.kind == "round_started":
+            values["round"] = max(values["round"], int(json.loads(e.payload).get("round", 1)))
+        elif e.kind == "budget_reached":
+            values["stopped"] = str(json.loads(e.payload).get("reason", "budget"))
+        if e.seq > prefix_end and e.superstep == superstep and e.phase not in _NOT_MOVES:
+            # A node's own update names it; a call's phase is the move's name, used only when nothing else ran.
+            if e.kind != "llm_call" or not ran:
+                ran = e.phase
+        elif e.seq > prefix_end and e.superstep == superstep and e.kind == "round_started":
+            ran = ran or "next_round"  # the runner writes the round's start (phase-less) from that node only
+    return values, ran or "__start__"
