@@ -276,3 +276,20 @@ def test_shipped_examples_still_import(tmp_path):
 def _node(row):
     from types import SimpleNamespace
     return SimpleNamespace(kind=row.kind, data=json.loads(row.data_json))
+
+
+def test_dashboard_offers_the_examples_on_an_empty_database(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    db = tmp_path / "empty.sqlite"
+    Store(str(db))
+    monkeypatch.setenv("GAUNTLET_DB", str(db))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "ui" / "dashboard" / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "example debates" in at.info[0].value
+    at.button(key="runs_load_examples").click().run()
+    assert not at.exception
+    runs = Store(str(db)).runs()
+    assert len(runs) == len(list(EXAMPLES.glob("*.run.jsonl.gz")))
+    assert set(at.dataframe[0].value["run"]) == {r.run_id for r in runs}

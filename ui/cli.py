@@ -267,7 +267,9 @@ def ui(db: Optional[str] = DbOpt,
     if not 1024 <= port <= 65535:
         raise InputError(f"port {port} is out of range", field="--port", fix="use a port from 1024 to 65535")
     try:
-        store = _store(db)  # a bad --db fails here, in one line, before a server starts
+        # A bad --db fails here, in one line, before a server starts; only the default database is created, so a
+        # fresh install opens on an empty runs page that offers the example debates.
+        store = _store(db, create=db is None and not os.environ.get("GAUNTLET_DB"))
     except InputError:
         raise
     except Exception as exc:  # e.g. a URL naming a driver that is not installed
