@@ -293,3 +293,21 @@ def test_dashboard_offers_the_examples_on_an_empty_database(tmp_path, monkeypatc
     runs = Store(str(db)).runs()
     assert len(runs) == len(list(EXAMPLES.glob("*.run.jsonl.gz")))
     assert set(at.dataframe[0].value["run"]) == {r.run_id for r in runs}
+
+
+def test_resume_of_an_imported_run_says_fork_and_the_fork_continues(made, tmp_path, synthetic_url):
+    store, ids = made
+    rid = ids["tournament"]
+    first = Store(str(tmp_path / "first.sqlite"))
+    import_file(first, export(store, rid, tmp_path / "t.run.jsonl"))
+    first.set_status(rid, "interrupted")  # as if it had been saved mid-run
+    reader = Store(str(tmp_path / "reader.sqlite"))
+    import_file(reader, export(first, rid, tmp_path / "t2.run.jsonl"))
+    before = content(reader, rid)
+    p = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "resume", rid, "--db", str(reader.sqlite_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "gauntlet fork" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert content(reader, rid) == before and reader.run_info(reader.run(rid)).status == "interrupted"
+    res = asyncio.run(fork_run(reader, rid, reader.last_seq(rid)))
+    resume(reader, res.run_id, synthetic_url)
+    assert show(reader, res.run_id)["status"] == "done"

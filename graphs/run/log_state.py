@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gauntlet.errors import InputError
+from gauntlet.graphs.protocols.registry import PROTOCOLS
+from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Event
 
 _ITEMS = {"node": "nodes", "edge": "edges", "llm_call": "calls"}
@@ -44,3 +48,16 @@ def state_at(events: list[Event], config: dict[str, Any], superstep: int, prefix
         elif e.seq > prefix_end and e.superstep == superstep and e.kind == "round_started":
             ran = ran or "next_round"  # the runner writes the round's start (phase-less) from that node only
     return values, ran or "__start__"
+
+
+async def require_checkpoints(store: Store, run_id: str, protocol: str) -> None:
+    """`resume` continues a LangGraph thread; a run imported from a file has none here, so say what to do instead
+    (a fork rebuilds the state from the log and gets a thread of its own)."""
+    async with checkpointer_for(store) as saver:
+        app = PROTOCOLS[protocol]().compile(checkpointer=saver)
+        snap = await app.aget_state({"configurable": {"thread_id": run_id}})
+    if snap.created_at is None:
+        last = store.last_seq(run_id)
+        raise InputError(f"run {run_id} has no checkpoints in this database (it was imported from a file)",
+                         field="RUN_ID", fix=f"fork it where it stopped, `gauntlet fork {run_id} --step {last}`, "
+                                             "then resume the fork")

@@ -22,6 +22,7 @@ from gauntlet.provers.cache import VerdictCache
 from gauntlet.errors import RunPaused
 from gauntlet.graphs.protocols.budget import Budget, BudgetReached
 from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.run.log_state import require_checkpoints
 from gauntlet.graphs.store.event_writer import BatchedWriter
 from gauntlet.graphs.protocols.gauntlet import initial_state
 from gauntlet.graphs.protocols.registry import PROTOCOLS
@@ -127,6 +128,7 @@ class Runner:
 
     async def resume(self, run_id: str) -> str:
         row = self.store.run(run_id)
+        await require_checkpoints(self.store, run_id, row.protocol)  # an imported run: fork it instead
         loaded = self.loaded_config(run_id)
         self.store.set_status(run_id, "running", pid=os.getpid())
         self._emit(run_id, [NewEvent(key=f"run/resumed/{self.store.last_seq(run_id)}", kind="run_resumed",
