@@ -1,13 +1,12 @@
-# Measures the run file on a large synthetic log (no model): python runs/examples/bench_run_file.py 100000 /tmp/rf
+# Measures the run file on a large synthetic log (no model): python runs/examples/bench_run_file.py 100000
 """Run-file throughput on a large synthetic log: N node+edge events appended through Store.append, then
 export (gzip) -> import into a fresh SQLite database -> export again; times, size, peak RSS."""
-import resource, sys, time
+import resource, sys, tempfile, time
 from pathlib import Path
 from gauntlet.graphs.store.store import NewEvent, Store
 from gauntlet.graphs.store import run_file
 from gauntlet.graphs.store.run_import import import_file
-N = int(sys.argv[1]); d = Path(sys.argv[2]); d.mkdir(exist_ok=True)
-for f in d.glob("*"): f.unlink()
+N = int(sys.argv[1]); d = Path(tempfile.mkdtemp(prefix="gauntlet-rf-"))  # scratch databases and files
 src = Store(str(d / "src.sqlite"))
 src.create_run("big", topic="t", config={"panel": {}}, source="x", seed=0, model="m", personas=[])
 evs = []
