@@ -311,3 +311,28 @@ def test_resume_of_an_imported_run_says_fork_and_the_fork_continues(made, tmp_pa
     res = asyncio.run(fork_run(reader, rid, reader.last_seq(rid)))
     resume(reader, res.run_id, synthetic_url)
     assert show(reader, res.run_id)["status"] == "done"
+
+
+def test_a_file_saved_mid_run_imports_once_and_opens_in_the_dashboard(made, tmp_path, monkeypatch):
+    store, ids = made
+    rid = ids["deconfusion"]
+    live = Store(str(tmp_path / "live.sqlite"))
+    import_file(live, export(store, rid, tmp_path / "d.run.jsonl"))
+    live.set_status(rid, "running", pid=__import__("os").getpid())  # this process is alive: the run is live
+    p = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "export", rid, "--db", str(live.sqlite_path),
+                        "--format", "run"], capture_output=True, text=True)
+    assert p.returncode == 0 and json.loads(p.stdout.splitlines()[0])["run"]["status"] == "running"
+    f = tmp_path / "mid.run.jsonl"
+    f.write_text(p.stdout, encoding="utf-8")
+    reader = Store(str(tmp_path / "reader.sqlite"))
+    assert import_file(reader, f).imported and not import_file(reader, f).imported
+    assert [r.status for r in reader.runs()] == ["interrupted"]
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("GAUNTLET_DB", str(reader.sqlite_path))
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "ui" / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["run"] = rid
+    at.run()
+    assert not at.exception and not at.error

@@ -127,13 +127,15 @@ def _tool_version() -> str:
 
 
 # --- writing ----------------------------------------------------------------------------------------------
-def records(store: Store, run_id: str, *, as_id: str | None = None) -> Iterator[dict[str, Any]]:
-    """A stored run as run-file records (header, events, annotations), streamed; `as_id` renames the run."""
+def records(store: Store, run_id: str, *, as_id: str | None = None, as_status: str | None = None
+            ) -> Iterator[dict[str, Any]]:
+    """A stored run as run-file records (header, events, annotations), streamed; `as_id` and `as_status` stand
+    in for the run's own id and status (to compare it with a file)."""
     row = store.run(run_id)
     info = store.run_info(row)
     config = json.loads(row.config_json)
     yield {"type": "header", "format": FORMAT, "version": VERSION,
-           "run": {"run_id": as_id or row.id, "topic": row.topic, "status": info.status, "protocol": row.protocol,
+           "run": {"run_id": as_id or row.id, "topic": row.topic, "status": as_status or info.status, "protocol": row.protocol,
                    "config": config, "config_source": row.config_source, "seed": row.seed, "model": row.model,
                    "created": row.created, "updated": row.updated, "parent_run_id": row.parent_run_id,
                    "fork_step": row.fork_step, "error": row.error, "stats": info.stats},
@@ -153,10 +155,10 @@ def records(store: Store, run_id: str, *, as_id: str | None = None) -> Iterator[
                "verdict": a.verdict, "text": a.text, "created": a.created}
 
 
-def digest(store: Store, run_id: str, *, as_id: str | None = None) -> str:
+def digest(store: Store, run_id: str, *, as_id: str | None = None, as_status: str | None = None) -> str:
     """The content hash a run file of this run would carry (the same debate always hashes the same)."""
     h = hashlib.sha256()
-    for rec in records(store, run_id, as_id=as_id):
+    for rec in records(store, run_id, as_id=as_id, as_status=as_status):
         h.update((canonical(rec) + "\n").encode("utf-8"))
     return h.hexdigest()
 

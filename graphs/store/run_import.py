@@ -46,7 +46,10 @@ def _same_content(store: Store, header: Header, sha: str) -> str | None:
         # Candidates share topic and creation time (kept by import); only they are hashed.
         ids = s.execute(select(Run.id).where(Run.topic == meta.topic, Run.created == meta.created)).scalars().all()
     for rid in sorted(ids, key=lambda r: r != meta.run_id):
-        if run_file.digest(store, rid, as_id=meta.run_id) == sha:
+        # A file saved mid-run says running; imported, that run is interrupted here: the same content.
+        here = store.run_info(store.run(rid)).status
+        as_status = meta.status if (meta.status, here) == ("running", "interrupted") else None
+        if run_file.digest(store, rid, as_id=meta.run_id, as_status=as_status) == sha:
             return rid
     return None
 
