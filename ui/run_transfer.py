@@ -37,8 +37,9 @@ def import_command(
         as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Load a saved debate into a database, so show, replay, export, fork and the dashboard work on it.
 
-    The file is checked whole first (format version, kinds, content hash); a bad file writes nothing. It keeps
-    its run id when that id is free; importing the same file again changes nothing.
+    The file is checked whole first (format version, kinds, content hash); a bad file writes nothing.
+
+    It keeps its run id when that id is free; importing the same file again changes nothing.
 
     Example: gauntlet import runs/examples/demo.run.jsonl.gz && gauntlet ui
     """
