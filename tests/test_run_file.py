@@ -332,3 +332,15 @@ def test_a_file_saved_mid_run_imports_once_and_opens_in_the_dashboard(made, tmp_
     at.query_params["run"] = rid
     at.run()
     assert not at.exception and not at.error
+
+
+def test_an_imported_run_forks_on_postgres(made, tmp_path, synthetic_url, pg_url):  # noqa: F811
+    store, ids = made
+    rid = ids["red_team"]
+    pg = Store(pg_url)
+    res = import_file(pg, export(store, rid, tmp_path / "r.run.jsonl.gz"))
+    step = next(e.seq for e in pg.events(res.run_id) if e.kind == "node" and e.phase == "attack")
+    fork = asyncio.run(fork_run(pg, res.run_id, step, ForkSpec(note="The defender ignores cost.", note_on="seed-1")))
+    resume(pg, fork.run_id, synthetic_url)
+    assert show(pg, fork.run_id)["status"] == "done"
+    assert any(n.kind == "human_note" for n in pg.nodes(fork.run_id))
