@@ -47,5 +47,5 @@ def test_bad_framework_is_one_line_exit_2(tmp_path):
 def test_unknown_format_and_semantics():
     out = gauntlet("af", "x.txt")
     assert out.returncode == 2 and "format" in out.stderr
-    out = gauntlet("af", str(DATA / "chain.af"), "--semantics", "stable")
+    out = gauntlet("af", str(DATA / "chain.af"), "--semantics", "semi-stable")
     assert out.returncode == 2 and "--semantics" in out.stderr
