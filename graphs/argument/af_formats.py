@@ -8,7 +8,6 @@ name the first bad line, so both paths accept and refuse exactly the same files.
 
 from __future__ import annotations
 
-import operator
 import re
 import warnings
 from pathlib import Path
@@ -27,6 +26,11 @@ _APX_ARG = re.compile(rf"^[ \t]*arg\([ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*
 _APX_ATT = re.compile(rf"^[ \t]*att\([ \t]*({_NAME})[ \t]*,[ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _HEADER = re.compile(r"^p[ \t]+af[ \t]+([0-9]+)[ \t]*$")
 _PAIR = re.compile(r"^([0-9]+)[ \t]+([0-9]+)[ \t]*$")
+_NOT_BLANK = re.compile(r"\S")
+_BYTE_CLASS = np.zeros(256, dtype=np.uint8)
+_BYTE_CLASS[48:58] = 1
+_BYTE_CLASS[[32, 9, 13]] = 2
+_BYTE_CLASS[10] = 3
 _FORMATS = {".apx": "apx", ".tgf": "tgf", ".af": "i23", ".i23": "i23"}
 
 
@@ -68,7 +72,7 @@ def parse(raw: bytes | str, fmt: str, source: str) -> AF:
                              fix="give a text framework file") from None
     else:
         text = raw
-    if not text.strip():
+    if _NOT_BLANK.search(text) is None:
         raise InputError("empty file", file=source, line=1, fix=_EMPTY_FIX[fmt])
     return {"apx": parse_apx, "tgf": parse_tgf, "i23": parse_i23}[fmt](text, source)
 
@@ -122,28 +126,27 @@ def parse_i23(text: str, source: str = "<af>") -> AF:
 def _i23_fast(body: str, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Vectorised check and parse of the attack lines: only digits, blanks and newlines, two numbers of at most
     18 digits on every non-empty line, all in 1..n. None when any check fails (the line reader then explains)."""
-    data = np.frombuffer(body.encode("ascii", "replace"), dtype=np.uint8)
+    raw = body.encode("ascii", "replace")
+    data = np.frombuffer(raw, dtype=np.uint8)
     if data.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    digit = (data >= 48) & (data <= 57)
-    blank = (data == 32) | (data == 9) | (data == 13)
-    newline = data == 10
-    if not (digit | blank | newline).all():
+    cls = _BYTE_CLASS[data]  # one pass: 0 other, 1 digit, 2 blank, 3 newline
+    if not cls.all():
         return None
-    first = np.flatnonzero(digit & np.concatenate(([True], ~digit[:-1])))
-    last = np.flatnonzero(digit & np.concatenate((~digit[1:], [True])))
-    if (last - first).max(initial=0) >= 18:
+    edges = np.diff((cls == 1).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    first, end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if (end - first).max(initial=0) > 18:
         return None
-    line_of = np.cumsum(newline)[first]
-    per_line = np.bincount(line_of)
+    bounds = np.concatenate(([0], np.flatnonzero(cls == 3), [data.size]))
+    per_line = np.diff(np.searchsorted(first, bounds))
     if ((per_line != 0) & (per_line != 2)).any():
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fromstring(sep=) is the fast text parser numpy has
-        values = np.fromstring(body, dtype=np.int64, sep=" ") if first.size else np.zeros(0, np.int64)
+        values = np.fromstring(raw, dtype=np.int64, sep=" ") if first.size else np.zeros(0, np.int64)
     if values.size != first.size or values.size and (values.min() < 1 or values.max() > n):
         return None
-    return values[0::2].copy(), values[1::2].copy()
+    return values[0::2], values[1::2]
 
 
 def _i23_lines(body: str, n: int, source: str, header_line: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,26 +173,44 @@ def _i23_lines(body: str, n: int, source: str, header_line: int) -> tuple[np.nda
 
 # --- ASPARTIX: one arg(a). or att(a,b). per line; "%" starts a comment ------------------------------------------
 def parse_apx(text: str, source: str = "<apx>") -> AF:
-    names = _APX_ARG_ALL.findall(text)
-    atts = _APX_ATT_ALL.findall(text)
-    statements = len(_STATEMENT_LINE.findall(text))
-    if statements == 0:
+    if _STATEMENT_LINE.search(text) is None:
         raise InputError("no arg(...) statements", file=source, line=1, fix=_EMPTY_FIX["apx"])
-    if statements == len(names) + len(atts):
-        index = dict(zip(names, range(len(names))))
-        if len(index) == len(names):
-            flat = [x for pair in atts for x in pair]
-            try:
-                got = operator.itemgetter(*flat)(index) if len(flat) > 1 else [index[x] for x in flat]
-                idx = np.asarray(got, dtype=np.int64)
-                return AF(len(names), idx[0::2].copy(), idx[1::2].copy(), names, index)
-            except KeyError:
-                pass
-    return _apx_lines(text, source)
+    fast = _apx_fast(text)
+    return fast if fast is not None else _apx_lines(text, source)
 
 
-_APX_ARG_ALL = re.compile(_APX_ARG.pattern.replace("$", r"\r?$"), re.M)
-_APX_ATT_ALL = re.compile(_APX_ATT.pattern.replace("$", r"\r?$"), re.M)
+def _apx_fast(text: str) -> AF | None:
+    """Canonical files (no blanks, comments or CR; one statement per line) with C-speed string operations and a
+    vectorised check of the attack pairs. None when anything is off: the line reader then decides."""
+    if any(c in text for c in " \t\r%"):
+        return None
+    lines = text.split("\n")
+    statements = len(lines) - lines.count("")
+    names = [line[4:-2] for line in lines if line.startswith("arg(")]
+    pairs = [line[4:-2] for line in lines if line.startswith("att(")]
+    if len(names) + len(pairs) != statements or text.count(").\n") + text.endswith(").") != statements:
+        return None
+    joined_names, joined_pairs = "\n".join(names), "\n".join(pairs)
+    if any(c in joined_names for c in "(),") or "(" in joined_pairs or ")" in joined_pairs:
+        return None
+    if pairs:  # every pair is exactly "a,b": separators alternate comma, newline and no name is empty
+        raw = np.frombuffer(joined_pairs.encode("utf-8"), dtype=np.uint8)
+        seps = np.flatnonzero((raw == 44) | (raw == 10))
+        kinds = raw[seps]
+        if seps.size != 2 * len(pairs) - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 10).any() \
+                or seps[0] == 0 or seps[-1] == raw.size - 1 or (np.diff(seps) == 1).any():
+            return None
+    index = dict(zip(names, range(len(names))))
+    if len(index) != len(names) or "" in index:
+        return None
+    flat = joined_pairs.replace("\n", ",").split(",") if pairs else []
+    try:
+        idx = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+    except KeyError:
+        return None
+    return AF(len(names), idx[0::2], idx[1::2], names, index)
+
+
 _TGF_HASH = re.compile(r"^[ \t]*#[ \t]*\r?$", re.M)
 _STATEMENT_LINE = re.compile(r"^[ \t]*[^\s%]", re.M)
 

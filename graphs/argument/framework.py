@@ -39,9 +39,9 @@ class AF:
         return str(i + 1) if self.names is None else self.names[i]
 
     def names_of(self, idx: Iterable[int]) -> list:
-        idx = list(idx)
         if self.names is None:
-            return [str(i + 1) for i in idx]
+            return list(map(str, (np.asarray(idx, dtype=np.int64) + 1).tolist()))
+        idx = list(idx)
         if not idx:
             return []
         got = operator.itemgetter(*idx)(self.names)
@@ -74,7 +74,7 @@ class AF:
 
 def csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, targets): the targets of i are targets[start[i]:start[i + 1]]."""
-    order = np.argsort(src, kind="stable")
+    order = np.argsort(src)  # the order of an argument's targets does not matter
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=start[1:])
     return start, dst[order]
