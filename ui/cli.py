@@ -347,6 +347,8 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
 
 from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
 
+from gauntlet.ui.bench.bench_af import register as _register_bench_af  # noqa: E402 - `gauntlet bench af`
+_register_bench_af(bench_app)
 app.add_typer(bench_app, name="bench")
 
 

@@ -25,8 +25,9 @@ from gauntlet.graphs.argument.semantics import IN, OUT, UNDEC, grounded_labels
 
 Semantics = Literal["grounded", "complete", "preferred", "stable"]
 SEMANTICS = ("grounded", "complete", "preferred", "stable")
-# Glucose 4 measured fastest on the benchmark families (bench af): many small incremental calls with assumptions.
-SOLVER = "glucose4"
+# CaDiCaL 1.9.5: it honours the "in first" phases below (Glucose and MiniSat ignore them and then need one call per
+# argument to grow an extension: 0.6-0.8 s vs 0.016 s on 1,000 disjoint 2-cycles).
+SOLVER = "cadical195"
 
 
 class Engine:
@@ -53,6 +54,9 @@ class Engine:
         self._next_var = 2 * m + 1
         if m == 0:
             return s
+        # Branch on "in" first (as clingo's domain heuristic in ASPARTIX's preferred encoding): each model is then
+        # close to maximal, so growing it to a preferred extension takes a few calls rather than one per argument.
+        s.set_phases(list(range(1, m + 1)))
         a, b = self.att_dst + 1, self.att_src + 1  # in(x) = x + 1, out(x) = m + x + 1
         s.append_formula(np.column_stack((-a, b + m)).tolist())  # in(a) → out(b)
         s.append_formula(np.column_stack((-b, a + m)).tolist())  # in(b) → out(a)
