@@ -144,10 +144,12 @@ def _grounded_arrays(args: list[Hashable], attacks: Iterable[tuple[Hashable, Has
 UNDEC, IN, OUT = 0, 1, 2
 
 
-def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None):
+def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None, pin_undec=None):
     """The grounded labelling of arguments 0..n-1 (attacks src[k] → dst[k], int64 arrays) as an int8 array of
     UNDEC/IN/OUT, by waves of acceptance over a CSR attack matrix. Pinned arguments keep their label: attacks on
-    them are ignored and a pinned-out argument attacks nothing."""
+    them are ignored and a pinned-out argument attacks nothing; a pinned-undecided one stays undecided (it then
+    neither defeats its targets nor lets them in), which lets a caller recompute part of a framework with its
+    boundary held."""
     import numpy as np
 
     from gauntlet.graphs.argument.framework import csr
@@ -162,6 +164,8 @@ def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None):
     pin_out = np.zeros(0, np.int64) if pin_out is None else np.asarray(pin_out, dtype=np.int64)
     pinned[pin_in] = True
     pinned[pin_out] = True
+    if pin_undec is not None:
+        pinned[np.asarray(pin_undec, dtype=np.int64)] = True
 
     def targets_of(idx: np.ndarray) -> np.ndarray:
         if idx.size == 0:
