@@ -59,7 +59,10 @@ def test_huge_header_is_refused_before_allocating():
         parse(b"p af 1000000000000\n", "i23", "f.af")
 
 
-def test_fast_and_line_readers_agree_on_good_files():
+@pytest.mark.parametrize("short_names_from", [0, 10**9])
+def test_fast_and_line_readers_agree_on_good_files(short_names_from, monkeypatch):
+    import gauntlet.graphs.argument.af_formats as formats
+    monkeypatch.setattr(formats, "_SHORT_NAMES_FROM", short_names_from)
     rng = random.Random(3)
     for _ in range(50):
         n = rng.randint(1, 60)
@@ -69,10 +72,11 @@ def test_fast_and_line_readers_agree_on_good_files():
         af = parse(f"p af {n}\n{body}".encode(), "i23", "f.af")
         src, dst = _i23_lines(body, n, "f.af", 1)
         assert af.src.tolist() == (src - 1).tolist() and af.dst.tolist() == (dst - 1).tolist()
-        apx = "".join(f"arg(x{i}).\n" for i in range(n)) + "".join(f"att(x{a - 1}, x{b - 1}).\n" for a, b in att)
+        prefix = rng.choice(["x", "long_name_"])  # short names take the uint64 path, long ones the dict
+        apx = "".join(f"arg({prefix}{i}).\n" for i in range(n)) + "".join(f"att({prefix}{a - 1},{prefix}{b - 1}).\n" for a, b in att)
         fast, slow = parse(apx.encode(), "apx", "f.apx"), _apx_lines(apx, "f.apx")
         assert fast.pairs() == slow.pairs() and list(fast.names) == list(slow.names)
-        assert fast.pairs() == [(f"x{a - 1}", f"x{b - 1}") for a, b in att]
+        assert fast.pairs() == [(f"{prefix}{a - 1}", f"{prefix}{b - 1}") for a, b in att]
 
 
 def test_comments_in_iccma_files(tmp_path):
@@ -96,3 +100,10 @@ def test_cli_exit_2_one_line(tmp_path, name, content, where):
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and where in out.stderr and "Traceback" not in out.stderr
     json.dumps(out.stderr)  # printable
+
+
+def test_unknown_name_on_the_short_name_path(monkeypatch):
+    import gauntlet.graphs.argument.af_formats as formats
+    monkeypatch.setattr(formats, "_SHORT_NAMES_FROM", 0)
+    with pytest.raises(InputError, match="f.apx:3: attack names undeclared argument 'zz'"):
+        parse(b"arg(a).\narg(b).\natt(a,zz).\n", "apx", "f.apx")

@@ -26,6 +26,7 @@ _APX_ARG = re.compile(rf"^[ \t]*arg\([ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*
 _APX_ATT = re.compile(rf"^[ \t]*att\([ \t]*({_NAME})[ \t]*,[ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _HEADER = re.compile(r"^p[ \t]+af[ \t]+([0-9]+)[ \t]*$")
 _PAIR = re.compile(r"^([0-9]+)[ \t]+([0-9]+)[ \t]*$")
+_SHORT_NAMES_FROM = 100_000  # attack endpoints; below this the dict is as fast
 _NOT_BLANK = re.compile(r"\S")
 _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 _BYTE_CLASS[48:58] = 1
@@ -204,15 +205,38 @@ def _apx_fast(text: str) -> AF | None:
     if len(index) != len(names) or "" in index:
         return None
     flat = joined_pairs.replace("\n", ",").split(",") if pairs else []
-    try:
-        idx = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
-    except KeyError:
+    idx = _short_name_positions(names, flat)
+    if idx is None:
+        try:
+            idx = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+        except KeyError:
+            return None
+    elif (idx < 0).any():
         return None
     return AF(len(names), idx[0::2], idx[1::2], names, index)
 
 
 _TGF_HASH = re.compile(r"^[ \t]*#[ \t]*\r?$", re.M)
 _STATEMENT_LINE = re.compile(r"^[ \t]*[^\s%]", re.M)
+
+
+def _short_name_positions(names: list[str], flat: list[str]) -> np.ndarray | None:
+    """Positions of `flat` in `names` when every name is ASCII of at most 8 bytes (generated frameworks: a123):
+    each name is then one uint64, and a sorted search beats ~6M random dict lookups (~5 s at 10⁶ arguments).
+    -1 marks an unknown name; None when the names do not fit (the caller uses the dict)."""
+    if len(flat) < _SHORT_NAMES_FROM:
+        return None
+    try:
+        keys, wanted = np.array(names, dtype="S"), np.array(flat, dtype="S")
+    except UnicodeEncodeError:
+        return None
+    if keys.dtype.itemsize > 8 or wanted.dtype.itemsize > 8:
+        return None
+    keys, wanted = keys.astype("S8").view(np.uint64), wanted.astype("S8").view(np.uint64)
+    order = np.argsort(keys)
+    ordered = keys[order]
+    at = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
+    return np.where(ordered[at] == wanted, order[at], -1)
 
 
 def _apx_lines(text: str, source: str) -> AF:
