@@ -54,9 +54,6 @@ class Engine:
         self._next_var = 2 * m + 1
         if m == 0:
             return s
-        # Branch on "in" first (as clingo's domain heuristic in ASPARTIX's preferred encoding): each model is then
-        # close to maximal, so growing it to a preferred extension takes a few calls rather than one per argument.
-        s.set_phases(list(range(1, m + 1)))
         a, b = self.att_dst + 1, self.att_src + 1  # in(x) = x + 1, out(x) = m + x + 1
         s.append_formula(np.column_stack((-a, b + m)).tolist())  # in(a) → out(b)
         s.append_formula(np.column_stack((-b, a + m)).tolist())  # in(b) → out(a)
@@ -70,6 +67,10 @@ class Engine:
             att = attackers.tolist()
             s.add_clause([x + 1] + [-(y + m) for y in att])  # all attackers out → in
             s.add_clause([-(x + 1 + m)] + att)  # out → some attacker in
+        # Branch on "in" first (as clingo's domain heuristic in ASPARTIX's preferred encoding): each model is then
+        # close to maximal, so growing it to a preferred extension takes a few calls rather than one per argument.
+        s.set_phases(list(range(1, m + 1)))
+        # (Set after the clauses: CaDiCaL ignores phases of variables it has not seen yet.)
         return s
 
     def _fresh(self) -> int:
@@ -173,7 +174,11 @@ class Engine:
                 return True, None
             if self.label[arg] == OUT:
                 return False, self._global(self._maximise(s, np.zeros(0, dtype=np.int64)))
-            # Preferred: look for a preferred extension without arg; each one found with arg rules out its subsets.
+            # Preferred: an extension that defeats arg grows to a preferred one without it (one maximisation);
+            # otherwise look for a preferred extension leaving arg undecided, each one found with arg ruling out
+            # its subsets.
+            if s.solve(assumptions=[x + 1 + self.m]):
+                return False, self._global(self._maximise(s, self._in_set(s)))
             while s.solve(assumptions=[-(x + 1)]):
                 got = self._maximise(s, self._in_set(s))
                 if x not in set(got.tolist()):
