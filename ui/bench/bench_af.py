@@ -150,6 +150,8 @@ def cases(quick: bool) -> list[tuple[str, tuple, str, str]]:
             out.append((f"random_n{n}_d{per_arg:g}", random_case(n, per_arg, seed=n + int(per_arg)),
                         "preferred", "SE"))
         out.append((f"random_n{n}_d3_grounded", random_case(n, 3.0, seed=n), "grounded", "SE"))
+    if not quick:  # a harder draw of the same family: the first complete model is far from maximal
+        out.append(("random_n10000_d3_seed13", random_case(10_000, 3.0, seed=13), "preferred", "SE"))
     out += [
         ("even_2cycles_x10", even_pairs_case(10), "preferred", "EE"),
         ("even_4cycles_x8", cycles_case(8, 4), "preferred", "EE"),
