@@ -101,3 +101,29 @@ def test_structured_hard_cases_are_quick():
     # A self-attacker that attacks 23 others: one preferred extension, the empty one.
     af = AF.from_pairs(list(range(24)), [(0, i) for i in range(24)])
     assert list(Engine(af).extensions("preferred")) == [[]]
+
+
+def test_directional_acceptance_matches_the_full_engine_with_valid_certificates():
+    """DC/DS decided on the argument's ancestors give the full engine's answers, and the certificates extended
+    to the whole framework are extensions of it (checked against clingo's enumeration)."""
+    from gauntlet.graphs.argument import directional
+    monkey = directional._MAX_SHARE
+    directional._MAX_SHARE = 1.01  # always restrict, to exercise the path on small frameworks
+    try:
+        rng = random.Random(99)
+        for _ in range(200):
+            af = random_af(rng, 12)
+            if af.n == 0:
+                continue
+            fixed = {a: rng.choice(["in", "out"]) for a in rng.sample(range(af.n), rng.randint(0, min(2, af.n)))}
+            engine = Engine(af, fixed)
+            for sem in ("complete", "preferred"):
+                exts = [set(e) for e in engine.extensions(sem)]
+                for a in range(af.n):
+                    for task, ask in (("DC", engine.credulous), ("DS", engine.sceptical)):
+                        yes, cert = directional.decide(af, fixed, a, sem, task)
+                        assert yes == ask(a, sem)[0], (task, sem, a, af.pairs(), fixed)
+                        if cert is not None:
+                            assert set(cert) in exts and ((a in cert) == (task == "DC"))
+    finally:
+        directional._MAX_SHARE = monkey

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from gauntlet.errors import InputError
+from gauntlet.graphs.argument.directional import decide
 from gauntlet.graphs.argument.framework import AF
 from gauntlet.graphs.argument.sat_engine import SEMANTICS, Engine
 from gauntlet.graphs.argument.semantics import IN, OUT, UNDEC, grounded_labels
@@ -64,9 +65,9 @@ def plain(af: AF, semantics: str, limit: int, source: str, fixed: dict | None = 
 def run_task(af: AF, semantics: str, task: str, arg: str | None, limit: int, source: str,
              emit_line: Callable[[str], None] | None = None, fixed: dict | None = None) -> dict[str, Any]:
     """Answer one task. With emit_line, ICCMA text lines are written as they are found (EE streams)."""
-    engine = Engine(af, fixed)
     doc: dict[str, Any] = {"task": task, "semantics": semantics}
     say = emit_line or (lambda _line: None)
+    engine = Engine(af, fixed) if task in ("SE", "EE") else None
     if task == "SE":
         ext = engine.some_extension(semantics)  # type: ignore[arg-type]
         doc["extension"] = None if ext is None else af.names_of(ext)
@@ -76,11 +77,11 @@ def run_task(af: AF, semantics: str, task: str, arg: str | None, limit: int, sou
         for ext in _limited(engine.extensions(semantics), limit):  # type: ignore[arg-type]
             exts.append(af.names_of(ext))
             say(_w(exts[-1]))
+        if not exts:
+            say("NO")  # no extension at all (stable semantics only)
         doc.update(extensions=exts, count=len(exts), limit_reached=len(exts) == limit)
     else:
-        i = _position(af, arg, source)  # type: ignore[arg-type]
-        ask = engine.credulous if task == "DC" else engine.sceptical
-        yes, cert = ask(i, semantics)  # type: ignore[arg-type]
+        yes, cert = decide(af, fixed, _position(af, arg, source), semantics, task)  # type: ignore[arg-type]
         doc.update(arg=arg, accepted=yes)
         doc["witness" if task == "DC" else "counterexample"] = None if cert is None else af.names_of(cert)
         say("YES" if yes else "NO")

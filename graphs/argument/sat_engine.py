@@ -101,6 +101,15 @@ class Engine:
                 break
         return chosen
 
+    def grow(self, ext: list[int]) -> list[int]:
+        """A preferred extension containing `ext`, a complete extension (global positions)."""
+        chosen = self._local[np.asarray(ext, dtype=np.int64)]
+        s = self._solver(False)
+        try:
+            return self._global(self._maximise(s, np.sort(chosen[chosen >= 0])))
+        finally:
+            s.delete()
+
     # --- tasks --------------------------------------------------------------------------------------------------
     def some_extension(self, semantics: Semantics) -> list[int] | None:
         """SE: one extension, or None (only stable can have none)."""
