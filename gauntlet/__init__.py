@@ -27,7 +27,7 @@ _EXPORTS = {
     "Persona": "gauntlet.agents.persona", "LLM": "gauntlet.agents.llm", "Completion": "gauntlet.agents.llm", "LLMError": "gauntlet.agents.llm",
     "OpenAIBackend": "gauntlet.agents.openai_backend", "EmbeddedBackend": "gauntlet.agents.embedded",
     "Store": "gauntlet.graphs.store.store", "NewEvent": "gauntlet.graphs.store.store", "Runner": "gauntlet.graphs.run.runner",
-    "ArgumentGraph": "gauntlet.graphs.argument.argument_graph", "grounded": "gauntlet.graphs.argument.semantics", "preferred": "gauntlet.graphs.argument.semantics",
+    "ArgumentGraph": "gauntlet.graphs.argument.argument_graph", "grounded": "gauntlet.graphs.argument.semantics", "preferred": "gauntlet.graphs.argument.sat_engine",
     "Labelling": "gauntlet.graphs.argument.semantics", "PROTOCOLS": "gauntlet.graphs.protocols.registry", "show": "gauntlet.graphs.store.views",
     "transcript": "gauntlet.graphs.store.views", "load_graph": "gauntlet.graphs.store.views", "Verdict": "gauntlet.provers.claim",
 }
@@ -44,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from gauntlet.graphs.argument.argument_graph import ArgumentGraph
     from gauntlet.graphs.protocols.registry import PROTOCOLS
     from gauntlet.graphs.run.runner import Runner
-    from gauntlet.graphs.argument.semantics import Labelling, grounded, preferred
+    from gauntlet.graphs.argument.sat_engine import preferred
+    from gauntlet.graphs.argument.semantics import Labelling, grounded
     from gauntlet.graphs.store.store import NewEvent, Store
     from gauntlet.graphs.store.views import load_graph, show, transcript
     from gauntlet.provers.claim import Verdict

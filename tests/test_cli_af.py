@@ -47,5 +47,40 @@ def test_bad_framework_is_one_line_exit_2(tmp_path):
 def test_unknown_format_and_semantics():
     out = gauntlet("af", "x.txt")
     assert out.returncode == 2 and "format" in out.stderr
-    out = gauntlet("af", str(DATA / "chain.af"), "--semantics", "stable")
+    out = gauntlet("af", str(DATA / "chain.af"), "--semantics", "semi-stable")
     assert out.returncode == 2 and "--semantics" in out.stderr
+
+
+def test_iccma_tasks_text_and_json(tmp_path):
+    f = tmp_path / "floating.af"
+    # 1 <-> 2, both attack 3, 3 attacks 4: 4 is sceptically accepted under preferred, not under grounded.
+    f.write_text("p af 4\n1 2\n2 1\n1 3\n2 3\n3 4\n")
+    ds = gauntlet("af", str(f), "-s", "preferred", "--task", "DS", "--arg", "4")
+    assert ds.returncode == 0 and ds.stdout == "YES\n"
+    ds = gauntlet("af", str(f), "-s", "complete", "--task", "DS", "--arg", "4")
+    assert ds.stdout.splitlines()[0] == "NO" and ds.stdout.splitlines()[1].startswith("w")
+    dc = gauntlet("af", str(f), "-s", "stable", "--task", "DC", "--arg", "1", "--json")
+    doc = json.loads(dc.stdout)
+    assert doc["accepted"] is True and "1" in doc["witness"] and "4" in doc["witness"]
+    se = gauntlet("af", str(f), "-s", "preferred", "--task", "SE")
+    assert se.stdout in ("w 1 4\n", "w 2 4\n")
+    ee = gauntlet("af", str(f), "-s", "preferred", "--task", "EE", "--json")
+    doc = json.loads(ee.stdout)
+    assert sorted(doc["extensions"]) == [["1", "4"], ["2", "4"]] and doc["count"] == 2
+    ee = gauntlet("af", str(f), "-s", "complete", "--task", "EE", "--limit", "2")
+    assert len(ee.stdout.splitlines()) == 2 and all(line.startswith("w") for line in ee.stdout.splitlines())
+    plain = gauntlet("af", str(f), "-s", "complete", "--json")
+    assert json.loads(plain.stdout) == {"extensions": [[], ["1", "4"], ["2", "4"]]}
+
+
+def test_stable_se_without_extension_and_bad_task_options(tmp_path):
+    f = tmp_path / "odd.apx"
+    f.write_text("arg(a).\narg(b).\narg(c).\natt(a,b).\natt(b,c).\natt(c,a).\n")
+    assert gauntlet("af", str(f), "-s", "stable", "--task", "SE").stdout == "NO\n"
+    assert gauntlet("af", str(f), "-s", "stable", "--task", "DS", "--arg", "a").stdout == "YES\n"  # vacuous
+    bad = gauntlet("af", str(f), "--task", "DC")
+    assert bad.returncode == 2 and "--arg" in bad.stderr
+    bad = gauntlet("af", str(f), "--task", "DC", "--arg", "zz")
+    assert bad.returncode == 2 and "zz" in bad.stderr and bad.stderr.count("\n") == 1
+    bad = gauntlet("af", str(f), "--task", "XX")
+    assert bad.returncode == 2 and "--task" in bad.stderr

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from gauntlet.graphs.argument.semantics import TooLarge, grounded, preferred
+from gauntlet.graphs.argument.sat_engine import TooMany, preferred
+from gauntlet.graphs.argument.semantics import grounded
 
 
 def lab(args, attacks, **kw):
@@ -102,12 +103,16 @@ def test_matches_definitions_on_random_frameworks(seed):
     assert sorted(map(sorted, preferred(args, att))) == sorted(map(sorted, pref_ref))
 
 
-def test_preferred_refuses_huge_undecided_part():
+def test_preferred_handles_large_undecided_parts_and_bounds_enumeration():
+    # 60 undecided arguments (the old hand enumeration refused more than 24): 30 disjoint 2-cycles.
     n = 60
     args = [str(i) for i in range(n)]
     att = [(args[i], args[i + 1]) for i in range(0, n, 2)] + [(args[i + 1], args[i]) for i in range(0, n, 2)]
-    with pytest.raises(TooLarge):
-        preferred(args, att)
+    with pytest.raises(TooMany):
+        preferred(args, att, limit=1000)  # 2**30 extensions
+    # One self-attacker attacking 59 others: a single preferred extension, the empty set.
+    att = [("0", "0")] + [("0", a) for a in args[1:]]
+    assert preferred(args, att) == [set()]
 
 
 def test_a_disputed_formalisation_is_argued_not_pinned():

@@ -187,31 +187,38 @@ def export(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] 
 
 @app.command()
 @user_errors
-def af(file: Path = typer.Argument(..., help="Framework file: .apx, .tgf or .af/.i23 (ICCMA formats)."),
-       semantics: str = typer.Option("grounded", "--semantics", "-s", help="grounded or preferred."),
+def af(file: Path = typer.Argument(..., help="Framework file: .af/.i23 (ICCMA 2023), .apx (ASPARTIX) or .tgf."),
+       semantics: str = typer.Option("grounded", "--semantics", "-s",
+                                     help="grounded, complete, preferred or stable."),
+       task: Optional[str] = typer.Option(None, "--task", "-t", help="ICCMA task: SE (some extension), EE (all, "
+                                          "streamed), DC / DS (credulous / sceptical acceptance of --arg)."),
+       arg: Optional[str] = typer.Option(None, "--arg", "-a", help="The argument DC and DS decide."),
+       limit: int = typer.Option(100_000, "--limit", min=1, help="At most this many extensions (EE and the "
+                                                                 "task-less listing)."),
        as_json: bool = JsonOpt) -> None:
-    """Compute Dung semantics for an abstract argumentation framework file.
+    """Dung semantics for an abstract argumentation framework file, with the ICCMA tasks.
 
-    Example: gauntlet af tests/data/af/odd_cycle.apx --semantics preferred --json
+    Without --task: grounded prints in/out/undec, the other semantics all their extensions. With --task the
+    answer follows the ICCMA 2023 output conventions (`w 1 3`, `YES`, `NO`), or a JSON document with --json.
+
+    Example: gauntlet af tests/data/af/chain.af --semantics preferred --task DC --arg 3
     """
-    from gauntlet.graphs.argument.af_formats import read_framework
-    from gauntlet.graphs.argument.semantics import TooLarge, grounded, preferred
-    if semantics not in ("grounded", "preferred"):
-        raise InputError(f"unknown semantics {semantics!r}", field="--semantics", fix="use grounded or preferred")
-    args, attacks = read_framework(file)
-    if semantics == "grounded":
-        doc: dict[str, Any] = grounded(args, attacks).as_json()
-    else:
-        try:
-            exts = preferred(args, attacks)
-        except TooLarge as exc:
-            raise InputError(str(exc), file=str(file), fix="use --semantics grounded") from None
-        doc = {"extensions": sorted(sorted(e) for e in exts)}
+    from gauntlet.graphs.argument.af_formats import read_af
+    from gauntlet.graphs.argument.iccma import check, dumps, plain, run_task
+    check(semantics, task, arg)
+    framework = read_af(file)
+    if task is None:
+        doc = plain(framework, semantics, limit, str(file))
+        if as_json:
+            sys.stdout.write(dumps(doc) + "\n")
+        else:
+            for k, v in doc.items():
+                sys.stdout.write(f"{k}: {' '.join(map(str, v)) if k != 'extensions' else v}\n")
+        return
+    emit = None if as_json else (lambda line: (sys.stdout.write(line + "\n"), sys.stdout.flush()))
+    doc = run_task(framework, semantics, task, arg, limit, str(file), emit_line=emit)
     if as_json:
-        _print_json(doc)
-    else:
-        for k, v in doc.items():
-            sys.stdout.write(f"{k}: {' '.join(map(str, v)) if k != 'extensions' else v}\n")
+        sys.stdout.write(dumps(doc) + "\n")
 
 
 @app.command()
@@ -348,6 +355,8 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
 
 from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
 
+from gauntlet.ui.bench.bench_af import register as _register_bench_af  # noqa: E402 - `gauntlet bench af`
+_register_bench_af(bench_app)
 app.add_typer(bench_app, name="bench")
 
 from gauntlet.ui.run_transfer import import_command  # noqa: E402 - saved debates travel (issue 19)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-import networkx as nx
 import numpy as np
 
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph, ArgNode
-from gauntlet.graphs.argument.semantics import grounded
+from gauntlet.graphs.argument.cruxes import flips
+from gauntlet.graphs.argument.framework import AF
+from gauntlet.graphs.argument.semantics import IN, OUT, UNDEC
 
 ELO_START = 1500.0
 ELO_K = 32.0
@@ -83,33 +84,26 @@ def ranking(graph: ArgumentGraph) -> list[dict[str, Any]]:
 # --- cruxes ---------------------------------------------------------------------------------------------------
 def cruxes(graph: ArgumentGraph, limit: int = 50) -> list[dict[str, Any]]:
     """Nodes whose label, if flipped (accepted → rejected, or rejected/undecided → accepted, by pinning it in the
-    grounded semantics), would change the status of a top-level idea. Only nodes with an attack path to an idea
-    can matter, so only those are tried."""
+    grounded semantics), would change the status of a top-level idea. Each candidate is decided on the part of
+    the graph it reaches (cruxes.py), not by a full recomputation."""
     ideas = [n.id for n in top_ideas(graph)]
     if not ideas:
         return []
-    attack_graph = nx.DiGraph(graph.attacks)
-    relevant: set[str] = set()
-    for i in ideas:
-        if i in attack_graph:
-            relevant |= nx.ancestors(attack_graph, i)
+    af = AF.from_pairs(list(graph.nodes), graph.attacks)
+    pin_in, pin_out = af.pin_indices(graph.fixed())
+    found = flips(af.n, af.src, af.dst, pin_in, pin_out, [af.index_of(i) for i in ideas])
     base = graph.labelling
-    pins = graph.fixed()
-    args = list(graph.nodes)
+    label_name = {IN: "in", OUT: "out", UNDEC: "undec"}
     out = []
-    for nid in sorted(relevant, key=lambda x: (graph.nodes[x].seq, x)):
-        if nid in pins:
-            continue  # a prover verdict or a reviewer's override is not up for debate here
-        now = base.label(nid)
-        flipped = "out" if now == "in" else "in"
-        lab = grounded(args, graph.attacks, {**pins, nid: flipped})
-        flips = [{"idea": i, "from": _STATUS[base.label(i)], "to": _STATUS[lab.label(i)]}
-                 for i in ideas if i != nid and lab.label(i) != base.label(i)]
-        if flips:
-            n = graph.nodes[nid]
-            out.append({"id": nid, "kind": n.kind, "persona": n.persona, "title": n.title, "text": n.text,
-                        "status": _STATUS[now], "if": "accepted" if flipped == "in" else "rejected",
-                        "flips": flips})
+    for x, (flipped, changed) in found.items():
+        nid = af.name(x)
+        n = graph.nodes[nid]
+        flip_rows = [{"idea": af.name(i), "from": _STATUS[base.label(af.name(i))], "to": _STATUS[label_name[lab]]}
+                     for i, lab in changed.items()]
+        flip_rows.sort(key=lambda f: ideas.index(f["idea"]))
+        out.append({"id": nid, "kind": n.kind, "persona": n.persona, "title": n.title, "text": n.text,
+                    "status": _STATUS[base.label(nid)], "if": "accepted" if flipped == IN else "rejected",
+                    "flips": flip_rows})
     out.sort(key=lambda c: (-len(c["flips"]), graph.nodes[c["id"]].seq, c["id"]))
     return out[:limit]
 

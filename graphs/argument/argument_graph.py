@@ -9,7 +9,8 @@ from typing import Any, Iterable, Literal
 
 import networkx as nx
 
-from gauntlet.graphs.argument.semantics import Labelling, grounded, preferred
+from gauntlet.graphs.argument.sat_engine import Semantics, extensions_of
+from gauntlet.graphs.argument.semantics import Labelling, grounded
 
 Status = Literal["standing", "shot_down", "undecided"]
 NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note")
@@ -97,7 +98,11 @@ class ArgumentGraph:
         return self.labelling
 
     def preferred(self) -> list[set[str]]:
-        return preferred(list(self.nodes), self.attacks)
+        """Preferred extensions; pins and reviewer overrides hold here as in grounded."""
+        return self.extensions("preferred")
+
+    def extensions(self, semantics: Semantics, limit: int = 100_000) -> list[set[str]]:
+        return extensions_of(list(self.nodes), self.attacks, semantics, self.fixed(), limit)
 
     def status(self, node_id: str) -> Status:
         return _STATUS[self.labelling.label(node_id)]  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Dung abstract argumentation: grounded labelling and preferred extensions, as plain functions.
+"""Dung abstract argumentation: the grounded labelling in linear time, as plain functions (complete, preferred
+and stable semantics are in sat_engine).
 
 Arguments are any hashable values; attacks are (attacker, target) pairs. "Fixed" arguments (formal verdicts,
 human overrides) keep the label they are given: attacks on them are ignored, and a fixed-out argument attacks
@@ -113,25 +114,14 @@ _ARRAY_MIN_WAVE = 64
 
 def _grounded_arrays(args: list[Hashable], attacks: Iterable[tuple[Hashable, Hashable]],
                      fixed: Mapping[Hashable, str]) -> Labelling:
-    """`grounded` for large frameworks: waves of acceptance over a CSR attack matrix; same result."""
+    """`grounded` for large frameworks: the array algorithm on positions; same result."""
     import itertools
 
     import numpy as np
 
-    n = len(args)
     pos = _LazyIndex(args)
     flat = _positions(args, pos, list(itertools.chain.from_iterable(attacks)))
-    src, dst = flat[0::2], flat[1::2]
-    order = np.argsort(src)  # the order of an argument's targets does not matter
-    targets = dst[order]  # CSR: the targets of i are targets[start[i]:start[i + 1]]
-    start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=start[1:])
-    live = np.bincount(dst, minlength=n).astype(np.int64)  # attackers not yet out
-    UNDEC, IN, OUT = 0, 1, 2
-    label = np.zeros(n, dtype=np.int8)
-    stamp = np.empty(n, dtype=np.int64)  # scratch for _distinct
-    pinned = np.zeros(n, dtype=bool)
-    fixed_in, fixed_out = [], []
+    pin_in, pin_out = [], []
     for arg, value in fixed.items():
         try:
             i = pos[arg]
@@ -139,8 +129,43 @@ def _grounded_arrays(args: list[Hashable], attacks: Iterable[tuple[Hashable, Has
             raise ValueError(f"fixed label for an unknown argument: {arg!r}") from None
         if value not in ("in", "out"):
             raise ValueError(f"fixed label must be 'in' or 'out', got {value!r}")
-        pinned[i] = True
-        (fixed_in if value == "in" else fixed_out).append(i)
+        (pin_in if value == "in" else pin_out).append(i)
+    label = grounded_labels(len(args), flat[0::2], flat[1::2], np.asarray(pin_in, dtype=np.int64),
+                            np.asarray(pin_out, dtype=np.int64))
+    out = Labelling()
+    for value, bucket in ((IN, out.inside), (OUT, out.out), (UNDEC, out.undec)):
+        idx = np.flatnonzero(label == value).tolist()
+        if idx:
+            picked = operator.itemgetter(*idx)(args)
+            bucket.update(picked if len(idx) > 1 else (picked,))
+    return out
+
+
+UNDEC, IN, OUT = 0, 1, 2
+
+
+def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None, pin_undec=None):
+    """The grounded labelling of arguments 0..n-1 (attacks src[k] → dst[k], int64 arrays) as an int8 array of
+    UNDEC/IN/OUT, by waves of acceptance over a CSR attack matrix. Pinned arguments keep their label: attacks on
+    them are ignored and a pinned-out argument attacks nothing; a pinned-undecided one stays undecided (it then
+    neither defeats its targets nor lets them in), which lets a caller recompute part of a framework with its
+    boundary held."""
+    import numpy as np
+
+    from gauntlet.graphs.argument.framework import csr
+
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    start, targets = csr(n, src, dst)
+    live = np.bincount(dst, minlength=n).astype(np.int64)  # attackers not yet out
+    label = np.zeros(n, dtype=np.int8)
+    stamp = np.empty(n, dtype=np.int64)  # scratch for _distinct
+    pinned = np.zeros(n, dtype=bool)
+    pin_in = np.zeros(0, np.int64) if pin_in is None else np.asarray(pin_in, dtype=np.int64)
+    pin_out = np.zeros(0, np.int64) if pin_out is None else np.asarray(pin_out, dtype=np.int64)
+    pinned[pin_in] = True
+    pinned[pin_out] = True
+    if pin_undec is not None:
+        pinned[np.asarray(pin_undec, dtype=np.int64)] = True
 
     def targets_of(idx: np.ndarray) -> np.ndarray:
         if idx.size == 0:
@@ -158,9 +183,9 @@ def _grounded_arrays(args: list[Hashable], attacks: Iterable[tuple[Hashable, Has
         hit = hit[(live[hit] == 0) & (label[hit] == UNDEC) & ~pinned[hit]]
         return _distinct(hit, stamp)
 
-    wave = [np.asarray(fixed_in, dtype=np.int64)]
-    if fixed_out:
-        wave.append(set_out(np.asarray(fixed_out, dtype=np.int64)))
+    wave = [pin_in]
+    if pin_out.size:
+        wave.append(set_out(_distinct(pin_out, stamp)))
     wave.append(np.flatnonzero((live == 0) & ~pinned))
     frontier = np.unique(np.concatenate(wave))
     while frontier.size >= _ARRAY_MIN_WAVE:
@@ -170,13 +195,7 @@ def _grounded_arrays(args: list[Hashable], attacks: Iterable[tuple[Hashable, Has
         frontier = set_out(_distinct(hit[(label[hit] == UNDEC) & ~pinned[hit]], stamp))
     if frontier.size:  # a thin tail (e.g. a long chain): finish it one argument at a time
         _finish_queue(frontier.tolist(), start.tolist(), targets.tolist(), label, live, pinned)
-    out = Labelling()
-    for value, bucket in ((IN, out.inside), (OUT, out.out), (UNDEC, out.undec)):
-        idx = np.flatnonzero(label == value).tolist()
-        if idx:
-            picked = operator.itemgetter(*idx)(args)
-            bucket.update(picked if len(idx) > 1 else (picked,))
-    return out
+    return label
 
 
 def _distinct(idx, stamp):
@@ -245,51 +264,3 @@ def _finish_queue(queue_init: list[int], start: list[int], targets: list[int], l
                     if live[u] == 0 and label[u] == 0 and not pinned[u]:
                         queue.append(u)
     label_arr[:] = label
-
-
-class TooLarge(ValueError):
-    """Preferred semantics is exponential in the worst case; refuse instead of hanging."""
-
-
-def preferred(args: Sequence[Hashable], attacks: Iterable[tuple[Hashable, Hashable]], *,
-              max_undecided: int = 24) -> list[set]:
-    """All preferred extensions (maximal admissible sets), by backtracking over the grounded-undecided part."""
-    args = list(dict.fromkeys(args))
-    attacks = list(attacks)
-    base = grounded(args, attacks)
-    undec = [a for a in args if a in base.undec]
-    if len(undec) > max_undecided:
-        raise TooLarge(f"{len(undec)} arguments are undecided under grounded semantics; preferred "
-                       f"enumeration is limited to {max_undecided} (use grounded for large frameworks)")
-    pos, targets, attackers = _index(args, attacks)
-    in0 = {pos[a] for a in base.inside}
-    out0 = {pos[a] for a in base.out}
-    cand = [pos[a] for a in undec]
-    # An undecided argument may only be attacked by in/undec arguments; out attackers are already defeated.
-    live_attackers = {i: [j for j in attackers[i] if j not in out0] for i in cand}
-    found: list[frozenset[int]] = []
-
-    def admissible(chosen: set[int]) -> bool:
-        ext = chosen | in0
-        attacked_by_ext = {t for i in ext for t in targets[i]}
-        return all(j in attacked_by_ext for i in chosen for j in live_attackers[i])
-
-    def search(k: int, chosen: set[int], excluded: set[int]) -> None:
-        if k == len(cand):
-            if admissible(chosen):
-                found.append(frozenset(chosen))
-            return
-        i = cand[k]
-        conflict = i in targets[i] or any(i in targets[j] or j in targets[i] for j in chosen)
-        if not conflict:
-            chosen.add(i)
-            search(k + 1, chosen, excluded)
-            chosen.discard(i)
-        excluded.add(i)
-        search(k + 1, chosen, excluded)
-        excluded.discard(i)
-
-    search(0, set(), set())
-    maximal = [s for s in found if not any(s < t for t in found)]
-    unique = sorted(set(maximal), key=lambda s: sorted(map(str, s)))
-    return [{args[i] for i in s | in0} for s in unique]

@@ -41,6 +41,7 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     rec = run_record(store, run_id)
     graph = load_graph(store, run_id, until=until)
     out = {"run_id": run_id, "status": rec["status"], **graph.summary()}
+    _add_strength(graph, out["ideas"])
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     if analyse:
@@ -49,6 +50,14 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
         out["citations"] = [{"node": n.id, "persona": n.persona, **c} for n in graph.nodes.values()
                             for c in n.data.get("citations") or []]
     return out
+
+
+def _add_strength(graph: ArgumentGraph, ideas: list[dict[str, Any]]) -> None:
+    """Each idea's graded strength in [0, 1] (DF-QuAD, graphs/argument/strength.py) beside its Dung status."""
+    from gauntlet.graphs.argument.strength import strengths
+    got = strengths(graph)
+    for idea in ideas:
+        idea["strength"] = got.get(idea["id"])
 
 
 @dataclass

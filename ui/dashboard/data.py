@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from gauntlet.graphs.argument import analysis
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.strength import strengths
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Edge, Event, Node
 from gauntlet.graphs.store.views import describe_event, run_record
@@ -78,9 +79,11 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
     """The run page's data at `step` (uncached; the benchmark and tests call it directly too)."""
     graph = ArgumentGraph(*graph_rows(store, run_id, step), store.annotations(run_id))
     labels = graph.labelling
+    strength = strengths(graph)
     status = {"in": "standing", "out": "shot_down", "undec": "undecided"}
     nodes = {n.id: {"id": n.id, "kind": n.kind, "persona": n.persona, "round": n.round, "title": n.title,
-                    "text": n.text, "data": n.data, "seq": n.seq, "status": status[labels.label(n.id)]}
+                    "text": n.text, "data": n.data, "seq": n.seq, "status": status[labels.label(n.id)],
+                    "strength": strength.get(n.id)}
              for n in graph.nodes.values()}
     edges = [(e.src, e.dst, e.kind) for e in graph.edges]
     # Indexes built once: the graph's own per-node helpers scan every edge, which is quadratic at 10k nodes.
@@ -100,7 +103,7 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
     for n in graph.ideas():
         att = attackers.get(n.id, [])
         ideas.append({"id": n.id, "title": n.title, "persona": n.persona, "round": n.round,
-                      "status": nodes[n.id]["status"], "score": scores.get(n.id),
+                      "status": nodes[n.id]["status"], "score": scores.get(n.id), "strength": strength.get(n.id),
                       "shot_down_by": [a for a in att if nodes[a]["status"] == "standing"],
                       "attacked_by": att, "cruxes": [str(c) for c in cruxes.get(n.id, [])],
                       "override": graph.overrides.get(n.id)})

@@ -26,6 +26,7 @@ class Filters:
     personas: list[str] = field(default_factory=list)  # empty = all
     rounds: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    colour_by: str = "status"  # or "strength": graded DF-QuAD strength, red 0 → green 1
 
     def keep(self, node: dict[str, Any]) -> bool:
         return ((not self.personas or node["persona"] in self.personas)
@@ -50,10 +51,26 @@ def elements(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> dict[st
     out_nodes = [{"data": {"id": n["id"], "label": n["kind"],
                            "name": label_text(n["title"] or n["text"]), "status": n["status"],
                            "persona": label_text(n["persona"], 40), "round": n["round"],
-                           "_colour": STATUS_COLOURS[n["status"]]}} for n in nodes]
+                           "strength": n.get("strength"), "_colour": node_colour(n, filters.colour_by)}}
+                 for n in nodes]
     out_edges = [{"data": {"id": f"{src}|{kind}|{dst}", "source": src, "target": dst, "label": kind}}
                  for src, dst, kind in view.edges if src in shown and dst in shown]
     return {"nodes": out_nodes, "edges": out_edges}
+
+
+def strength_colour(strength: float | None) -> str:
+    """Red (0) through amber (0.5) to green (1), the status palette's ends; grey where no strength is known."""
+    if strength is None:
+        return "#9e9e9e"
+    stops = [(0.0, (0xd6, 0x45, 0x45)), (0.5, (0xe0, 0xa5, 0x26)), (1.0, (0x2e, 0x9d, 0x4f))]
+    x = min(max(float(strength), 0.0), 1.0)
+    (x0, c0), (x1, c1) = (stops[0], stops[1]) if x <= 0.5 else (stops[1], stops[2])
+    t = (x - x0) / (x1 - x0)
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(c0, c1))
+
+
+def node_colour(node: dict[str, Any], colour_by: str) -> str:
+    return strength_colour(node.get("strength")) if colour_by == "strength" else STATUS_COLOURS[node["status"]]
 
 
 def node_style_specs(kinds: Iterable[str] = KIND_SHAPES) -> list[dict[str, Any]]:

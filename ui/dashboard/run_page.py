@@ -58,7 +58,10 @@ def _filters(view: RunView) -> graph_view.Filters:
     return graph_view.Filters(
         personas=st.sidebar.multiselect("Persona", view.personas, key="f_persona"),
         rounds=st.sidebar.multiselect("Round", view.rounds, key="f_round"),
-        kinds=st.sidebar.multiselect("Kind", view.kinds, key="f_kind"))
+        kinds=st.sidebar.multiselect("Kind", view.kinds, key="f_kind"),
+        colour_by=st.sidebar.radio("Colour by", ["status", "strength"], key="f_colour", horizontal=True,
+                                   help="status: the Dung verdict; strength: graded DF-QuAD strength (red 0 to "
+                                        "green 1) from judge scores, prover verdicts and critique severity"))
 
 
 def _header(rec: dict[str, Any]) -> None:
@@ -99,7 +102,8 @@ def _graph(view: RunView, filters: graph_view.Filters) -> str | None:
     _, matched = graph_view.visible_nodes(view, filters, limit=len(view.nodes) or 1)
     if matched > len(els["nodes"]):
         st.caption(f"showing {len(els['nodes'])} of {matched} matching nodes (ideas first): narrow the filters")
-    st.caption("colour = status (green standing, red shot down, amber undecided); shape = kind "
+    st.caption(("colour = strength (red 0, amber 0.5, green 1)" if filters.colour_by == "strength" else
+                "colour = status (green standing, red shot down, amber undecided)") + "; shape = kind "
                "(rectangle idea, ellipse claim, triangle critique, diamond rebuttal, star judgement, "
                "hexagon formal result, tag human note)")
     value = streamlit_cytoscape(
@@ -120,10 +124,15 @@ def _ideas(view: RunView) -> None:
     if not view.ideas:
         st.info("No ideas yet at this step.")
         return
+    if st.radio("Sort ideas by", ["status", "strength"], key="idea_sort", horizontal=True) == "strength":
+        view_ideas = sorted(view.ideas, key=lambda i: -(i.get("strength") if i.get("strength") is not None else -1))
+    else:
+        view_ideas = view.ideas
     st.dataframe([{"rank": k, "idea": plain(i["title"], 120), "status": STATUS_MARK[i["status"]],
+                   "strength": i.get("strength"),
                    "by": i["persona"], "round": i["round"], "score": i["score"], "reviewer": i["override"] or "",
                    "shot down by": ", ".join(i["shot_down_by"]), "cruxes": ", ".join(i["cruxes"]), "id": i["id"]}
-                  for k, i in enumerate(view.ideas, 1)], hide_index=True, width="stretch")
+                  for k, i in enumerate(view_ideas, 1)], hide_index=True, width="stretch")
     by_id = {i["id"]: i for i in view.ideas}
     pick = st.selectbox("Why this status?", list(by_id), key="idea_pick",
                         format_func=lambda i: plain(by_id[i]["title"] or i, 100))
