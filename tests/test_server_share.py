@@ -105,3 +105,32 @@ def test_llamacpp_launch_needs_no_model_name_but_vllm_does():
     ModelConfig(backend="openai", launch=True, launch_engine="llama.cpp")
     with pytest.raises(ValueError, match="launch: true needs"):
         ModelConfig(backend="openai", launch=True)
+
+
+def test_sweep_points_share_one_launched_server(fake_vllm, tmp_path):
+    from gauntlet.graphs.run.sweep import grid, share_servers
+    import yaml
+    port = free_port()
+    base = tmp_path / "sweep.yaml"
+    base.write_text("topic: t\nrounds: 1\npanel: {proposers: [ml-empiricist], critics: [security-engineer]}\n"
+                    f"model: {{backend: openai, name: synthetic, launch: true, launch_port: {port}}}\n")
+    points, servers = share_servers(grid(base, ["seed=1,2,3"]))
+    try:
+        assert len(servers) == 1 and servers[0].started  # three runs, one server
+        models = [yaml.safe_load(p.config_yaml)["model"] for p in points]
+        assert all(m.get("launch", False) is False and m["base_url"] == f"http://127.0.0.1:{port}/v1"
+                   for m in models)
+        assert [p.params for p in points] == [{"seed": 1}, {"seed": 2}, {"seed": 3}]
+    finally:
+        servers[0].release()
+    assert not is_healthy(f"http://127.0.0.1:{port}/v1", timeout_s=1)
+
+
+def test_share_model_serves_the_embedded_model_once():
+    from gauntlet.graphs.run.sweep import served_once
+    out = served_once({"backend": "embedded", "max_tokens": 200, "threads": 2})
+    assert out["launch"] and out["launch_engine"] == "llama.cpp" and out["concurrency"] == 1
+    assert out["max_tokens"] == 200 and out["threads"] == 2
+    ModelConfig.model_validate(out)
+    assert served_once({"backend": "openai", "base_url": "http://h/v1"}) == {"backend": "openai",
+                                                                             "base_url": "http://h/v1"}
