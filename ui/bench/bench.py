@@ -271,7 +271,8 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
           vllm_bench: bool = typer.Option(True, "--vllm-bench/--no-vllm-bench",
                                           help="Also run `vllm bench serve` on the same model for the baseline."),
           as_json: bool = JsonOpt) -> None:
-    """Debate throughput (tokens/s) on a GPU server vs raw `vllm bench serve` on the same model.
+    """Debate throughput (tokens/s) on a GPU server vs raw `vllm bench serve` on the same model, and the
+    server's prefix-cache hit rate over the debate (from its /metrics).
 
     Example (GPU machine): gauntlet bench serve --endpoint http://127.0.0.1:8000/v1 --json
     """
@@ -279,8 +280,11 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
 
     if not endpoint.startswith(("http://", "https://")):
         raise InputError(f"not an http(s) URL: {endpoint!r}", field="--endpoint", fix="e.g. http://127.0.0.1:8000/v1")
+    from gauntlet.ui.bench.serve_metrics import with_hit_rate
+
     name = model or served_model(endpoint)
-    doc = serve_debate(endpoint, name, agents, rounds)
+    doc, hit_rate = with_hit_rate(endpoint, lambda: serve_debate(endpoint, name, agents, rounds))
+    doc["prefix_cache_hit_rate"] = hit_rate  # None when the server exports no prefix-cache metrics
     if vllm_bench:
         doc["vllm_bench"] = vllm_bench_serve(endpoint, name)
         raw = doc["vllm_bench"].get("output_throughput")
