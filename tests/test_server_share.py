@@ -134,3 +134,21 @@ def test_share_model_serves_the_embedded_model_once():
     ModelConfig.model_validate(out)
     assert served_once({"backend": "openai", "base_url": "http://h/v1"}) == {"backend": "openai",
                                                                              "base_url": "http://h/v1"}
+
+
+def test_a_run_with_launch_true_starts_uses_and_stops_its_server(fake_vllm, tmp_path):
+    """`gauntlet run` on a launch config: the server comes up, the debate talks to it, and it is gone after."""
+    port = free_port()
+    cfg_file = tmp_path / "launch.yaml"
+    cfg_file.write_text("topic: t\nrounds: 1\npanel: {proposers: [ml-empiricist], critics: [security-engineer]}\n"
+                        f"model: {{backend: openai, name: synthetic, launch: true, launch_port: {port}}}\n"
+                        "provers: {enabled: false}\n")
+    db = tmp_path / "g.sqlite"
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "run", str(cfg_file), "--db", str(db), "--json",
+                          "-q"], capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr[-1500:]
+    run_id = json.loads(out.stdout)["run_id"]
+    shown = json.loads(subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "show", run_id, "--db", str(db),
+                                       "--json"], capture_output=True, text=True, timeout=120).stdout)
+    assert shown["status"] == "done" and shown["ideas"]
+    assert not is_healthy(f"http://127.0.0.1:{port}/v1", timeout_s=1)  # the last (only) lease stopped it
