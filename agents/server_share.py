@@ -28,20 +28,11 @@ import httpx
 from gauntlet.agents.launch import ModelServer, base_url_for, is_healthy, served_name
 from gauntlet.config import ModelConfig
 from gauntlet.errors import InputError
+from gauntlet.processes import pid_alive as _alive
 
 
 def state_root() -> Path:
     return Path(os.environ.get("GAUNTLET_SERVER_DIR") or Path(tempfile.gettempdir()) / "gauntlet-servers")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def live_leases(lease_dir: Path) -> list[Path]:
