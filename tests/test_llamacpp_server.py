@@ -30,7 +30,7 @@ from gauntlet.testing.synthetic_server import free_port
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not _has_llamacpp_server(), reason="needs the serve extra: pip install -e '.[serve]'")]
 TINY = Path(__file__).parent / "data" / "tiny_served.yaml"
-MAX_TOKENS = 160
+MAX_TOKENS = 200
 
 
 @pytest.fixture(scope="module")
