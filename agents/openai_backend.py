@@ -103,7 +103,7 @@ class OpenAIBackend:
                 except httpx.TransportError:
                     fault = "connection"
                 else:
-                    if is_request_error(resp.status_code, resp.text):
+                    if resp.status_code == 500 and is_request_error(resp.status_code, resp.text):
                         raise LLMError(f"{self.base_url} refused the request ({resp.status_code}): "
                                        f"{resp.text[:200]!r}")
                     if resp.status_code in _RETRY_STATUS:
