@@ -152,3 +152,12 @@ def test_a_run_with_launch_true_starts_uses_and_stops_its_server(fake_vllm, tmp_
                                        "--json"], capture_output=True, text=True, timeout=120).stdout)
     assert shown["status"] == "done" and shown["ideas"]
     assert not is_healthy(f"http://127.0.0.1:{port}/v1", timeout_s=1)  # the last (only) lease stopped it
+
+
+def test_a_cluster_sweep_refuses_to_share_a_server_on_the_drivers_loopback(tmp_path):
+    from gauntlet.graphs.run.sweep import grid, run_sweep
+    base = tmp_path / "s.yaml"
+    base.write_text("topic: t\npanel: {proposers: [ml-empiricist], critics: [security-engineer]}\n")
+    with pytest.raises(InputError, match="cluster sweep cannot share"):
+        run_sweep(grid(base, []), base_dir=tmp_path, db="postgresql+psycopg://u@db.example/g", address="ray://h:10001",
+                  share_model=True)
