@@ -15,6 +15,8 @@ def make_llm(cfg: ModelConfig, seed: int = 0) -> LLM:
 
 
 def describe(cfg: ModelConfig) -> str:
+    if cfg.backend == "openai" and cfg.launch:
+        return f"openai:{cfg.name or 'embedded'}@launched {cfg.launch_engine} :{cfg.launch_port}"
     if cfg.backend == "openai":
         return f"openai:{cfg.name or 'default'}@{cfg.base_url}"
     from gauntlet.agents.embedded import DEFAULT_MODEL

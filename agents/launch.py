@@ -1,8 +1,10 @@
-"""Launching vLLM: `vllm serve` built from a ModelConfig, started, awaited on /health, stopped at the end.
+"""Launching a model server from a ModelConfig: `vllm serve` (GPU) or llama-cpp-python's server (CPU), started,
+awaited until healthy, stopped at the end.
 
-`vllm_command` is pure (tested without a GPU); `VllmServer` owns the process. Prefix caching is always on:
-every call of a persona starts with the same rules and persona card (agents/prompts.py), so vLLM reuses their KV
-cache across the hundreds of calls of a round.
+`vllm_command` / `llamacpp_command` are pure (tested without a GPU); `ModelServer` owns the process. vLLM: prefix
+caching is always on, since every call of a persona starts with the same rules and persona card
+(agents/prompts.py). llama.cpp: the embedded GGUF unless model.path names another; it answers one request at a
+time, so several processes sharing it (agents/server_share.py) take turns instead of each loading 1 GB.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,27 +45,71 @@ def vllm_command(cfg: ModelConfig, *, host: str = "127.0.0.1", executable: str =
     return cmd + list(cfg.launch_args)
 
 
+LLAMACPP_ALIAS = "embedded"  # the name llama.cpp's server answers to when model.name is empty
+_LLAMACPP_OWN_FLAGS = ("--host", "--port", "--model", "--model_alias", "--n_ctx", "--n_threads",
+                       "--n_threads_batch")
+
+
+def llamacpp_command(cfg: ModelConfig, *, host: str = "127.0.0.1", python: str | None = None,
+                     model_file: str | None = None) -> list[str]:
+    """The argv of llama-cpp-python's OpenAI-compatible server for this config (no process is started).
+
+    `model_file` defaults to model.path; the caller resolves the embedded GGUF when neither is given.
+    """
+    for arg in cfg.launch_args:
+        if arg.split("=", 1)[0] in _LLAMACPP_OWN_FLAGS:
+            raise InputError(f"launch_args sets {arg.split('=', 1)[0]}, which Gauntlet sets itself",
+                             field="model.launch_args", fix="use model.path / n_ctx / threads / launch_port")
+    path = model_file or cfg.path
+    if not path:
+        raise InputError("the llama.cpp launch needs a GGUF file", field="model.path",
+                         fix="leave model.path empty to serve the embedded model, or name a .gguf file")
+    threads = str(cfg.threads or max(1, os.cpu_count() or 1))
+    return [python or sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", host,
+            "--port", str(cfg.launch_port), "--model_alias", cfg.name or LLAMACPP_ALIAS, "--n_ctx", str(cfg.n_ctx),
+            "--n_threads", threads, "--n_threads_batch", threads, *cfg.launch_args]
+
+
 def base_url_for(cfg: ModelConfig, host: str = "127.0.0.1") -> str:
     return f"http://{host}:{cfg.launch_port}/v1"
 
 
-class VllmServer:
-    """One `vllm serve` process: start() waits until /health answers 200; stop() ends its process group."""
+def served_name(cfg: ModelConfig) -> str:
+    """The model name the launched server answers to (what /v1/models lists)."""
+    return cfg.name or (LLAMACPP_ALIAS if cfg.launch_engine == "llama.cpp" else "")
+
+
+class ModelServer:
+    """One launched server process: start() waits until it is healthy; stop() ends its process group."""
 
     def __init__(self, cfg: ModelConfig, *, host: str = "127.0.0.1", executable: str | None = None,
                  log_dir: Path | None = None) -> None:
         self.cfg = cfg
         self.host = host
-        self.executable = executable or shutil.which("vllm") or ""
+        self.engine = cfg.launch_engine
+        if self.engine == "llama.cpp":
+            self.executable = executable or (sys.executable if _has_llamacpp_server() else "")
+        else:
+            self.executable = executable or shutil.which("vllm") or ""
         self.base_url = base_url_for(cfg, host)
-        self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"gauntlet-vllm-{cfg.launch_port}.log"
+        tag = "vllm" if self.engine == "vllm" else "llamacpp"
+        self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"gauntlet-{tag}-{cfg.launch_port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
+        if self.engine == "llama.cpp":
+            model_file = self.cfg.path
+            if not model_file:
+                from gauntlet.agents.embedded import model_path
+                model_file = str(model_path())  # assembled once from the chunk packages
+            return llamacpp_command(self.cfg, host=self.host, python=self.executable or None, model_file=model_file)
         return vllm_command(self.cfg, host=self.host, executable=self.executable or "vllm")
 
-    def start(self, poll_s: float = 1.0) -> "VllmServer":
+    def start(self, poll_s: float = 1.0) -> "ModelServer":
         if not self.executable:
+            if self.engine == "llama.cpp":
+                raise InputError("model.launch_engine is llama.cpp but its server's web stack is not installed",
+                                 field="model.launch_engine", fix="pip install -e '.[serve]'")
             raise InputError("model.launch is true but `vllm` is not installed", field="model.launch",
                              fix="pip install -e '.[gpu]' on a GPU machine, or give model.base_url instead")
         log = open(self.log_path, "wb")
@@ -89,17 +136,38 @@ class VllmServer:
         except ProcessLookupError:
             pass
 
-    def __enter__(self) -> "VllmServer":
+    def __enter__(self) -> "ModelServer":
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
 
+VllmServer = ModelServer  # the name before llama.cpp launches existed
+
+
+def _has_llamacpp_server() -> bool:
+    """llama-cpp-python's server needs its `server` extra (fastapi, sse-starlette, starlette-context…)."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings"))
+
+
 def health_url(base_url: str) -> str:
     """vLLM serves /health at the root, beside /v1."""
     root = base_url.rstrip("/")
     return (root[:-3] if root.endswith("/v1") else root) + "/health"
+
+
+def is_healthy(base_url: str, timeout_s: float = 5.0) -> bool:
+    """/health answers 200 (vLLM), or, on servers without one (llama-cpp-python: 404), /v1/models does."""
+    try:
+        status = httpx.get(health_url(base_url), timeout=timeout_s).status_code
+        if status == 404:
+            status = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout_s).status_code
+        return status == 200
+    except httpx.HTTPError:
+        return False
 
 
 def wait_healthy(base_url: str, timeout_s: float, *, poll_s: float = 1.0, proc: subprocess.Popen | None = None,
@@ -110,13 +178,10 @@ def wait_healthy(base_url: str, timeout_s: float, *, poll_s: float = 1.0, proc: 
     while True:
         if proc is not None and proc.poll() is not None:
             tail = log_path.read_text(errors="replace")[-400:].replace("\n", " | ") if log_path else ""
-            raise InputError(f"vllm serve exited with code {proc.returncode}: {tail}", field="model.launch",
+            raise InputError(f"model server exited with code {proc.returncode}: {tail}", field="model.launch",
                              fix=f"see {log_path} (model name, GPU memory, tensor_parallel_size)")
-        try:
-            if httpx.get(url, timeout=min(5.0, poll_s * 5)).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if is_healthy(base_url, timeout_s=min(5.0, poll_s * 5)):
+            return
         if time.monotonic() > deadline:
             raise InputError(f"{url} not healthy after {timeout_s:.0f} s", field="model.launch_timeout_s",
                              fix="raise model.launch_timeout_s (large models load slowly) or check the log")

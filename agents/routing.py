@@ -9,16 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from gauntlet.agents.backends import make_llm
-from gauntlet.agents.launch import VllmServer, base_url_for
+from gauntlet.agents.launch import served_name
 from gauntlet.agents.llm import LLM, Completion, Message
+from gauntlet.agents.server_share import SharedServer
 from gauntlet.config import ModelConfig, RunConfig
 
 
 class RoutedLLM:
-    """An LLM that dispatches each persona's calls to its endpoint's backend; closes them (and launched servers)."""
+    """An LLM that dispatches each persona's calls to its endpoint's backend; closes them (and releases the
+    leases on launched servers: the last process using one stops it)."""
 
     def __init__(self, default: LLM, backends: dict[str, LLM], persona_endpoint: dict[str, str],
-                 servers: list[VllmServer] | None = None) -> None:
+                 servers: list[SharedServer] | None = None) -> None:
         self.default = default
         self.backends = backends
         self.persona_endpoint = persona_endpoint
@@ -42,7 +44,7 @@ class RoutedLLM:
                 await llm.aclose()
         finally:
             for server in self.servers:
-                server.stop()
+                server.release()
 
 
 def for_persona(llm: LLM, persona: str) -> LLM:
@@ -66,25 +68,34 @@ def persona_endpoints(cfg: RunConfig) -> dict[str, str]:
     return out
 
 
-def _launched(cfg: ModelConfig, servers: list[VllmServer]) -> ModelConfig:
-    """Start `vllm serve` for a launch: true endpoint; the config with its base_url filled in."""
+def attached(cfg: ModelConfig, base_url: str) -> ModelConfig:
+    """The endpoint config that talks to a launched (or shared) server at base_url instead of launching."""
+    update: dict[str, object] = {"base_url": base_url, "launch": False, "name": served_name(cfg)}
+    if cfg.launch_engine == "llama.cpp" and cfg.structured_output == "auto":
+        update["structured_output"] = "json_object"  # known dialect: skip the one refused request
+    return cfg.model_copy(update=update)
+
+
+def _launched(cfg: ModelConfig, servers: list[SharedServer]) -> ModelConfig:
+    """Start (or attach to) the server of a launch: true endpoint; the config with its base_url filled in."""
     if not cfg.launch:
         return cfg
-    server = VllmServer(cfg).start()
+    server = SharedServer(cfg)
+    url = server.acquire()
     servers.append(server)
-    return cfg.model_copy(update={"base_url": base_url_for(cfg)})
+    return attached(cfg, url)
 
 
 def make_run_llm(cfg: RunConfig) -> LLM:
     """The LLM a run uses: one backend as before, or a RoutedLLM when there are endpoints or launches."""
     if not cfg.endpoints and not cfg.model.launch:
         return make_llm(cfg.model, seed=cfg.seed)
-    servers: list[VllmServer] = []
+    servers: list[SharedServer] = []
     try:
         default = make_llm(_launched(cfg.model, servers), seed=cfg.seed)
         backends = {name: make_llm(_launched(m, servers), seed=cfg.seed) for name, m in cfg.endpoints.items()}
     except BaseException:
         for s in servers:
-            s.stop()
+            s.release()
         raise
     return RoutedLLM(default, backends, persona_endpoints(cfg), servers)

@@ -95,8 +95,14 @@ class ModelConfig(_Strict):
     max_retries: int = Field(default=4, ge=0, le=20)
     n_ctx: int = Field(default=4096, ge=512, le=131072)
     threads: int | None = Field(default=None, ge=1, le=256)
-    # Gauntlet starts `vllm serve` itself (waits on /health, stops it at the end); see agents/launch.py.
+    # How response_format carries the schema: json_schema (OpenAI, vLLM), json_object + schema (llama-cpp-python's
+    # server, which rejects json_schema); auto sends json_schema and switches for good on that rejection.
+    structured_output: Literal["auto", "json_schema", "json_object"] = "auto"
+    # Gauntlet starts the server itself (waits on health, stops it at the end); see agents/launch.py. Processes
+    # launching the same engine and port share one server (agents/server_share.py): the last one out stops it.
     launch: bool = False
+    # vllm: `vllm serve name` (GPU); llama.cpp: llama-cpp-python's server on `path` (default: the embedded GGUF), CPU.
+    launch_engine: Literal["vllm", "llama.cpp"] = "vllm"
     tensor_parallel_size: int = Field(default=1, ge=1, le=64)
     launch_port: int = Field(default=8000, ge=1, le=65535)
     launch_args: list[str] = Field(default_factory=list, max_length=64, description="extra `vllm serve` flags")
@@ -104,7 +110,9 @@ class ModelConfig(_Strict):
 
     @model_validator(mode="after")
     def _endpoint_needs_url(self) -> "ModelConfig":
-        if self.launch and (self.backend != "openai" or not self.name):
+        if self.launch and self.backend != "openai":
+            raise ValueError("launch: true needs backend 'openai' (Gauntlet then talks to the server it starts)")
+        if self.launch and self.launch_engine == "vllm" and not self.name:
             raise ValueError("launch: true needs backend 'openai' and name (the model vllm serves, e.g. "
                              "Qwen/Qwen2.5-7B-Instruct)")
         if self.backend == "openai" and not self.base_url and not self.launch:

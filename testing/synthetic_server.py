@@ -55,14 +55,30 @@ def _seed_of(body: dict[str, Any]) -> int:
     return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big")
 
 
-def make_app(latency_ms: float = 0.0, faults: list[str] | None = None, script: list[str] | None = None) -> Any:
+DIALECTS = ("openai", "llamacpp")
+# What llama-cpp-python 0.3.x's server answers to `response_format: {"type": "json_schema", ...}` (HTTP 500).
+LLAMACPP_REJECTION = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                      "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}")
+
+
+def schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The schema a request asks for, in either dialect (json_schema.schema or json_object's schema)."""
+    fmt = response_format or {}
+    if fmt.get("type") == "json_object":
+        return fmt.get("schema")
+    return (fmt.get("json_schema") or {}).get("schema")
+
+
+def make_app(latency_ms: float = 0.0, faults: list[str] | None = None, script: list[str] | None = None,
+             dialect: str = "openai") -> Any:
     """The FastAPI app. `faults` are applied to the first requests, one each, in order; then `script`
-    replies (raw assistant content) are used in order; after that, synthesised replies."""
+    replies (raw assistant content) are used in order; after that, synthesised replies. `dialect="llamacpp"`
+    answers like llama-cpp-python's server: json_schema response formats are refused with its HTTP 500."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
 
     app = FastAPI(title="gauntlet synthetic OpenAI-compatible server")
-    plan = {"faults": list(faults or []), "script": list(script or []), "requests": 0}
+    plan = {"faults": list(faults or []), "script": list(script or []), "requests": 0, "rejected": 0}
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -74,11 +90,18 @@ def make_app(latency_ms: float = 0.0, faults: list[str] | None = None, script: l
 
     @app.get("/stats")
     async def stats() -> dict[str, Any]:
-        return {"requests": plan["requests"], "faults_left": len(plan["faults"])}
+        # cpu_s: this server's own CPU time, so a benchmark can tell its share of the cores from the client's.
+        return {"requests": plan["requests"], "faults_left": len(plan["faults"]), "rejected": plan["rejected"],
+                "cpu_s": round(time.process_time(), 4)}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
         body = await request.json()
+        if dialect == "llamacpp" and (body.get("response_format") or {}).get("type") not in (None, "text",
+                                                                                          "json_object"):
+            plan["rejected"] += 1
+            return JSONResponse({"error": {"message": LLAMACPP_REJECTION, "type": "internal_server_error"}},
+                                status_code=500)
         plan["requests"] += 1
         fault = plan["faults"].pop(0) if plan["faults"] else None
         if latency_ms:
@@ -90,7 +113,7 @@ def make_app(latency_ms: float = 0.0, faults: list[str] | None = None, script: l
             await asyncio.sleep(3600)
         if fault == "drop":
             return PlainTextResponse("not json at all", status_code=200)
-        fmt = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        fmt = schema_of(body.get("response_format"))
         rng = random.Random(_seed_of(body))
         if plan["script"]:
             content = plan["script"].pop(0)
@@ -124,12 +147,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(*, latency_ms: float = 0.0, faults: list[str] | None = None, script: list[str] | None = None,
-                   port: int | None = None, startup_s: float = 30.0) -> Iterator[str]:
+                   port: int | None = None, startup_s: float = 30.0, dialect: str = "openai") -> Iterator[str]:
     """Run the server in its own process on 127.0.0.1; yields the base URL (…/v1); stops it afterwards."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "gauntlet.testing.synthetic_server", "--port", str(port), "--latency-ms", str(latency_ms)]
     if faults:
         cmd += ["--faults", ",".join(faults)]
+    if dialect != "openai":
+        cmd += ["--dialect", dialect]
     env = dict(os.environ)
     if script:
         env["GAUNTLET_SYNTHETIC_SCRIPT"] = json.dumps(script)
@@ -164,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=8011)
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--faults", default="", help=f"comma-separated, applied to the first requests: {FAULTS}")
+    ap.add_argument("--dialect", default="openai", choices=DIALECTS,
+                    help="llamacpp: refuse json_schema response formats as llama-cpp-python's server does")
     args = ap.parse_args(argv)
     faults = [f for f in args.faults.split(",") if f]
     bad = [f for f in faults if f not in FAULTS]
@@ -171,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"unknown faults {bad}; choose from {FAULTS}")
     script = json.loads(os.environ.get("GAUNTLET_SYNTHETIC_SCRIPT", "[]"))
     import uvicorn
-    uvicorn.run(make_app(args.latency_ms, faults, script), host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(make_app(args.latency_ms, faults, script, args.dialect), host=args.host, port=args.port, log_level="warning",
                 backlog=4096, timeout_keep_alive=60)
 
 

@@ -29,6 +29,27 @@ def test_orchestration_reports_efficiency_calls_latency_and_queueing():
     assert doc["latency_p95_s"] >= doc["latency_p50_s"]
 
 
+def test_orchestration_runs_the_bare_client_on_the_same_calls():
+    doc = bench("orchestration", "--agents", "4", "--rounds", "1", "--latency-ms", "20", "--repeat", "1")
+    # The bare client replays every recorded call: its time is at least its turns × L, like the debate's.
+    assert doc["bare_s"] >= doc["ideal_s"] * 0.95
+    assert doc["vs_bare_client"] == pytest.approx(doc["bare_s"] / doc["actual_s"], rel=0.01)
+    assert doc["server_cpu_ms_per_bare_call"] > 0 and doc["debate_cpu_ms_per_call"] > 0
+    wall = doc["debate_wall"]
+    assert set(wall) == {"setup_s", "in_turns_s", "between_turns_s", "finish_s"}
+    assert sum(wall.values()) == pytest.approx(doc["actual_s"], abs=0.05)
+
+
+def test_turns_group_recorded_bodies_in_debate_order():
+    from gauntlet.ui.bench.bare_client import _key, turns_of
+    calls = [{"round": 1, "phase": p, "messages": [{"role": "user", "content": f"{p}{i}"}]}
+             for p, n in (("propose", 2), ("critique", 3), ("judge", 1)) for i in range(n)]
+    bodies = {_key(c["messages"]): {"messages": c["messages"]} for c in calls}
+    turns = turns_of(calls, bodies)
+    assert [len(t) for t in turns] == [2, 3, 1]
+    assert turns[1][0]["messages"][0]["content"] == "critique0"
+
+
 def test_store_counts_event_and_derived_rows():
     doc = bench("store", "--nodes", "300")
     assert doc["events"] == 300 + 2 * 299

@@ -119,3 +119,54 @@ def test_grammar_schema_drops_only_long_string_limits():
     assert "maxLength" not in g["properties"]["smtlib"]
     assert g["properties"]["lean_statement"]["maxLength"] <= GRAMMAR_MAX_LENGTH
     assert grammar_schema(SCHEMA) == SCHEMA  # the debate's own schemas are already grammar-sized
+
+
+def test_server_refusing_json_schema_switches_to_json_object_once():
+    """llama-cpp-python's server answers json_schema with a 500 validation error; auto mode adapts for good."""
+    async def go(url):
+        llm = OpenAIBackend(url, "synthetic", backoff_s=0.01, max_retries=0)
+        try:
+            first = await complete_structured(llm, MSGS, CritiqueSet, schema=SCHEMA, seed=1)
+            second = await complete_structured(llm, MSGS, CritiqueSet, schema=SCHEMA, seed=2)
+            return llm.style, first, second
+        finally:
+            await llm.aclose()
+    with running_server(dialect="llamacpp") as url:
+        style, (v1, c1), (v2, c2) = asyncio.run(go(url))
+        stats = httpx.get(url.replace("/v1", "/stats")).json()
+    assert style == "json_object" and v1.critiques and v2.critiques
+    assert c1.faults == [] and c1.attempts == 1  # a dialect switch is not a fault and costs no retry
+    assert stats["rejected"] == 1 and stats["requests"] == 2
+
+
+def test_fixed_json_schema_style_does_not_adapt_and_fails_fast():
+    """structured_output: json_schema means exactly that; the server's validation 500 is not retried."""
+    async def go(url):
+        llm = OpenAIBackend(url, "synthetic", backoff_s=0.01, structured_output="json_schema")
+        try:
+            return await llm.complete(MSGS, SCHEMA, seed=1)
+        finally:
+            await llm.aclose()
+    with running_server(dialect="llamacpp") as url:
+        with pytest.raises(LLMError, match=r"refused the request \(500\)"):
+            asyncio.run(go(url))
+        assert httpx.get(url.replace("/v1", "/stats")).json()["rejected"] == 1
+
+
+def test_json_object_style_carries_a_grammar_sized_schema():
+    from gauntlet.agents.response_format import rejects_json_schema, response_format
+    from gauntlet.provers.formalise import formalisation_schema
+    fmt = response_format(formalisation_schema(), "json_object")
+    assert fmt["type"] == "json_object" and "maxLength" not in fmt["schema"]["properties"]["smtlib"]
+    assert response_format(SCHEMA, "json_schema")["json_schema"]["schema"] == SCHEMA
+    # A crashed engine's 500 stays a retryable fault; only the words of a rejection switch dialects.
+    assert not rejects_json_schema(500, "Internal Server Error")
+    assert rejects_json_schema(400, "response_format.type must be one of json_object, text; got json_schema")
+
+
+def test_config_option_reaches_the_backend():
+    from gauntlet.config import ModelConfig
+    llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url="http://127.0.0.1:9/v1",
+                                                structured_output="json_object"))
+    assert llm.style == "json_object" and not llm.adaptive
+    assert llm._body(MSGS, SCHEMA, 1, None, None)["response_format"]["type"] == "json_object"

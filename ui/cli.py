@@ -330,10 +330,13 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
                                                 "(default: a local Ray on this machine)."),
           cpus_per_run: float = typer.Option(0.5, "--cpus-per-run", min=0.01, max=64,
                                              help="Ray CPUs reserved per run (runs mostly wait on the LLM)."),
+          share_model: bool = typer.Option(False, "--share-model", help="Serve the embedded model once (llama.cpp "
+                                           "server) for every run instead of each worker loading its own copy."),
           as_json: bool = JsonOpt) -> None:
     """Run a grid of debates as Ray tasks, all writing to one database, with a progress bar.
 
-    Example: gauntlet sweep runs/configs/demo.yaml --param rounds=1,2,3 --param seed=1,2
+    A `model.launch` server is started once and shared by every run. Example:
+    gauntlet sweep runs/configs/demo.yaml --param rounds=1,2,3 --param seed=1,2 --share-model
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -343,7 +346,7 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
                   TextColumn("{task.description}"), console=err) as bar:
         task = bar.add_task("", total=len(points))
         result = run_sweep(points, base_dir=config.parent, db=db, address=address, cpus_per_run=cpus_per_run,
-                           on_done=lambda r: bar.update(task, advance=1, description=f"{r['status']} {r['params']}"))
+                           share_model=share_model, on_done=lambda r: bar.update(task, advance=1, description=f"{r['status']} {r['params']}"))
     if as_json:
         _print_json({"runs": result.points, "wall_s": result.wall_s})
     else:

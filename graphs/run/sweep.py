@@ -2,6 +2,10 @@
 
 Local Ray on one machine (SQLite WAL is fine: runs are separate processes, writes are short); a `ray://` address
 for a cluster, where the database must be a server every node reaches (PostgreSQL). See BENCHMARKS.md / README.
+
+Model servers are shared, not multiplied: the driver starts (or attaches to) each `model.launch` server once
+and every worker talks to it over HTTP; with `share_model` the embedded model is served once by llama.cpp's
+server instead of being loaded (1 GB) by every worker. The driver releases its leases when the sweep ends.
 """
 
 from __future__ import annotations
@@ -81,6 +85,54 @@ def grid(config_path: Path, params: list[str]) -> list[SweepPoint]:
     return points
 
 
+def served_once(model: dict[str, Any]) -> dict[str, Any]:
+    """The embedded model's config rewritten to a llama.cpp server launch every worker shares (same knobs)."""
+    if model.get("backend", "embedded") != "embedded":
+        return model
+    keep = {k: model[k] for k in ("path", "temperature", "max_tokens", "n_ctx", "threads") if k in model}
+    # The server answers one request at a time: one in flight per worker keeps latencies honest (no hidden
+    # queue inside the server counting against the client's timeout).
+    return {**keep, "backend": "openai", "launch": True, "launch_engine": "llama.cpp", "concurrency": 1,
+            "timeout_s": 600, "launch_port": int(model.get("launch_port", 8090))}
+
+
+def _launches(point: SweepPoint) -> bool:
+    doc = yaml.safe_load(point.config_yaml) or {}
+    models = [doc.get("model") or {}, *(doc.get("endpoints") or {}).values()]
+    return any(isinstance(m, dict) and m.get("launch") for m in models)
+
+
+def share_servers(points: list[SweepPoint], *, share_model: bool = False) -> tuple[list[SweepPoint], list[Any]]:
+    """Start (or attach to) every server the points launch, once; the points rewritten to use them by URL."""
+    from gauntlet.agents.routing import attached
+    from gauntlet.agents.server_share import SharedServer
+    from gauntlet.config import ModelConfig
+
+    servers: dict[tuple[Any, ...], tuple[Any, str]] = {}
+    out: list[SweepPoint] = []
+    try:
+        for point in points:
+            doc = yaml.safe_load(point.config_yaml)
+            slots = [("model", doc.get("model") or {})] + [(f"endpoints.{k}", v) for k, v in
+                                                           (doc.get("endpoints") or {}).items()]
+            for where, raw in slots:
+                raw = served_once(raw) if share_model else raw
+                cfg = ModelConfig.model_validate(raw)
+                if cfg.launch:
+                    key = (cfg.launch_engine, cfg.launch_port, cfg.name, cfg.path)
+                    if key not in servers:
+                        shared = SharedServer(cfg)
+                        servers[key] = (shared, shared.acquire())
+                    raw = attached(cfg, servers[key][1]).model_dump(mode="json", exclude_defaults=True)
+                _set(doc, where, raw)
+            out.append(SweepPoint(point.params, yaml.safe_dump(doc, sort_keys=False), point.label))
+    except BaseException:
+        for shared, _ in servers.values():
+            shared.release()
+        raise
+    return out, [shared for shared, _ in servers.values()]
+
+
 def run_point(point: SweepPoint, base_dir: str, db: str | None) -> dict[str, Any]:
     """Run one grid point to the end in this process (a Ray worker); its run id and stats."""
     import asyncio
@@ -99,8 +151,10 @@ def run_point(point: SweepPoint, base_dir: str, db: str | None) -> dict[str, Any
 
 
 def run_sweep(points: list[SweepPoint], *, base_dir: Path, db: str | None, address: str | None = None,
-              cpus_per_run: float = 0.5, on_done: Callable[[dict[str, Any]], None] | None = None) -> SweepResult:
-    """Submit every point as a Ray task; results in grid order. `on_done` is called as each one finishes."""
+              cpus_per_run: float = 0.5, on_done: Callable[[dict[str, Any]], None] | None = None,
+              share_model: bool = False) -> SweepResult:
+    """Submit every point as a Ray task; results in grid order. `on_done` is called as each one finishes.
+    Launched model servers are started once here and shared by the workers (see share_servers)."""
     try:
         import ray
     except ImportError:
@@ -114,10 +168,16 @@ def run_sweep(points: list[SweepPoint], *, base_dir: Path, db: str | None, addre
     if url.startswith("sqlite"):  # workers may start elsewhere: give them an absolute path
         url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
     t0 = time.perf_counter()
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    if address and (share_model or any(_launches(p) for p in points)):
+        raise InputError("a cluster sweep cannot share a launched model server (it listens on the driver's "
+                         "127.0.0.1)", field="model.launch",
+                         fix="start the server yourself and give model.base_url reachable from every node")
+    points, servers = share_servers(points, share_model=share_model)
+    started_here = False
     try:
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         # Runs wait on LLM calls, not CPU: a fraction of a CPU each lets several share a core.
         task = ray.remote(num_cpus=cpus_per_run, max_retries=0)(run_point)
         pending = {task.remote(p, str(base_dir.resolve()), url): i for i, p in enumerate(points)}
@@ -135,4 +195,6 @@ def run_sweep(points: list[SweepPoint], *, base_dir: Path, db: str | None, addre
     finally:
         if started_here:
             ray.shutdown()
+        for shared in servers:
+            shared.release()
     return SweepResult(points=[r for r in results if r is not None], wall_s=round(time.perf_counter() - t0, 3))

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, delete
 
 from gauntlet.errors import InputError
 from gauntlet.kinds import RUN_STATUSES
+from gauntlet.processes import pid_alive
 from gauntlet.graphs.store import migrations
 from gauntlet.graphs.store.tables import Annotation, Edge, Event, Node, PersonaRow, Run
 
@@ -62,18 +63,6 @@ def db_url(db: str | None) -> str:
                              fix="use a file path or e.g. postgresql+psycopg://user@host/db") from None
         return db
     return f"sqlite:///{Path(db)}"
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Store:
@@ -157,7 +146,7 @@ class Store:
     def run_info(self, row: Run) -> RunInfo:
         status = row.status
         # A run marked running whose process is gone was killed: it can be resumed.
-        if status == "running" and not _pid_alive(row.pid):
+        if status == "running" and not pid_alive(row.pid):
             status = "interrupted"
         return RunInfo(run_id=row.id, status=status, topic=row.topic, created=row.created,
                        protocol=row.protocol, parent_run_id=row.parent_run_id, fork_step=row.fork_step,

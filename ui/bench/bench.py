@@ -65,25 +65,64 @@ def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
     return LoadedConfig(config=cfg, personas=cards, source="<bench>")
 
 
-def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path) -> dict[str, Any]:
+def _server_cpu(url: str) -> float:
+    """The synthetic server's own CPU seconds so far (its /stats), to apportion the shared cores."""
+    import httpx
+    return float(httpx.get(url.removesuffix("/v1") + "/stats", timeout=10).json().get("cpu_s", 0.0))
+
+
+def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path,
+                       profile: bool = False) -> dict[str, Any]:
+    """One debate against the server, then the bare client replaying the same calls (ui/bench/bare_client.py)."""
+    import cProfile
+
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.graphs.run.runner import Runner
     from gauntlet.graphs.store.store import Store
+    import sqlalchemy.orm as sqlalchemy_orm
+
+    from gauntlet.ui.bench.bare_client import RecordingLLM, bare_client, timeline, top_functions, turns_of
 
     loaded = bench_panel(agents, rounds)
     store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
+    concurrency = loaded.config.model.concurrency
+    llm = RecordingLLM(OpenAIBackend(url, "synthetic", concurrency=concurrency, max_retries=2))
+    prof = cProfile.Profile() if profile else None
+
+    marks: dict[str, float] = {}
 
     async def go() -> tuple[str, float]:
-        llm = OpenAIBackend(url, "synthetic", concurrency=loaded.config.model.concurrency, max_retries=2)
         try:
-            t0 = time.perf_counter()
+            marks["t0"] = time.perf_counter()
             run_id = await Runner(store, llm=llm).start(loaded)
-            return run_id, time.perf_counter() - t0
+            marks["t1"] = time.perf_counter()
+            return run_id, marks["t1"] - marks["t0"]
         finally:
             await llm.aclose()
 
+    # The ORM configures its mappers on first use (~0.2 s, once per process): not part of any debate.
+    sqlalchemy_orm.configure_mappers()
+    server0, cpu0 = _server_cpu(url), time.process_time()
+    if prof:
+        prof.enable()
     run_id, actual = asyncio.run(go())
+    if prof:
+        prof.disable()
+    debate_cpu, server1 = time.process_time() - cpu0, _server_cpu(url)
     calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
+    turns = turns_of(calls, llm.bodies)
+    bare = bare_client(url, turns, concurrency)
+    where = timeline(calls, llm.spans, marks["t0"], marks["t1"])
+    server_bare = _server_cpu(url) - server1
+    n = max(1, len(calls))
+    floor = {"bare_s": round(bare["bare_s"], 3), "vs_bare_client": round(bare["bare_s"] / actual, 4),
+             "debate_cpu_ms_per_call": round(1000 * debate_cpu / n, 3),
+             "bare_cpu_ms_per_call": round(bare["bare_cpu_ms_per_call"], 3),
+             "server_cpu_ms_per_call": round(1000 * (server1 - server0) / n, 3),
+             "server_cpu_ms_per_bare_call": round(1000 * server_bare / max(1, sum(map(len, turns))), 3),
+             "debate_wall": where}
+    if prof:
+        floor["profile_top"] = top_functions(prof)
     # A turn is one (round, phase): its calls run in parallel, turns run one after another.
     turns = len({(c["round"], c["phase"]) for c in calls})
     lat = [c["latency_s"] for c in calls]
@@ -91,6 +130,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     ideal = turns * latency_ms / 1000
     store.engine.dispose()
     return {"efficiency": round(ideal / actual, 4), "ideal_s": round(ideal, 3), "actual_s": round(actual, 3),
+            "bare_efficiency": round(ideal / bare["bare_s"], 4), **floor,
             "calls": len(calls), "sequential_turns": turns, "latency_p50_s": round(_quantile(lat, 0.5), 4),
             "latency_p95_s": round(_quantile(lat, 0.95), 4), "queued_total_s": round(sum(queued), 4),
             "queued_p95_s": round(_quantile(queued, 0.95), 4),
@@ -104,16 +144,23 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
                   rounds: int = typer.Option(1, "--rounds", min=1, max=50),
                   latency_ms: float = typer.Option(200.0, "--latency-ms", min=0, max=60_000,
                                                    help="Synthetic server latency per call."),
-                  repeat: int = RepeatOpt, as_json: bool = JsonOpt) -> None:
-    """The real debate graph against a local OpenAI-compatible server answering after L ms.
+                  repeat: int = RepeatOpt,
+                  profile: bool = typer.Option(False, "--profile", help="Add profile_top: the debate process's "
+                                               "functions with the most own CPU time (cProfile; slows the run)."),
+                  as_json: bool = JsonOpt) -> None:
+    """The real debate graph against a local OpenAI-compatible server answering after L ms, then a bare
+    asyncio client making the same calls against the same server, in the same run.
 
-    efficiency = ideal_s / actual_s with ideal_s = sequential turns × L. Example:
+    efficiency = ideal_s / actual_s with ideal_s = sequential turns × L; vs_bare_client = bare_s / actual_s;
+    the *_cpu_ms_per_call fields split the CPU between debate, bare client and server. Example:
     gauntlet bench orchestration --agents 256 --rounds 1 --latency-ms 200 --json
     """
     running_server = _synthetic_server()
     with running_server(latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
-        samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp)) for _ in range(repeat)]
-    doc = _median_of(samples, ("efficiency", "actual_s", "latency_p50_s", "latency_p95_s", "queued_total_s"))
+        samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp), profile) for _ in range(repeat)]
+    doc = _median_of(samples, ("efficiency", "vs_bare_client", "actual_s", "bare_s", "bare_efficiency",
+                               "debate_cpu_ms_per_call", "bare_cpu_ms_per_call", "server_cpu_ms_per_call",
+                               "latency_p50_s", "latency_p95_s", "queued_total_s"))
     _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms, **doc})
 
 
@@ -224,7 +271,8 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
           vllm_bench: bool = typer.Option(True, "--vllm-bench/--no-vllm-bench",
                                           help="Also run `vllm bench serve` on the same model for the baseline."),
           as_json: bool = JsonOpt) -> None:
-    """Debate throughput (tokens/s) on a GPU server vs raw `vllm bench serve` on the same model.
+    """Debate throughput (tokens/s) on a GPU server vs raw `vllm bench serve` on the same model, and the
+    server's prefix-cache hit rate over the debate (from its /metrics).
 
     Example (GPU machine): gauntlet bench serve --endpoint http://127.0.0.1:8000/v1 --json
     """
@@ -232,8 +280,11 @@ def serve(endpoint: str = typer.Option(..., "--endpoint", help="OpenAI-compatibl
 
     if not endpoint.startswith(("http://", "https://")):
         raise InputError(f"not an http(s) URL: {endpoint!r}", field="--endpoint", fix="e.g. http://127.0.0.1:8000/v1")
+    from gauntlet.ui.bench.serve_metrics import with_hit_rate
+
     name = model or served_model(endpoint)
-    doc = serve_debate(endpoint, name, agents, rounds)
+    doc, hit_rate = with_hit_rate(endpoint, lambda: serve_debate(endpoint, name, agents, rounds))
+    doc["prefix_cache_hit_rate"] = hit_rate  # None when the server exports no prefix-cache metrics
     if vllm_bench:
         doc["vllm_bench"] = vllm_bench_serve(endpoint, name)
         raw = doc["vllm_bench"].get("output_throughput")

@@ -1,0 +1,118 @@
+"""The orchestration benchmark's floor: a bare asyncio client making the debate's own calls, turn by turn.
+
+The debate's LLM is wrapped so every request body it sends is recorded; afterwards the bare client sends the
+same bodies against the same server with plain aiohttp (one session, the same in-flight limit), one turn (round,
+phase) after another, each turn's calls at once, parsing each answer's JSON as any client must. Its wall time is
+what any client on this machine would need; `vs_bare_client = bare_s / debate_s` is the share of that floor the
+debate reaches, and the per-call CPU figures say where the rest goes (the debate process vs the bare client vs
+the server, which share the same cores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import hashlib
+import io
+import json
+import pstats
+import time
+from typing import Any
+
+import aiohttp
+
+from gauntlet.agents.llm import Completion, Message
+
+
+def _key(messages: list[Message]) -> str:
+    return hashlib.sha1(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+
+
+class RecordingLLM:
+    """Delegates to an OpenAIBackend and keeps the request body of each call, keyed by its messages."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.bodies: dict[str, dict[str, Any]] = {}
+        self.spans: dict[str, tuple[float, float]] = {}  # perf_counter at call start and end
+
+    async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
+                       seed: int | None = None, max_tokens: int | None = None,
+                       temperature: float | None = None) -> Completion:
+        key = _key(messages)
+        self.bodies[key] = self.inner._body(messages, schema, seed, max_tokens, temperature)
+        t0 = time.perf_counter()
+        out = await self.inner.complete(messages, schema, seed=seed, max_tokens=max_tokens, temperature=temperature)
+        self.spans[key] = (t0, time.perf_counter())
+        return out
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def turns_of(calls: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The recorded bodies grouped by turn (round, phase), turns in the order the debate ran them."""
+    order: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for c in calls:
+        body = bodies.get(_key(c["messages"]))
+        if body is not None:
+            order.setdefault((c["round"], c["phase"]), []).append(body)
+    return list(order.values())
+
+
+def timeline(calls: list[dict[str, Any]], spans: dict[str, tuple[float, float]], t0: float,
+             t1: float) -> dict[str, float]:
+    """Where the debate's wall time went: before the first call, inside turns (first call sent to last answer
+    back), between turns (graph steps, checkpoints, prompt and schema building) and after the last call."""
+    turns: dict[tuple[Any, Any], list[tuple[float, float]]] = {}
+    for c in calls:
+        span = spans.get(_key(c["messages"]))
+        if span is not None:
+            turns.setdefault((c["round"], c["phase"]), []).append(span)
+    bounds = sorted((min(s for s, _ in v), max(e for _, e in v)) for v in turns.values())
+    if not bounds:
+        return {}
+    inside = sum(e - s for s, e in bounds)
+    return {"setup_s": round(bounds[0][0] - t0, 3), "in_turns_s": round(inside, 3),
+            "between_turns_s": round(bounds[-1][1] - bounds[0][0] - inside, 3),
+            "finish_s": round(t1 - bounds[-1][1], 3)}
+
+
+async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> float:
+    """Send each turn's bodies at once (at most `concurrency` in flight), turn after turn; the wall time."""
+    url = base_url.rstrip("/") + "/chat/completions"
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, keepalive_timeout=60)
+    headers = {"Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(body: dict[str, Any]) -> None:
+            async with session.post(url, data=json.dumps(body), headers=headers) as resp:
+                payload = await resp.json(content_type=None)
+            json.loads(payload["choices"][0]["message"]["content"])
+
+        t0 = time.perf_counter()
+        for turn in turns:
+            await asyncio.gather(*(one(b) for b in turn))
+        return time.perf_counter() - t0
+
+
+def bare_client(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> dict[str, float]:
+    """Run the replay in a fresh event loop; its wall time and this process's CPU time per call."""
+    cpu0 = time.process_time()
+    wall = asyncio.run(replay(base_url, turns, concurrency))
+    calls = sum(len(t) for t in turns)
+    return {"bare_s": wall, "bare_cpu_ms_per_call": 1000 * (time.process_time() - cpu0) / max(1, calls)}
+
+
+def top_functions(profile: cProfile.Profile, n: int = 12) -> list[dict[str, Any]]:
+    """The functions with the most own time in a profile: where the debate's CPU goes."""
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:n]  # type: ignore[attr-defined]
+    return [{"function": f"{short_path(file)}:{line}:{name}", "tottime_s": round(tt, 3), "calls": nc}
+            for (file, line, name), (_, nc, tt, _ct, _callers) in rows]
+
+
+def short_path(file: str) -> str:
+    """The last two parts of a source path, enough to find it in the profile table."""
+    parts = file.replace("\\", "/").split("/")
+    return "/".join(parts[-2:])
