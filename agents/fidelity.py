@@ -15,7 +15,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from gauntlet.agents import prompts
-from gauntlet.agents.cloning import draft_card
+from gauntlet.agents.cloning import draft_card, unverified
 from gauntlet.agents.corpus import Passage, chunk_text
 from gauntlet.agents.corpus_files import CorpusFile, is_verbatim
 from gauntlet.agents.llm import LLM, Message
@@ -172,7 +172,8 @@ async def evaluate(llm: LLM, card: Persona, files: Sequence[CorpusFile], meter: 
     out.update({"card": card.name, "seed": seed, "model": llm.name,
                 "split": {"mode": sp.mode, "train": [f.source for f in sp.train],
                           "held_out": [f.source for f in sp.held_out]},
-                "clone_card": clone.model_dump(include={"discipline", "worldview"}),
+                "clone_card": clone.model_dump(include={"discipline", "worldview", "evidence"}),
+                "clone_unverified_quotes": unverified(clone, list(sp.train)),
                 "items": [{"claim": s.claim, "stance": s.stance, "quote": s.quote, "source": s.source,
                            "clone": a, "clone_seed2": b, "baseline": c, "generic": d}
                           for s, a, b, c, d in zip(held, clone_a, clone_b, base, generic)],
