@@ -114,6 +114,6 @@ def sources_of(files: list[CorpusFile]) -> list[Source]:
 
 def unverified(card: Persona, files: list[CorpusFile]) -> list[str]:
     """Quotes of a card (evidence and stances) that are not verbatim in `files` (empty when the card checks)."""
-    book = QuoteBook(files, limit=0)
+    book = QuoteBook(files)
     quotes = [(e.quote, e.source) for e in card.evidence] + [(s.quote, s.source) for s in card.stances]
     return [f"{src}: {q[:60]}" for q, src in quotes if not book.check(q, src)]

@@ -75,6 +75,20 @@ def test_sentences_skip_headings_and_the_check_is_whitespace_insensitive():
     assert not is_verbatim("a line.", text)  # too short to be evidence of anything
 
 
+def test_prompts_show_a_bounded_evenly_spread_sample_but_any_real_sentence_resolves():
+    from gauntlet.agents.corpus_files import CorpusFile
+    from gauntlet.agents.quotes import QuoteBook
+    big = CorpusFile("big.md", "0" * 64, " ".join(f"Sentence number {i} of the long file." for i in range(300)))
+    small = CorpusFile("small.md", "1" * 64, "The only sentence of the small file is here.")
+    book = QuoteBook([big, small])
+    assert len(book.quotes) == 301 and len(book.ids()) == 41 and len(book.ids("big.md")) == 40
+    assert book.ids("small.md") == ["q301"] and "q301" in book.ids()  # every file is represented
+    assert "number 0 " in book.listing("big.md") and "number 292 " in book.listing("big.md")  # start to end
+    assert book.resolve("q150").text == "Sentence number 149 of the long file."
+    assert book.resolve("Sentence number 7 of the long file.").source == "big.md"
+    assert book.resolve("Sentence number 7 of the short file.") is None
+
+
 def test_pdf_files_are_read_through_pypdf(corpus: Path):
     files = {f.source: f for f in read_corpus(corpus)}
     assert "README.md" not in files and len(files) == 6
