@@ -165,7 +165,23 @@ def test_a_fabricated_quote_is_dropped_and_its_field_re_asked(corpus: Path, env:
     (["persona", "new", "ok", "--from", "/nonexistent/dir"], "--from"),
     (["eval", "clone", "security-engineer"], "no corpus"),
     (["eval", "clone", "no-such-card"], "CARD"),
+    (["persona", "new", "ok", "--from", str(ROOT / "runs" / "corpora" / "ines-varga"), "--model-url",
+      "http://127.0.0.1:9/v1"], "model.base_url"),
+    (["persona", "new", "ok", "--from", str(ROOT / "runs" / "corpora" / "ines-varga"), "--out",
+      str(ROOT / "README.md")], "--out"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle, env):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and needle in res.output and "Traceback" not in res.output
+
+
+def test_a_broken_pdf_or_an_unwritable_out_is_one_line(corpus: Path, env: Path, synthetic_url: str, tmp_path: Path):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EOF garbage")
+    res = CliRunner().invoke(app, ["persona", "new", "x", "--from", str(corpus), "--model-url", synthetic_url])
+    assert res.exit_code == 2 and "broken.pdf" in res.output and "Traceback" not in res.output
+    (corpus / "broken.pdf").unlink()
+    (tmp_path / "afile").write_text("")
+    res = CliRunner().invoke(app, ["persona", "new", "x", "--from", str(corpus), "--out", str(tmp_path / "afile"),
+                                   "--model-url", synthetic_url])
+    assert res.exit_code == 2 and "cannot write the card" in res.output
+    assert not list(tmp_path.glob("afile*.tmp"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -58,16 +59,17 @@ def _index(directory: Path) -> dict[str, list[str]]:
 def write_card(card_doc: dict[str, Any], path: Path) -> None:
     """Write a card atomically (never half a card), then read it back through the loader that runs use."""
     from gauntlet.agents.persona import load_card
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     header = ("# Drafted by `gauntlet persona new` from the writings under `corpus`; every quote below is verbatim\n"
               "# from the file named beside it. Review it: edit freely, but keep quotes word for word.\n")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(header + yaml.safe_dump(card_doc, sort_keys=False, allow_unicode=True, width=110),
                        encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write the card ({exc.strerror})", file=str(path), fix="check --out") from None
     load_card(path)
 
@@ -97,6 +99,9 @@ def new(name: str = typer.Argument(..., help="Slug for the clone, e.g. ines-varg
     files = read_corpus(source, field="--from")
     target_dir = out or user_dir()
     path = target_dir / f"{name}.yaml"
+    if target_dir.exists() and not target_dir.is_dir():  # before any model time is spent
+        raise InputError("cannot write the card: not a directory", file=str(target_dir), field="--out",
+                         fix="give a folder (it is created if missing)")
     index = _index(source)
     llm = _llm(model_url, model_name, seed)
     meter = Meter()
