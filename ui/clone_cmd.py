@@ -83,8 +83,9 @@ def new(name: str = typer.Argument(..., help="Slug for the clone, e.g. ines-varg
         author: str = typer.Option("", "--author", help="How to name the person in prompts (default: NAME)."),
         seed: int = SeedOpt, model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
         as_json: bool = JsonOpt) -> None:
-    """Draft a persona card from one person's writings: each field backed by a verbatim quote, their stances
-    kept with the card, the corpus recorded by file hash. Clone only writings you may use.
+    """Draft a persona card (a clone) from one person's writings, every field backed by a verbatim quote.
+
+    Their stances are kept with the card and the corpus is recorded by file hash. Clone only writings you may use.
 
     Example: gauntlet persona new ines-varga --from runs/corpora/ines-varga --out my-personas
     """
@@ -148,8 +149,9 @@ def clone(card_ref: str = typer.Argument(..., metavar="CARD", help="A clone's ca
           seed: int = SeedOpt, max_claims: int = typer.Option(12, "--max-claims", min=1, max=500,
                                                               help="At most this many held-out stances."),
           model_url: Optional[str] = UrlOpt, model_name: str = NameOpt, as_json: bool = JsonOpt) -> None:
-    """Measure a clone's fidelity on held-out stances: hide a third of its corpus, draft the clone from the rest,
-    and score its agree/disagree answers on the author's hidden positions against a same-discipline card with no
+    """Measure a clone's fidelity: agreement with its author on held-out stances, against baselines.
+
+    Hides a third of the card's corpus, drafts the clone from the rest, and scores its agree/disagree answers on the author's hidden positions against a same-discipline card with no
     corpus, a generic panelist and the majority stance; its own agreement across two seeds is the ceiling.
 
     Example: gauntlet eval clone my-personas/ines-varga.yaml --max-claims 8 --json
