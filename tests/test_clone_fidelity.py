@@ -77,6 +77,18 @@ def test_eval_clone_end_to_end_on_the_synthetic_server(tmp_path, monkeypatch, sy
     assert table.exit_code == 0 and "self-consistency" in table.stdout and "beat" in table.stdout
 
 
+def test_the_shipped_eval_card_quotes_its_corpus_verbatim_and_is_balanced():
+    from gauntlet.agents.cloning import unverified
+    from gauntlet.agents.persona import load_card
+    card = load_card(ROOT / "runs" / "evals" / "clone" / "ines-varga.yaml")
+    files = read_corpus(Path(card.corpus))
+    assert unverified(card, files) == [] and len(card.stances) >= 15
+    agree = sum(s.stance == "agree" for s in card.stances)
+    assert 0.35 <= agree / len(card.stances) <= 0.65  # "always agree" must not look like fidelity
+    held = in_part(card.stances, split(files, 0).held_out)
+    assert len(held) >= 6 and {s.stance for s in held} == {"agree", "disagree"}
+
+
 @pytest.mark.parametrize("field", ["agreement", "baseline_agreement", "n"])
 def test_contract_fields_exist_even_with_nothing_held_out(field):
     assert field in report([], [], [], [], [])
