@@ -140,7 +140,8 @@ def report(truth: Sequence[str], clone: Sequence[str], clone2: Sequence[str], ba
             "baseline_agreement": b, "generic_agreement": g, "majority_agreement": m, "majority_stance": majority,
             "self_consistency": consistency,
             "normalised_agreement": round(a / consistency, 4) if a is not None and consistency else None,
-            "beats_baseline": a is not None and b is not None and a > b,
+            "beats_baseline": a is not None and b is not None and a > b,  # the same-discipline card only
+            "beats_all_baselines": a is not None and all(a > x for x in (b, g, m) if x is not None),
             "verdict": verdict(a, b, g, m)}
 
 

@@ -52,7 +52,7 @@ def test_report_figures_and_an_honest_verdict():
     assert r["majority_stance"] == "disagree" and r["majority_agreement"] == 0.6
     assert r["self_consistency"] == 0.8 and r["normalised_agreement"] == 0.75
     # Beats the no-corpus card, but not "always disagree": the verdict says it does not beat its baselines.
-    assert r["beats_baseline"] is True and "does NOT beat" in r["verdict"]
+    assert r["beats_baseline"] is True and r["beats_all_baselines"] is False and "does NOT beat" in r["verdict"]
     assert report([], [], [], [], [])["agreement"] is None
     lo, hi = wilson(3, 5)
     assert lo < 0.6 < hi and hi - lo > 0.5  # five claims cannot tell much, and the interval says so
