@@ -22,10 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from gauntlet.agents import embeddings
-from gauntlet.errors import InputError
-
-SUFFIXES = (".md", ".markdown", ".txt", ".text", ".rst")
-MAX_FILE_BYTES = 5_000_000
+from gauntlet.agents.corpus_files import decode, list_files
 Encode = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -88,18 +85,9 @@ def chunk_text(text: str, *, max_words: int = 110, overlap: int = 25) -> list[st
 
 
 def corpus_files(directory: Path, *, who: str = "") -> list[Path]:
-    """The text files of a corpus, in a stable order; an empty or missing corpus is a user error."""
-    field = f"{who}.corpus" if who else "corpus"
-    if not directory.is_dir():
-        raise InputError(f"corpus directory {str(directory)!r} not found", field=field,
-                         fix="create it, or fix the card's corpus path (relative to the card)")
-    files = [p for p in sorted(directory.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-             and p.name.lower() != "readme.md"]
-    if not files:
-        raise InputError(f"corpus {str(directory)!r} has no {'/'.join(SUFFIXES)} files", field=field,
-                         fix="add Markdown or text files (extract PDFs with `pdftotext file.pdf`)")
-    return files
+    """The files of a corpus (text, Markdown, reST, PDF), in a stable order; an empty or missing corpus is a
+    user error."""
+    return list_files(directory, field=f"{who}.corpus" if who else "corpus")
 
 
 # --- the vector store -------------------------------------------------------------------------------------
@@ -169,11 +157,14 @@ def embed_texts(texts: Sequence[str], store: VectorStore, encode: Encode) -> np.
 class Corpus:
     """One persona's corpus, indexed on first use; `search` returns the passages nearest a query."""
 
-    def __init__(self, directory: Path, store: VectorStore, encode: Encode, *, who: str = "") -> None:
+    def __init__(self, directory: Path, store: VectorStore, encode: Encode, *, who: str = "",
+                 only: frozenset[str] | None = None) -> None:
         self.directory = directory
         self.store = store
         self.encode = encode
         self.who = who
+        self.only = only  # restrict to these sources (relative paths), e.g. the training half of an eval split
+        self.embedded: list[str] = []  # sources embedded afresh by the last indexing (the rest came from cache)
         self._index: tuple[list[str], list[str], np.ndarray] | None = None
         self._lock = threading.Lock()
 
@@ -185,17 +176,20 @@ class Corpus:
                 texts: list[str] = []
                 vecs: list[np.ndarray] = []
                 for path in corpus_files(self.directory, who=self.who):
-                    raw = path.read_bytes()[:MAX_FILE_BYTES]
+                    rel = path.relative_to(self.directory).as_posix()
+                    if self.only is not None and rel not in self.only:
+                        continue
+                    raw = path.read_bytes()
                     digest = _sha(raw)
                     cached = self.store.file_chunks(digest)
                     if cached is None:
-                        chunks = chunk_text(raw.decode("utf-8", errors="replace"))
+                        chunks = chunk_text(decode(raw, path.suffix, name=str(path)))
                         if not chunks:
                             continue
                         mat = self.encode(chunks)
                         self.store.put_file_chunks(digest, chunks, mat)
+                        self.embedded.append(rel)
                         cached = list(zip(chunks, mat))
-                    rel = str(path.relative_to(self.directory))
                     for text, vec in cached:
                         sources.append(rel)
                         texts.append(text)

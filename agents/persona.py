@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -12,6 +15,41 @@ from gauntlet.errors import InputError
 
 LIBRARY_DIR = Path(__file__).parent / "personas"
 _MAX_CARD_BYTES = 64_000
+
+
+CARD_FIELDS = ("discipline", "worldview", "research_style", "vocabulary", "typical_objections",
+               "would_change_mind", "temperament")
+
+
+class Evidence(BaseModel):
+    """A verbatim passage of the persona's corpus that backs one card field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: Literal["discipline", "worldview", "research_style", "vocabulary", "typical_objections",
+                   "would_change_mind", "temperament"]
+    quote: str = Field(min_length=1, max_length=1200)
+    source: str = Field(min_length=1, max_length=300, description="file, relative to the corpus")
+
+
+class Stance(BaseModel):
+    """An explicit position of the author: a claim they agree or disagree with, in their own words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    claim: str = Field(min_length=1, max_length=300, description="a statement someone could agree or disagree with")
+    stance: Literal["agree", "disagree"]
+    quote: str = Field(min_length=1, max_length=1200)
+    source: str = Field(min_length=1, max_length=300)
+
+
+class Source(BaseModel):
+    """One corpus file the card was drafted from, by content hash (provenance: which writings, which version)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, max_length=300)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class Persona(BaseModel):
@@ -29,6 +67,10 @@ class Persona(BaseModel):
     would_change_mind: str = Field(default="", max_length=600)
     temperament: str = Field(default="", max_length=300)
     corpus: str | None = Field(default=None, description="directory of the persona's writings, relative to the card")
+    # A clone drafted from a corpus (`gauntlet persona new`) carries its evidence, stances and sources.
+    evidence: list[Evidence] = Field(default_factory=list, max_length=200)
+    stances: list[Stance] = Field(default_factory=list, max_length=200)
+    sources: list[Source] = Field(default_factory=list, max_length=2000)
 
     @property
     def label(self) -> str:
@@ -72,6 +114,29 @@ def load_card(path: Path) -> Persona:
     return card
 
 
+def user_dir() -> Path:
+    """Where a user's own cards live (`gauntlet persona new` writes there by default): $GAUNTLET_PERSONAS, else
+    ~/.local/share/gauntlet/personas."""
+    env = os.environ.get("GAUNTLET_PERSONAS")
+    return Path(env) if env else Path.home() / ".local" / "share" / "gauntlet" / "personas"
+
+
+def user_cards() -> dict[str, Persona]:
+    """The user's cards, by name (not cached: `persona new` adds to them while a process runs)."""
+    cards: dict[str, Persona] = {}
+    root = user_dir()
+    if root.is_dir():
+        for path in sorted(p for s in (".yaml", ".yml", ".md") for p in root.glob("*" + s)):
+            if path.name.lower() == "readme.md":
+                continue
+            card = load_card(path)
+            cards.setdefault(card.name, card)
+    return cards
+
+
+_VARIANT = re.compile(r"^(?P<base>.+)@(?P<k>[1-9][0-9]{0,3})$")
+
+
 @lru_cache(maxsize=1)
 def library() -> dict[str, Persona]:
     """The shipped persona library, by name."""
@@ -83,12 +148,22 @@ def library() -> dict[str, Persona]:
 
 
 def resolve(ref: str, base_dir: Path, *, config_file: str = "", field: str = "") -> Persona:
-    """A persona by library name, or by a card path inside the config's directory tree."""
+    """A persona by library name, by the name of a user card, or by a card path inside the config's directory
+    tree. `REF@K` (K = 1..9999) is the K-th copy of that persona on the panel: its own seat with its own seeds,
+    so one clone can fill a panel many times ("hundreds of clones of one researcher")."""
+    variant = _VARIANT.match(ref)
+    if variant:
+        card = resolve(variant["base"], base_dir, config_file=config_file, field=field)
+        k = variant["k"]
+        return card.model_copy(update={"name": f"{card.name[:58]}-v{k}", "display_name": f"{card.label} @{k}"})
     cards = library()
     if ref in cards:
         return cards[ref]
+    users = user_cards()
+    if ref in users:
+        return users[ref]
     if not any(ref.endswith(s) for s in (".yaml", ".yml", ".md")):
-        close = ", ".join(sorted(cards)[:6])
+        close = ", ".join((sorted(cards) + sorted(users))[:6])
         raise InputError(f"unknown persona {ref!r}", file=config_file, field=field,
                          fix=f"use a name from `gauntlet personas` (e.g. {close}) or a card path")
     root = base_dir.resolve()

@@ -91,6 +91,18 @@ def with_passages(messages: list[Message], passages: Iterable[Any]) -> list[Mess
     return messages[:-1] + [{"role": messages[-1]["role"], "content": head + messages[-1]["content"]}]
 
 
+def with_stances(messages: list[Message], stances: Iterable[Any]) -> list[Message]:
+    """A clone's own stated positions (`Stance`s, relevant ones first) put before the task with their quotes,
+    labelled [P1].. so its answer can cite them (see gauntlet.agents.stances)."""
+    shown = [f"[P{i}] You {s.stance} that: {s.claim} (you wrote: \"{s.quote}\", {s.source})"
+             for i, s in enumerate(stances, 1)]
+    if not shown:
+        return messages
+    head = ("Positions you have stated in your own writings; stay consistent with them, and cite the label "
+            "(e.g. [P1]) where one bears on your answer:\n" + "\n".join(shown) + "\n\n")
+    return messages[:-1] + [{"role": messages[-1]["role"], "content": head + messages[-1]["content"]}]
+
+
 def tidy(text: str, max_len: int) -> str:
     """Model text cut at its length limit ends mid-word; end it at the last whole word instead."""
     text = " ".join(text.split())

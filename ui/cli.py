@@ -224,12 +224,15 @@ def af(file: Path = typer.Argument(..., help="Framework file: .af/.i23 (ICCMA 20
 @app.command()
 @user_errors
 def personas(as_json: bool = JsonOpt) -> None:
-    """List the persona library (styles of thought the panel can clone)."""
-    from gauntlet.agents.persona import library
+    """List the persona library (styles of thought the panel can clone) and your own cards (clones drafted by
+    `gauntlet persona new`, in $GAUNTLET_PERSONAS), marked by `origin`."""
+    from gauntlet.agents.persona import library, user_cards
     cards = [{"name": p.name, "display_name": p.label, "discipline": p.discipline, "worldview": p.worldview,
               "research_style": p.research_style, "typical_objections": list(p.typical_objections),
-              "would_change_mind": p.would_change_mind, "has_corpus": p.corpus is not None}
-             for p in library().values()]
+              "would_change_mind": p.would_change_mind, "has_corpus": p.corpus is not None, "origin": origin,
+              "evidence": len(p.evidence), "stances": len(p.stances)}
+             for origin, cards_of in (("library", library()), ("user", user_cards()))
+             for p in cards_of.values()]
     if as_json:
         _print_json(cards)
         return
@@ -365,6 +368,15 @@ app.add_typer(bench_app, name="bench")
 from gauntlet.ui.run_transfer import import_command  # noqa: E402 - saved debates travel (issue 19)
 
 app.command(name="import")(import_command)
+
+eval_app = typer.Typer(help="Measure quality on shipped evaluation sets; each prints right / wrong / abstained "
+                             "figures.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+from gauntlet.ui.clone_cmd import clone as eval_clone, persona_app  # noqa: E402 - clones: persona new, eval clone
+
+app.add_typer(persona_app, name="persona")
+eval_app.command("clone")(eval_clone)
 
 
 def main() -> None:

@@ -118,7 +118,7 @@ def persona_stats(graph: ArgumentGraph) -> list[dict[str, Any]]:
 
     def row(p: str) -> dict[str, Any]:
         return stats.setdefault(p, {"persona": p, "ideas": 0, "ideas_standing": 0, "attacks": 0,
-                                    "attacks_landed": 0, "supports": 0, "citations": 0})
+                                    "attacks_landed": 0, "supports": 0, "citations": 0, "stances_cited": 0})
 
     for n in graph.nodes.values():
         if n.kind == "idea":
@@ -129,6 +129,7 @@ def persona_stats(graph: ArgumentGraph) -> list[dict[str, Any]]:
         elif n.persona and n.persona != "seed":
             r = row(n.persona)
             r["citations"] += len(n.data.get("citations") or [])
+            r["stances_cited"] += len(n.data.get("stances_cited") or [])  # a clone citing its own positions
     for e in graph.edges:
         src = graph.nodes[e.src]
         if not src.persona or src.persona == "seed" or src.kind == "idea":
@@ -211,17 +212,29 @@ def diversity(graph: ArgumentGraph, embed: Embed) -> dict[str, Any]:
     scope, ideas = ("panel", panel) if len(panel) >= 2 else ("all", graph.ideas())
     if len(ideas) < 2:
         return {"mean_cosine_distance": None, "ideas": len(ideas), "scope": scope}
-    vecs = np.asarray(embed([f"{n.title}. {n.text}" for n in ideas]), dtype=np.float64)
+    return {**_pairwise(ideas, [f"{n.title}. {n.text}" for n in ideas], embed), "ideas": len(ideas), "scope": scope}
+
+
+def critique_diversity(graph: ArgumentGraph, embed: Embed) -> dict[str, Any]:
+    """The same distance over the critiques' texts: for a panel of many clones (of several researchers, or of
+    one at several seeds) critiques are where the clones differ, so this says how much they do."""
+    crits = [n for n in graph.nodes.values() if n.kind == "critique" and n.text]
+    if len(crits) < 2:
+        return {"mean_cosine_distance": None, "critiques": len(crits)}
+    return {**_pairwise(crits, [n.text for n in crits], embed), "critiques": len(crits)}
+
+
+def _pairwise(nodes: list[ArgNode], texts: list[str], embed: Embed) -> dict[str, Any]:
+    vecs = np.asarray(embed(texts), dtype=np.float64)
     vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     sims = vecs @ vecs.T
-    iu = np.triu_indices(len(ideas), k=1)
+    iu = np.triu_indices(len(nodes), k=1)
     dist = 1.0 - sims[iu]
     by_persona: dict[str, list[float]] = {}
     for (i, j), d in zip(zip(*iu), dist):
         for k in (i, j):
-            by_persona.setdefault(owner(ideas[k]), []).append(float(d))
+            by_persona.setdefault(owner(nodes[k]), []).append(float(d))
     return {"mean_cosine_distance": round(float(dist.mean()), 4), "min": round(float(dist.min()), 4),
-            "ideas": len(ideas), "scope": scope,
             "by_persona": {p: round(sum(v) / len(v), 4) for p, v in sorted(by_persona.items())}}
 
 
@@ -230,6 +243,6 @@ def summary(graph: ArgumentGraph, embed: Embed | None) -> dict[str, Any]:
     if embed is None:
         div: dict[str, Any] = {"mean_cosine_distance": None, "error": "local embedding model not installed"}
     else:
-        div = diversity(graph, embed)
+        div = {**diversity(graph, embed), "critiques": critique_diversity(graph, embed)}
     return {"ranking": ranking(graph), "cruxes": cruxes(graph), "diversity": div,
             "persona_stats": persona_stats(graph), "aggregate": aggregate(graph)}

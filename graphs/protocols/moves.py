@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel
 
-from gauntlet.agents import prompts
+from gauntlet.agents import prompts, stances
 from gauntlet.agents.corpus import passages_for
 from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
                             critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
@@ -153,6 +153,8 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ids = [t["id"] for t in targets]
     k = min(ctx.config.critiques_per_critic, len(ids))
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets), ids, k)
+    shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
+    msgs = prompts.with_stances(msgs, shown)
     cs: CritiqueSet
     cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
     nodes, edges, seen = [], [], set()
@@ -163,6 +165,9 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
         cid = f"r{rnd}-crit-{who}-{i + 1}"
         nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
                           critique_kind=item.kind, target=item.target))
+        if shown:  # the clone's stated positions it saw, and those its text cites by label
+            nodes[-1]["data"].update(stances_shown=[st.model_dump() for st in shown],
+                                     stances_cited=stances.citations(item.text, shown))
         edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
     return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 

@@ -16,7 +16,7 @@ except ImportError:  # run from a source tree without `pip install -e .`: stream
 import streamlit as st
 
 from gauntlet.errors import InputError
-from gauntlet.ui.dashboard import data, run_page, runs_page, state
+from gauntlet.ui.dashboard import data, persona_view, run_page, runs_page, state
 
 
 def main() -> None:
@@ -25,7 +25,10 @@ def main() -> None:
     try:
         store = data.store_for(db)
         run_id = state.current_run()
-        if run_id:
+        persona_view.sidebar_picker()
+        if persona_view.current_persona():  # a card beside its evidence (see persona_view)
+            persona_view.render(db, run_id, persona_view.current_persona())
+        elif run_id:
             store.run(run_id)  # an unknown id in a shared link → a clear message, not a traceback
             run_page.render(db, run_id)
         else:

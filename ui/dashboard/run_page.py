@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 from streamlit_cytoscape import EdgeStyle, Event, NodeStyle, streamlit_cytoscape
 
-from gauntlet.ui.dashboard import data, fork_panel, graph_view, inspector, review, state
+from gauntlet.ui.dashboard import data, fork_panel, graph_view, inspector, persona_view, review, state
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
@@ -69,13 +69,15 @@ def _header(rec: dict[str, Any]) -> None:
         state.open_run(None)
         st.rerun()
     st.title(md_escape(plain(rec["topic"], 200)))
-    panel = ", ".join(f"{p['name']} ({'/'.join(p['roles'])})" for p in rec["personas"])
+    # Each persona links to its card as the run used it (a clone's card shows its evidence: persona_view).
+    panel = ", ".join(f"[{md_escape(p['name'])}]({persona_view.link(rec['run_id'], p['name'])}) "
+                      f"({'/'.join(p['roles'])})" for p in rec["personas"])
     line = (f"run `{rec['run_id']}` · **{rec['status']}** · protocol {md_escape(rec['protocol'])} · "
             f"model {md_escape(rec['model'])}")
     if rec.get("parent_run_id"):
         line += f" · forked from [{rec['parent_run_id']}]({state.run_link(rec['parent_run_id'])}) at step {rec['fork_step']}"
     st.markdown(line)
-    st.caption("panel: " + md_escape(panel))
+    st.caption("panel: " + panel)
     if rec.get("error"):
         st.error(plain(rec["error"], 400))
 
