@@ -123,12 +123,15 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
     con = Console()
     con.print(f"[bold]{doc['topic']}[/bold]  ({doc['status']}; {doc['nodes']} nodes, {doc['attacks']} attacks)",
               markup=True, highlight=False)
-    table = Table("idea", "by", "status", "score")
+    from gauntlet.graphs.argument.coverage import status_mark
+    table = Table("idea", "by", "status", "critics", "score")
     colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
     for i in doc["ideas"]:
-        table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{i['status']}[/]",
-                      "" if i["score"] is None else f"{i['score']:g}")
+        table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
+                      str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}")
     con.print(table)
+    if doc["coverage"].get("note"):  # an unexamined idea stands only because nobody critiqued it
+        con.print(f"coverage: {doc['coverage']['note']}", markup=False, highlight=False)
 
 
 @app.command()
