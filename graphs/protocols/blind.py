@@ -9,7 +9,7 @@ persona scores an idea it defends: those go to a stand-in panellist.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from gauntlet.graphs.protocols.allocation import rng_for, shuffled
 
@@ -38,12 +38,18 @@ def scrub(text: str, pattern: re.Pattern[str] | None) -> str:
     return pattern.sub(REDACTED, text) if pattern else text
 
 
-def impartial(judge: str, owner: str, panel: Sequence[str], seed: int, key: str) -> str:
-    """Who scores an idea: the judge, unless the judge defends it; then a seeded pick among the other panellists."""
-    if owner != judge:
+def impartial(judge: str, owners: Collection[str], panel: Sequence[str], seed: int, key: str) -> str:
+    """Who scores: the judge, unless the judge defends one of the ideas at stake (`owners`); then a seeded pick
+    among the panellists defending none of them ("" when there is no one)."""
+    if judge not in owners:
         return judge
-    others = [p for p in dict.fromkeys(panel) if p not in (judge, owner)]
+    others = [p for p in dict.fromkeys(panel) if p != judge and p not in owners]
     return rng_for(seed, f"stand-in/{key}").choice(others) if others else ""
+
+
+def decided(first: str, second: str) -> str | None:
+    """The winner of a match asked in both orders, or None (a tie) when the two answers disagree."""
+    return first if first == second else None
 
 
 def idea_block(label: str, idea: Mapping[str, Any], status: str, examined: bool, critiques: Sequence[Mapping[str, Any]],

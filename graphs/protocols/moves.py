@@ -339,7 +339,7 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     panel = list(state.get("proposers", [])) + list(state.get("critics", []))
     groups: dict[str, list[dict[str, Any]]] = {}
     for n in ideas:
-        scorer = blind.impartial(who, owner(n), panel, cfg.seed, f"r{rnd}/{n['id']}")
+        scorer = blind.impartial(who, {owner(n)}, panel, cfg.seed, f"r{rnd}/{n['id']}")
         if scorer:
             groups.setdefault(scorer, []).append(n)
     scores, calls = [], []
