@@ -59,7 +59,9 @@ def idea_block(label: str, idea: Mapping[str, Any], status: str, examined: bool,
     head = f"[{label}] {scrub(idea.get('title', ''), pattern)}: {scrub(idea.get('text', ''), pattern)}"
     state = status.replace("_", " ") + ("" if examined else ", UNEXAMINED (too few critics reached it)")
     lines = [head, f"  status: {state}; critiques received: {len(critiques)}"]
-    for c in list(critiques)[:excerpts]:
+    # Attacks first: what a critic found wrong says more about an idea than a support.
+    ranked = sorted(critiques, key=lambda c: (c.get("data") or {}).get("critique_kind") == "support")
+    for c in ranked[:excerpts]:
         kind = (c.get("data") or {}).get("critique_kind", c.get("title", "critique"))
         lines.append(f"  - {str(kind).replace('_', ' ')}: {scrub(c.get('text', ''), pattern)[:200]}")
     return "\n".join(lines)

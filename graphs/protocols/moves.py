@@ -344,24 +344,29 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
             groups.setdefault(scorer, []).append(n)
     scores, calls = [], []
     for scorer, group in groups.items():
-        tag = "" if scorer == who else "stand-in"
         labels = blind.labels_for([n["id"] for n in group], cfg.seed, f"r{rnd}/judge/{scorer}")
         by_label = {lab: next(n for n in group if n["id"] == i) for lab, i in labels.items()}
         order = allocation.shuffled(list(labels), cfg.seed, f"r{rnd}/judge/{scorer}/order")
         lines = [blind.idea_block(lab, by_label[lab], graph.status(by_label[lab]["id"]),
                                   examined[by_label[lab]["id"]]["examined"], against.get(by_label[lab]["id"], []),
                                   pattern) for lab in order]
-        msgs = prompts.judge_messages(ctx.personas[scorer], cfg.topic, "\n".join(lines), order)
-        j: Judgement
-        j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(order), tag=tag)
-        call["labels"] = labels
-        calls.append(call)
-        done: set[str] = set()
-        for sc in j.scores:
-            if sc.target in labels and sc.target not in done:  # one score per idea, the first given
-                done.add(sc.target)
-                scores.append({"target": labels[sc.target], "score": sc.score, "reason": prompts.tidy(sc.reason, 200),
-                               "by": scorer})
+        wanted, done, tag = order, set(), "" if scorer == who else "stand-in"
+        for attempt in range(2):  # one re-ask for the ideas a reply left unscored
+            msgs = prompts.judge_messages(ctx.personas[scorer], cfg.topic,
+                                          "\n".join(lines[order.index(lab)] for lab in wanted), wanted)
+            j: Judgement
+            j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(wanted),
+                                tag=tag + ("-rescore" if attempt else ""))
+            call["labels"] = labels
+            calls.append(call)
+            for sc in j.scores:
+                if sc.target in wanted and sc.target not in done:  # one score per idea, the first given
+                    done.add(sc.target)
+                    scores.append({"target": labels[sc.target], "score": sc.score,
+                                   "reason": prompts.tidy(sc.reason, 200), "by": scorer})
+            wanted = [lab for lab in order if lab not in done]
+            if not wanted:
+                break
     text = "; ".join(f"{s['target']}: {s['score']}/10" for s in scores)
     return {"nodes": [node(f"r{rnd}-judgement", "judgement", who, rnd, f"Round {rnd} scores", text,
                            scores=scores, blind=True)],
