@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from gauntlet.agents import prompts
 from gauntlet.agents.corpus import passages_for
-from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
+from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueItem, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
                             critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
 from gauntlet.agents.structured import complete_structured
 from gauntlet.agents.routing import for_persona
@@ -209,15 +209,14 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     call["assigned"] = assigned
     items, calls = list(cs.critiques), [call]
     missing = [i for i in assigned if i not in {c.target for c in items}]
-    if missing:  # the model doubled up on one idea and skipped another: ask once more for the skipped ones
-        msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic,
-                                         prompts.describe_nodes([by_id[i] for i in missing]), missing,
-                                         len(missing), assigned=missing)
-        again, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet,
-                                critique_schema(missing, len(missing), len(missing)), tag=f"{tag}cover")
-        call["assigned"] = missing
-        items += [c for c in again.critiques if c.target in missing]
-        calls.append(call)
+    if missing:
+        # The model doubled up on one idea and skipped another: one more call per skipped idea, each with that
+        # idea as its only allowed target, so a schema-constrained model cannot miss it again.
+        again = await asyncio.gather(*(cover(ctx, who, rnd, by_id[i], f"{tag}cover{k + 1}")
+                                       for k, i in enumerate(missing)))
+        for more, c in again:
+            items += more
+            calls.append(c)
     nodes, edges, seen = [], [], set()
     prefix = f"r{rnd}-crit-{who}-" + (f"{tag}-" if tag else "")
     for i, item in enumerate(items):
@@ -273,6 +272,17 @@ async def answer_without_echo(ctx: DebateContext, who: str, rnd: int, msgs: list
     again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask")
     kept, dropped = echo.merged(echo.without(rs, copies), again, critique_text, asked)
     return RebuttalSet.model_construct(responses=kept), [call, second], dropped
+
+
+async def cover(ctx: DebateContext, who: str, rnd: int, idea: dict[str, Any],
+                tag: str) -> tuple[list[CritiqueItem], dict[str, Any]]:
+    """One critique of one allocated idea the critic's first answer skipped."""
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
+                                     [idea["id"]], 1, assigned=[idea["id"]])
+    cs: CritiqueSet
+    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema([idea["id"]], 1, 1), tag=tag)
+    call["assigned"] = [idea["id"]]
+    return [c for c in cs.critiques if c.target == idea["id"]], call
 
 
 Revision = Callable[[int, str, RebuttalItem], tuple[list[dict[str, Any]], list[dict[str, str]]]]
@@ -350,23 +360,25 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
         lines = [blind.idea_block(lab, by_label[lab], graph.status(by_label[lab]["id"]),
                                   examined[by_label[lab]["id"]]["examined"], against.get(by_label[lab]["id"], []),
                                   pattern) for lab in order]
-        wanted, done, tag = order, set(), "" if scorer == who else "stand-in"
-        for attempt in range(2):  # one re-ask for the ideas a reply left unscored
+        tag = "" if scorer == who else "stand-in"
+
+        async def score(wanted: list[str], tag: str) -> tuple[Judgement, dict[str, Any]]:
             msgs = prompts.judge_messages(ctx.personas[scorer], cfg.topic,
                                           "\n".join(lines[order.index(lab)] for lab in wanted), wanted)
-            j: Judgement
-            j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(wanted),
-                                tag=tag + ("-rescore" if attempt else ""))
+            j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(wanted), tag=tag)
             call["labels"] = labels
+            return j, call
+
+        first = [await score(order, tag)]
+        done = {sc.target for sc in first[0][0].scores if sc.target in labels}
+        # Ideas the reply left unscored (it scored another twice): one call each, with that idea the only target.
+        rescored = await asyncio.gather(*(score([lab], f"{tag}rescore-{lab}") for lab in order if lab not in done))
+        for j, call in first + list(rescored):
             calls.append(call)
             for sc in j.scores:
-                if sc.target in wanted and sc.target not in done:  # one score per idea, the first given
-                    done.add(sc.target)
+                if sc.target in labels and labels[sc.target] not in {s["target"] for s in scores}:
                     scores.append({"target": labels[sc.target], "score": sc.score,
-                                   "reason": prompts.tidy(sc.reason, 200), "by": scorer})
-            wanted = [lab for lab in order if lab not in done]
-            if not wanted:
-                break
+                                   "reason": prompts.tidy(sc.reason, 200), "by": scorer})  # first score counts
     text = "; ".join(f"{s['target']}: {s['score']}/10" for s in scores)
     return {"nodes": [node(f"r{rnd}-judgement", "judgement", who, rnd, f"Round {rnd} scores", text,
                            scores=scores, blind=True)],
