@@ -141,6 +141,8 @@ def test_many_ideas_every_one_is_examined(store, many):
     cov = doc["coverage"]
     assert cov["critics_per_idea"]["min"] >= 0 and cov["ideas"] == len(doc["ideas"])
     assert {u["id"] for u in cov["unexamined"]} <= revisions
+    assert cov["allocated"] == {"ideas": 14, "examined_share": 1.0, "min_critics": cov["allocated"]["min_critics"]}
+    assert cov["allocated"]["min_critics"] >= 2
     # persona_stats: critiques given add up to critiques received, per persona and idea.
     stats = {r["persona"]: r for r in doc["persona_stats"]}
     given = sum(r["critiques_given"] for r in stats.values())
@@ -237,3 +239,17 @@ def test_a_rebuttal_that_repeats_its_critique_is_reasked_then_dropped():
             assert kept["c1"].startswith("Right") and not dropped
         else:
             assert "c1" not in kept and dropped[0]["target"] == "c1"
+
+
+def test_revisions_are_allocated_in_the_next_round(store, synthetic_url):
+    loaded = parse_config(many_ideas_config().replace("rounds: 1", "rounds: 2"), source="two.yaml",
+                          base_dir=ROOT / "runs" / "configs")
+    rid = run_debate(store, loaded, synthetic_url)
+    graph = load_graph(store, rid)
+    cov = show(store, rid)["coverage"]
+    assert cov["allocated"]["examined_share"] == 1.0 and cov["allocated"]["min_critics"] >= 2
+    early_revisions = [n for n in graph.ideas() if n.data.get("revises") and n.round == 1]
+    assert early_revisions  # the synthetic panel revises some ideas in round 1 (seeded)
+    per = {i["id"]: i for i in show(store, rid)["ideas"]}
+    for n in early_revisions:  # born after round 1's critiques, critiqued in round 2
+        assert len(per[n.id]["critics"]) >= 2 and per[n.id]["examined"]

@@ -342,6 +342,7 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
 
 
 from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
+from gauntlet.ui.bench import bench_coverage  # noqa: E402,F401 - registers `bench coverage` on bench_app
 
 app.add_typer(bench_app, name="bench")
 

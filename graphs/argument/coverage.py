@@ -80,6 +80,9 @@ def summary(graph: ArgumentGraph, rule: CoverageRule, *, stopped_by: str | None 
             why = "its critics did not deliver the allocated critiques"
         unexamined.append({"id": n.id, "critics": len(c["critics"]), "required": c["required"],
                            "status": graph.status(n.id), "why": why})
+    # Ideas on the table when critique work was last allocated: the ones the allocation is answerable for.
+    allocated = [n.id for n in graph.ideas() if n.seq < last_critique]
+    late = {u["id"] for u in unexamined if graph.nodes[u["id"]].seq > last_critique}
     counts = [len(c["critics"]) for c in per.values()]
     crits = [c["critiques"] for c in per.values()]
     n = len(per)
@@ -88,7 +91,12 @@ def summary(graph: ArgumentGraph, rule: CoverageRule, *, stopped_by: str | None 
         "examined_share": round((n - len(unexamined)) / n, 4) if n else None,
         "critics_per_idea": {"min": min(counts, default=0), "mean": round(sum(counts) / n, 3) if n else None},
         "critiques_per_idea": {"min": min(crits, default=0), "mean": round(sum(crits) / n, 3) if n else None},
-        "complete": not unexamined, "unexamined": unexamined}
+        "complete": not unexamined, "unexamined": unexamined,
+        "allocated": {"ideas": len(allocated),
+                      "examined_share": round(sum(per[i]["examined"] for i in allocated) / len(allocated), 4)
+                      if allocated else None,
+                      "min_critics": min((len(per[i]["critics"]) for i in allocated), default=0)},
+        "added_after_last_critique": len(late)}
     if unexamined:
         doc["note"] = (f"{len(unexamined)} of {n} ideas unexamined"
                        + (f": the budget ended ({stopped_by}) before coverage was met" if stopped_by else ""))

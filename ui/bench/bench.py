@@ -65,12 +65,15 @@ def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
     return LoadedConfig(config=cfg, personas=cards, source="<bench>")
 
 
-def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path) -> dict[str, Any]:
+def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path,
+                       proposers: int = 4) -> dict[str, Any]:
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.graphs.run.runner import Runner
     from gauntlet.graphs.store.store import Store
+    from gauntlet.graphs.store.views import coverage_rule, load_graph
+    from gauntlet.graphs.argument.coverage import summary as coverage_summary
 
-    loaded = bench_panel(agents, rounds)
+    loaded = bench_panel(agents, rounds, proposers)
     store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
 
     async def go() -> tuple[str, float]:
@@ -89,13 +92,19 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     lat = [c["latency_s"] for c in calls]
     queued = [c.get("queued_s", 0.0) for c in calls]
     ideal = turns * latency_ms / 1000
+    cov = coverage_summary(load_graph(store, run_id), coverage_rule(store, run_id))
     store.engine.dispose()
     return {"efficiency": round(ideal / actual, 4), "ideal_s": round(ideal, 3), "actual_s": round(actual, 3),
             "calls": len(calls), "sequential_turns": turns, "latency_p50_s": round(_quantile(lat, 0.5), 4),
             "latency_p95_s": round(_quantile(lat, 0.95), 4), "queued_total_s": round(sum(queued), 4),
             "queued_p95_s": round(_quantile(queued, 0.95), 4),
             "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
-            "completion_tokens": sum(c["completion_tokens"] for c in calls)}
+            "completion_tokens": sum(c["completion_tokens"] for c in calls),
+            # Did every idea face the panel? (min/mean distinct critics per idea, share meeting the rule)
+            "coverage": {"ideas": cov["ideas"], "min_critics": cov["critics_per_idea"]["min"],
+                         "mean_critics": cov["critics_per_idea"]["mean"], "examined_share": cov["examined_share"],
+                         "allocated": cov["allocated"], "added_after_last_critique": cov["added_after_last_critique"]},
+            "cover_calls": sum(1 for c in calls if "/cover" in c["key"])}
 
 
 @bench_app.command()
