@@ -127,7 +127,8 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
     table = Table("idea", "by", "status", "critics", "score")
     colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
     for i in doc["ideas"]:
-        table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
+        by = i["persona"] if i["defender"] == i["persona"] else f"{i['persona']} (defended by {i['defender']})"
+        table.add_row(i["title"], by, f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
                       str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}")
     con.print(table)
     if doc["coverage"].get("note"):  # an unexamined idea stands only because nobody critiqued it

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from gauntlet.graphs.argument.analysis import owner
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 
 DEFAULT_MIN_CRITICS = 2
@@ -33,11 +34,6 @@ class CoverageRule:
         return min(self.min_critics, len(set(self.critics) - {owner}))
 
 
-def owner_of(data: Mapping[str, Any], persona: str) -> str:
-    """Who defends an idea: the champion recorded on it (seed proposals), else its author."""
-    return data.get("champion") or persona
-
-
 def critiques_by_idea(graph: ArgumentGraph) -> dict[str, list[str]]:
     """Idea id → the persona of every critique aimed at it, in the order they were made."""
     out: dict[str, list[str]] = {n.id: [] for n in graph.ideas()}
@@ -55,7 +51,7 @@ def ideas_coverage(graph: ArgumentGraph, rule: CoverageRule) -> dict[str, dict[s
     out = {}
     for n in graph.ideas():
         critics = list(dict.fromkeys(got[n.id]))
-        who = owner_of(n.data, n.persona)
+        who = owner(n)
         need = rule.required(who)
         out[n.id] = {"critics": critics, "critiques": len(got[n.id]), "required": need,
                      "examined": len(critics) >= max(need, 1), "defender": who}
@@ -113,7 +109,7 @@ def critique_counts(graph: ArgumentGraph) -> dict[str, dict[str, Any]]:
 
     for idea_id, critics in critiques_by_idea(graph).items():
         idea = graph.nodes[idea_id]
-        defender = owner_of(idea.data, idea.persona)
+        defender = owner(idea)
         for critic in critics:
             g = row(critic)
             g["critiques_given"] += 1
