@@ -58,11 +58,17 @@ def allocate(ideas: Sequence[str], owners: Mapping[str, str], critics: Sequence[
     heap = [(0, tie[c], c) for c in panel]
     heapq.heapify(heap)
     load = {c: 0 for c in panel}
+    members = set(panel)
+
+    def eligible(i: str) -> int:  # critics who may still take idea i (not its owner, not already on it)
+        done = had[i] & members
+        return len(members) - len(done) - (owners.get(i) in members and owners.get(i) not in done)
+
     # Most constrained first (fewest eligible critics), in a seeded order otherwise.
-    order = shuffled(ideas, seed, f"allocate/{key}/order")
-    order.sort(key=lambda i: len(set(panel) - had[i] - {owners.get(i, "")}))
+    order = sorted(shuffled(ideas, seed, f"allocate/{key}/order"), key=eligible)
     for idea in order:
-        need = required(owners.get(idea, ""), panel, min_critics) - len(had[idea] & set(panel))
+        who = owners.get(idea, "")
+        need = min(min_critics, len(members) - (who in members)) - len(had[idea] & members)
         taken, skipped = [], []
         while need > 0 and heap:
             entry = heapq.heappop(heap)
