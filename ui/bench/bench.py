@@ -65,6 +65,11 @@ def bench_panel(agents: int, rounds: int, proposers: int = 4) -> Any:
     return LoadedConfig(config=cfg, personas=cards, source="<bench>")
 
 
+def _reask_step(key: str) -> str:
+    last = key.rsplit("/", 1)[-1]
+    return next((step for step in ("cover", "rescore", "reask") if step in last), "")
+
+
 def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path,
                        proposers: int = 4) -> dict[str, Any]:
     from gauntlet.agents.openai_backend import OpenAIBackend
@@ -87,8 +92,10 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
 
     run_id, actual = asyncio.run(go())
     calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
-    # A turn is one (round, phase): its calls run in parallel, turns run one after another.
-    turns = len({(c["round"], c["phase"]) for c in calls})
+    # A turn is one (round, phase): its calls run in parallel, turns run one after another. A re-ask step (an
+    # allocated idea a critic skipped, an idea the judge left unscored, a rebuttal echoing its critique) waits on
+    # the call before it, so it is a turn of its own.
+    turns = len({(c["round"], c["phase"], _reask_step(c["key"])) for c in calls})
     lat = [c["latency_s"] for c in calls]
     queued = [c.get("queued_s", 0.0) for c in calls]
     ideal = turns * latency_ms / 1000
