@@ -110,6 +110,17 @@ def test_blind_labels_scrub_and_stand_in():
     assert blind.impartial("judge", {"p"}, ["p", "q"], 1, "k") == "judge"
     assert blind.impartial("judge", {"judge"}, ["judge", "p", "q"], 1, "k") in ("p", "q")
     assert blind.decided("a", "a") == "a" and blind.decided("a", "b") is None
+    # The judge never scores an idea it defends: a stand-in does; nobody reads ids or names on the sheet.
+    ideas = [{"id": "r1-idea-judge", "title": "Mine", "text": "judge wrote this"},
+             {"id": "seed-1", "title": "Theirs", "text": "by ml-empiricist"}]
+    groups = blind.panels(ideas, {"r1-idea-judge": "judge", "seed-1": "p"}, "judge", ["judge", "p", "q"], 1, 1)
+    stand_in = next(k for k in groups if k != "judge")
+    assert [n["id"] for n in groups["judge"]] == ["seed-1"] and [n["id"] for n in groups[stand_in]] == ["r1-idea-judge"]
+    labels, order, blocks = blind.sheet(ideas, {"r1-idea-judge": "standing", "seed-1": "shot_down"},
+                                        {"r1-idea-judge": False, "seed-1": True}, {}, pattern, 1, "k")
+    assert sorted(order) == sorted(labels) == ["I1", "I2"]
+    text = "\n".join(blocks.values())
+    assert "r1-idea" not in text and "seed-1" not in text and "ml-empiricist" not in text and "UNEXAMINED" in text
 
 
 # --- a debate with many ideas and critics, on a real HTTP model server ------------------------------------

@@ -65,3 +65,26 @@ def idea_block(label: str, idea: Mapping[str, Any], status: str, examined: bool,
         kind = (c.get("data") or {}).get("critique_kind", c.get("title", "critique"))
         lines.append(f"  - {str(kind).replace('_', ' ')}: {scrub(c.get('text', ''), pattern)[:200]}")
     return "\n".join(lines)
+
+
+def panels(ideas: Sequence[Mapping[str, Any]], owners: Mapping[str, str], judge: str, panel: Sequence[str],
+           seed: int, rnd: int) -> dict[str, list[Mapping[str, Any]]]:
+    """scorer → the ideas it scores: the judge, except for ideas it defends (a stand-in scores those)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for n in ideas:
+        scorer = impartial(judge, {owners[n["id"]]}, panel, seed, f"r{rnd}/{n['id']}")
+        if scorer:
+            groups.setdefault(scorer, []).append(n)
+    return groups
+
+
+def sheet(group: Sequence[Mapping[str, Any]], status: Mapping[str, str], examined: Mapping[str, bool],
+          against: Mapping[str, Sequence[Mapping[str, Any]]], pattern: re.Pattern[str] | None, seed: int,
+          key: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """What one scorer reads: (label → idea id, the labels in this call's shuffled order, label → blind block)."""
+    labels = labels_for([n["id"] for n in group], seed, key)
+    by_id = {n["id"]: n for n in group}
+    order = shuffled(list(labels), seed, f"{key}/order")
+    blocks = {lab: idea_block(lab, by_id[i], status[i], examined[i], against.get(i, []), pattern)
+              for lab, i in labels.items()}
+    return labels, order, blocks

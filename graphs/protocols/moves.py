@@ -347,24 +347,17 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
             against.setdefault(n["data"]["target"], []).append(n)
     pattern = blind.scrubber([name for name in ctx.personas] + [p.label for p in ctx.personas.values()])
     panel = list(state.get("proposers", [])) + list(state.get("critics", []))
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for n in ideas:
-        scorer = blind.impartial(who, {owner(n)}, panel, cfg.seed, f"r{rnd}/{n['id']}")
-        if scorer:
-            groups.setdefault(scorer, []).append(n)
+    groups = blind.panels(ideas, {n["id"]: owner(n) for n in ideas}, who, panel, cfg.seed, rnd)
+    status = {n["id"]: graph.status(n["id"]) for n in ideas}
+    seen = {i: c["examined"] for i, c in examined.items()}
     scores, calls = [], []
     for scorer, group in groups.items():
-        labels = blind.labels_for([n["id"] for n in group], cfg.seed, f"r{rnd}/judge/{scorer}")
-        by_label = {lab: next(n for n in group if n["id"] == i) for lab, i in labels.items()}
-        order = allocation.shuffled(list(labels), cfg.seed, f"r{rnd}/judge/{scorer}/order")
-        lines = [blind.idea_block(lab, by_label[lab], graph.status(by_label[lab]["id"]),
-                                  examined[by_label[lab]["id"]]["examined"], against.get(by_label[lab]["id"], []),
-                                  pattern) for lab in order]
+        labels, order, blocks = blind.sheet(group, status, seen, against, pattern, cfg.seed, f"r{rnd}/judge/{scorer}")
         tag = "" if scorer == who else "stand-in"
 
         async def score(wanted: list[str], tag: str) -> tuple[Judgement, dict[str, Any]]:
             msgs = prompts.judge_messages(ctx.personas[scorer], cfg.topic,
-                                          "\n".join(lines[order.index(lab)] for lab in wanted), wanted)
+                                          "\n".join(blocks[lab] for lab in wanted), wanted)
             j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(wanted), tag=tag)
             call["labels"] = labels
             return j, call
