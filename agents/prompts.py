@@ -57,9 +57,19 @@ def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
     return [system_message(p), {"role": "user", "content": task}]
 
 
-def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int) -> list[Message]:
-    task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n"
-            f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
+def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int,
+                      assigned: list[str] | None = None) -> list[Message]:
+    """`assigned`: the ideas the protocol allocated to this critic, each of which must get its own critique (the
+    order the context lists them in is shuffled per call by the caller, so position does not decide attention)."""
+    if assigned:
+        others = [t for t in targets if t not in assigned]
+        scope = (f"You were assigned these ideas: {', '.join(assigned)}. Write one critique for EACH of them, naming "
+                 "its id as target"
+                 + (f"; you may also critique {', '.join(others)}" if others and max_items > len(assigned) else "")
+                 + ". For each, ")
+    else:
+        scope = f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
+    task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n" + scope +
             "choose kind (objection, counterexample, missing_assumption, unfaithful_formalisation for a formal "
             "result whose formal text does not match its claim, or support if it is sound), and say "
             "in two sentences what is wrong or right with it, from your perspective.")
@@ -74,10 +84,21 @@ def rebuttal_messages(p: Persona, topic: str, context: str, targets: list[str]) 
     return [system_message(p), {"role": "user", "content": task}]
 
 
+JUDGE_RUBRIC = (
+    "Score each idea from 1 to 10 on this rubric: (a) soundness: does its central claim survive the critiques "
+    "it received, or did they expose a real flaw? (b) substance: is it concrete enough to act on or test? "
+    "(c) relevance: does it address the topic's core difficulty rather than an easier problem? "
+    "1-3: a flaw it cannot answer; 4-6: promising but with open problems; 7-10: sound, concrete and on target. "
+    "An idea marked UNEXAMINED has not been tested by the panel: do not reward it for having no critiques. "
+    "Judge the ideas, not their order or their authors (authors are hidden)."
+)
+
+
 def judge_messages(p: Persona, topic: str, context: str, targets: list[str]) -> list[Message]:
-    task = (f"Topic: {topic}\n\nThe debate:\n{context}\n\n"
-            f"As judge, score each idea ({', '.join(targets)}) from 1 (clearly bad) to 10 (promising and "
-            "survives its critiques), with a one-sentence reason.")
+    """A blind judgement: `context` shows ideas by neutral labels (`targets`) in a shuffled order, no author names."""
+    task = (f"Topic: {topic}\n\nThe ideas and what the panel found (in no particular order):\n{context}\n\n"
+            f"As judge, score every idea ({', '.join(targets)}). {JUDGE_RUBRIC} Give each a one-sentence reason "
+            "that names what decided its score.")
     return [system_message(p), {"role": "user", "content": task}]
 
 

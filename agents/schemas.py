@@ -53,7 +53,7 @@ class RebuttalSet(MoveModel):
 class Score(MoveModel):
     target: str
     score: int = Field(ge=1, le=10)
-    reason: str = Field(default="", max_length=200)
+    reason: str = Field(min_length=8, max_length=200)  # the rubric asks for a reason per idea
 
 
 class Judgement(MoveModel):
@@ -111,8 +111,9 @@ def proposal_schema(max_math: int = 2) -> dict[str, Any]:
     return schema_for(Proposal, items={"math_claims": (0, max_math)})
 
 
-def critique_schema(targets: list[str], max_items: int) -> dict[str, Any]:
-    return schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (1, max_items)})
+def critique_schema(targets: list[str], max_items: int, min_items: int = 1) -> dict[str, Any]:
+    """`min_items`: at least one critique per idea the protocol assigned to this critic."""
+    return schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (max(1, min_items), max_items)})
 
 
 def rebuttal_schema(targets: list[str]) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class SeedProposal(_Strict):
     # texts (what the debate shows) and `formal_claims` (aligned by index, None where only a text was given).
     math_claims: list[str] = Field(default_factory=list, max_length=10)
     formal_claims: list[SeedFormal | None] = Field(default_factory=list, max_length=10)
+    # Who defends this idea against its critiques (a proposer or critic on the panel); unset, the protocol assigns
+    # one (seeded, balanced) and records it on the idea.
+    champion: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="before")
     @classmethod
@@ -162,6 +165,9 @@ class RunConfig(_Strict):
     provers: ProverConfig = Field(default_factory=ProverConfig)
     budgets: Budgets = Field(default_factory=Budgets)
     critiques_per_critic: int = Field(default=2, ge=1, le=10)
+    # Coverage rule: every idea is critiqued by at least this many distinct personas (fewer only when the panel,
+    # less the idea's owner, is smaller); the protocol allocates the work (gauntlet.graphs.protocols.allocation).
+    min_critics_per_idea: int = Field(default=2, ge=1, le=64)
     # Several models: named endpoints, and routes from a persona name or a role (proposers, critics, judge)
     # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
     endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)
@@ -176,6 +182,20 @@ class RunConfig(_Strict):
                                  f"(have: default{''.join(', ' + e for e in self.endpoints)})")
             if who not in panel and who not in ("proposers", "critics", "judge"):
                 raise ValueError(f"routes key {who!r} is neither a panel persona nor proposers/critics/judge")
+        return self
+
+    @model_validator(mode="after")
+    def _champions_on_panel(self) -> "RunConfig":
+        defenders = set(self.panel.proposers) | set(self.panel.critics)
+        for k, sp in enumerate(self.seed_proposals):
+            if sp.champion is None:
+                continue
+            if sp.champion == self.panel.judge and sp.champion not in defenders:
+                raise ValueError(f"seed_proposals.{k}.champion {sp.champion!r} is the judge, who may not judge "
+                                 "an idea it defends; name a proposer or critic")
+            if sp.champion not in defenders:
+                raise ValueError(f"seed_proposals.{k}.champion {sp.champion!r} is not on the panel; name one of "
+                                 "panel.proposers or panel.critics")
         return self
 
     @model_validator(mode="after")

@@ -30,7 +30,9 @@ def test_show_contract(store, finished):
     doc = show(store, finished)
     assert doc["run_id"] == finished and doc["status"] == "done"
     assert {"run_id", "status", "ideas", "nodes", "edges", "attacks"} <= set(doc)
-    assert len(doc["ideas"]) == 3  # one seed proposal + two proposers
+    # one seed proposal + two proposers, plus any revision a rebuttal made (which refines its original)
+    revisions = {e.src for e in load_graph(store, finished).edges if e.kind == "refines"}
+    assert len([i for i in doc["ideas"] if i["id"] not in revisions]) == 3
     for idea in doc["ideas"]:
         assert {"id", "title", "persona", "status"} <= set(idea)
         assert idea["status"] in ("standing", "shot_down", "undecided")

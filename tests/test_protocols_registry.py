@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,23 @@ def test_tournament_runs_and_ranks_by_elo(store, synthetic_url):
     elos = [r["elo"] for r in doc["ranking"]]
     assert all(e is not None for e in elos) and elos == sorted(elos, reverse=True)
     assert abs(sum(elos) - analysis.ELO_START * len(elos)) < 0.5  # Elo is zero-sum
-    wins = {r["id"]: r["wins"] for r in doc["ranking"]}
-    assert sum(wins.values()) == len(played)
-    # Each match decision defeats the loser's argument, so every match winner survives its own match.
+    decided = [m for m in analysis.matches(graph) if not m["tie"]]
+    assert sum(r["wins"] for r in doc["ranking"]) == len(decided)
+    assert sum(r["ties"] for r in doc["ranking"]) == 2 * (len(played) - len(decided))
+    # Each match decision defeats the loser's argument, so every match winner survives its own match; a tie (the
+    # two orders disagreed) defeats both arguments, so neither idea falls to that match.
     for m in analysis.matches(graph):
-        loser_arg = f"r{m['round']}-m{m['index']}-for-{m['loser']}"
-        assert graph.status(loser_arg) == "shot_down"
+        for side in ((m["winner"], m["loser"]) if m["tie"] else (m["loser"],)):
+            assert graph.status(f"r{m['round']}-m{m['index']}-for-{side}") == "shot_down"
+    # Every match was asked in both orders, blind: labels A/B, no idea ids (they carry persona names).
+    asks = [json.loads(e.payload) for e in store.events(rid, kinds=("llm_call",))
+            if json.loads(e.payload)["phase"] == "judge"]
+    assert len(asks) == 2 * len(played)
+    for c in asks:
+        prompt = c["messages"][-1]["content"]
+        assert "[A]" in prompt and "[B]" in prompt and not any(i in prompt for i in ideas)
+    firsts = {c["key"].removesuffix("-swap") for c in asks}
+    assert len(firsts) == len(played)
 
 
 def test_red_team_stops_once_everything_is_shot_down(store, synthetic_url):

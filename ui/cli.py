@@ -123,12 +123,16 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
     con = Console()
     con.print(f"[bold]{doc['topic']}[/bold]  ({doc['status']}; {doc['nodes']} nodes, {doc['attacks']} attacks)",
               markup=True, highlight=False)
-    table = Table("idea", "by", "status", "score")
+    from gauntlet.graphs.argument.coverage import status_mark
+    table = Table("idea", "by", "status", "critics", "score")
     colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
     for i in doc["ideas"]:
-        table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{i['status']}[/]",
-                      "" if i["score"] is None else f"{i['score']:g}")
+        by = i["persona"] if i["defender"] == i["persona"] else f"{i['persona']} (defended by {i['defender']})"
+        table.add_row(i["title"], by, f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
+                      str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}")
     con.print(table)
+    if doc["coverage"].get("note"):  # an unexamined idea stands only because nobody critiqued it
+        con.print(f"coverage: {doc['coverage']['note']}", markup=False, highlight=False)
 
 
 @app.command()
@@ -360,6 +364,7 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
 
 
 from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app registers beside the commands above
+from gauntlet.ui.bench import bench_coverage  # noqa: E402,F401 - registers `bench coverage` on bench_app
 
 from gauntlet.ui.bench.bench_af import register as _register_bench_af  # noqa: E402 - `gauntlet bench af`
 _register_bench_af(bench_app)

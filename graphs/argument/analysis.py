@@ -53,7 +53,8 @@ def elo(graph: ArgumentGraph, k: float = ELO_K, start: float = ELO_START) -> dic
         w, lo = m["winner"], m["loser"]
         ratings.setdefault(w, start)
         ratings.setdefault(lo, start)
-        ratings[w], ratings[lo] = elo_update(ratings[w], ratings[lo], 1.0, k)
+        # A tie (the judge's answers disagreed when the match was asked in both orders) scores half each.
+        ratings[w], ratings[lo] = elo_update(ratings[w], ratings[lo], 0.5 if m.get("tie") else 1.0, k)
     return ratings
 
 
@@ -61,7 +62,12 @@ def ranking(graph: ArgumentGraph) -> list[dict[str, Any]]:
     """Ideas best first: by Elo where a tournament ran, else by the judge's latest score."""
     ratings = elo(graph)
     record: dict[str, list[int]] = {}
+    ties: dict[str, int] = {}
     for m in matches(graph):
+        if m.get("tie"):  # neither a win nor a loss
+            for x in (m["winner"], m["loser"]):
+                ties[x] = ties.get(x, 0) + 1
+            continue
         record.setdefault(m["winner"], [0, 0])[0] += 1
         record.setdefault(m["loser"], [0, 0])[1] += 1
     scores = graph.scores()
@@ -70,6 +76,7 @@ def ranking(graph: ArgumentGraph) -> list[dict[str, Any]]:
         wins, losses = record.get(n.id, [0, 0])
         rows.append({"id": n.id, "title": n.title, "persona": owner(n), "status": graph.status(n.id),
                      "elo": round(ratings[n.id], 1) if n.id in ratings else None, "wins": wins, "losses": losses,
+                     "ties": ties.get(n.id, 0),
                      "score": scores.get(n.id)})
 
     def key(r: dict[str, Any]) -> tuple:
@@ -159,7 +166,7 @@ def _stances(graph: ArgumentGraph, idea: str) -> dict[str, list[int]]:
         if e.dst in about and e.kind in ("supports", "attacks") and src.kind == "critique" and src.persona:
             out.setdefault(src.persona, [0, 0])[0 if e.kind == "supports" else 1] += 1
     for m in matches(graph):
-        if idea in (m["winner"], m["loser"]):
+        if idea in (m["winner"], m["loser"]) and not m.get("tie"):
             judge = graph.nodes[m["node"]].persona
             out.setdefault(judge, [0, 0])[0 if m["winner"] == idea else 1] += 1
     return out

@@ -4,6 +4,7 @@ math claims) → rebut (fan-out) → judge."""
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from gauntlet.graphs.protocols import moves
@@ -13,9 +14,10 @@ from gauntlet.graphs.protocols.state import DebateContext, DebateState, task_for
 SUMMARY = "propose, critique, formalise, rebut, judge"
 
 
-def route_critique(state: DebateState) -> list[Send] | str:
-    sends = [Send("critique", task_for(state, c)) for c in state.get("critics", [])
-             if moves.critique_targets(state.get("nodes", []), state.get("edges", []), state["round"], c)]
+def route_critique(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+    """Critique work is allocated (every idea gets its critics; see protocols/allocation.py), one `Send` per
+    critic and batch of assigned ideas."""
+    sends = moves.critique_sends(state, runtime.context.config)
     # Claims still get their provers when nobody critiques (formalise then goes on to rebut/judge).
     return sends or ("formalise" if _claims_pending(state) else "judge")
 
@@ -30,13 +32,16 @@ def route_formalise(state: DebateState) -> list[Send] | str:
 
 
 def route_rebut(state: DebateState) -> list[Send] | str:
+    """Each attacked idea's defender answers: its author, or the champion of a seed idea (a proposer, or a critic
+    when nobody proposes); never a stand-in."""
     by_id = {n["id"]: n for n in state.get("nodes", [])}
+    panel = set(state.get("proposers", [])) | set(state.get("critics", []))
     authors = []
     for e in state.get("edges", []):
         src, dst = by_id[e["src"]], by_id[e["dst"]]
         if e["kind"] == "attacks" and src["kind"] == "critique" and src["round"] == state["round"]:
             who = moves.owner(dst)
-            if who and who not in authors and who in state.get("proposers", []):
+            if who and who not in authors and who in panel:
                 authors.append(who)
     return [Send("rebut", task_for(state, a)) for a in authors] or "judge"
 

@@ -13,11 +13,13 @@ from pydantic import BaseModel
 
 from gauntlet.agents import prompts, stances
 from gauntlet.agents.corpus import passages_for
-from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
+from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueItem, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
                             critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
 from gauntlet.agents.structured import complete_structured
 from gauntlet.agents.routing import for_persona
+from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols import allocation, blind, echo
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
@@ -101,6 +103,44 @@ def critique_targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], r
             and (n["kind"] == "idea" or n["round"] == rnd - 1 or n["round"] == rnd)]
 
 
+class CritiqueTask(Task):
+    """One critique call: the critic, and the ideas the protocol assigned to it (`batch` numbers a critic's calls
+    when its assignments are cut into several)."""
+
+    assigned: list[str]
+    batch: int
+
+
+def critique_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], rnd: int, *,
+                  min_critics: int, per_critic: int, seed: int) -> dict[str, list[str]]:
+    """This round's allocation over the live ideas; critiques from earlier rounds count toward coverage."""
+    gone = superseded(nodes, edges)
+    ideas = [n for n in nodes if n["kind"] == "idea"]
+    seen: dict[str, set[str]] = {}
+    for n in nodes:
+        if n["kind"] == "critique" and n["data"].get("target"):
+            seen.setdefault(n["data"]["target"], set()).add(n["persona"])
+    live = [n["id"] for n in ideas if n["id"] not in gone]
+    return allocation.allocate(live, {n["id"]: owner(n) for n in ideas}, critics, min_critics=min_critics,
+                               per_critic=per_critic, seed=seed, key=f"r{rnd}", seen=seen)
+
+
+def critique_sends(state: DebateState, cfg: Any) -> list[Send]:
+    """One `Send` per (critic, batch of assigned ideas); a critic with nothing assigned still gets a call when
+    there are rebuttals or formal results it may critique."""
+    nodes, edges, rnd = state.get("nodes", []), state.get("edges", []), state["round"]
+    plan = critique_plan(nodes, edges, state.get("critics", []), rnd, min_critics=cfg.min_critics_per_idea,
+                         per_critic=cfg.critiques_per_critic, seed=cfg.seed)
+    sends = []
+    for critic in state.get("critics", []):
+        chunks = allocation.batches(plan.get(critic, []))
+        if not chunks and any(n["kind"] != "idea" for n in critique_targets(nodes, edges, rnd, critic)):
+            chunks = [[]]
+        sends += [Send("critique", {**task_for(state, critic), "assigned": chunk, "batch": j})
+                  for j, chunk in enumerate(chunks)]
+    return sends
+
+
 def route_propose(state: DebateState) -> list[Send] | str:
     """Round 1 fans out to every proposer (one `Send` each); later rounds go straight to the join."""
     if state["round"] == 1 and state.get("proposers"):
@@ -110,15 +150,16 @@ def route_propose(state: DebateState) -> list[Send] | str:
 
 # --- moves ------------------------------------------------------------------------------------------------
 def open_debate(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
-    """Round 1: the user's seed proposals enter as ideas, each championed by a proposer."""
+    """Round 1: the user's seed proposals enter as ideas, each with a defender: the champion its config names, or
+    one the protocol assigns (balanced, seeded), recorded as `champion` and `champion_source`."""
     cfg = runtime.context.config
-    proposers = cfg.panel.proposers
+    picks = allocation.champions([sp.champion for sp in cfg.seed_proposals], cfg.panel.proposers,
+                                 cfg.panel.critics, cfg.seed)
     out: Update = {"nodes": [], "edges": []}
-    for i, sp in enumerate(cfg.seed_proposals, 1):
-        champion = proposers[(i - 1) % len(proposers)] if proposers else ""
+    for i, (sp, (champion, source)) in enumerate(zip(cfg.seed_proposals, picks), 1):
         idea_id = f"seed-{i}"
         out["nodes"].append(node(idea_id, "idea", "seed", 1, sp.title, sp.claim, rationale=sp.rationale,
-                                 champion=champion))
+                                 champion=champion, champion_source=source))
         for k, claim in enumerate(sp.math_claims, 1):
             out["nodes"].append(node(f"{idea_id}-claim{k}", "claim", "seed", 1, "", claim, champion=champion))
             out["edges"].append(edge(f"{idea_id}-claim{k}", idea_id, "supports"))
@@ -144,32 +185,54 @@ async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
 
 
 @budgeted
-async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
+async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Update:
+    """A critic critiques the ideas allocated to it (each must get its own critique; one re-ask covers any the
+    model skipped), plus, with spare room, recent rebuttals and formal results."""
     ctx = runtime.context
-    who, rnd = task["persona"], task["round"]
-    targets = critique_targets(task["nodes"], task["edges"], rnd, who)
+    who, rnd, batch = task["persona"], task["round"], task.get("batch", 0)
+    tag = f"b{batch + 1}" if batch else ""
+    by_id = {n["id"]: n for n in task["nodes"]}
+    assigned = [i for i in task.get("assigned", []) if i in by_id]
+    extras = [] if batch else [n for n in critique_targets(task["nodes"], task["edges"], rnd, who)
+                               if n["kind"] != "idea"]
+    key = f"r{rnd}/critique/{who}/{tag}"
+    targets = allocation.shuffled([by_id[i] for i in assigned], ctx.config.seed, key) + extras
     if not targets:
         return {}
     ids = [t["id"] for t in targets]
-    k = min(ctx.config.critiques_per_critic, len(ids))
-    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets), ids, k)
+    k = max(len(assigned), min(ctx.config.critiques_per_critic, len(ids)))
+    context = prompts.describe_nodes(targets, limit_chars=600 * len(targets))
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
     cs: CritiqueSet
-    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
+    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k, len(assigned)),
+                         tag=tag)
+    call["assigned"] = assigned
+    items, calls = list(cs.critiques), [call]
+    missing = [i for i in assigned if i not in {c.target for c in items}]
+    if missing:
+        # The model doubled up on one idea and skipped another: one more call per skipped idea, each with that
+        # idea as its only allowed target, so a schema-constrained model cannot miss it again.
+        again = await asyncio.gather(*(cover(ctx, who, rnd, by_id[i], f"{tag}cover{k + 1}")
+                                       for k, i in enumerate(missing)))
+        for more, c in again:
+            items += more
+            calls.append(c)
     nodes, edges, seen = [], [], set()
-    for i, item in enumerate(cs.critiques):
+    prefix = f"r{rnd}-crit-{who}-" + (f"{tag}-" if tag else "")
+    for i, item in enumerate(items):
         if item.target not in ids or (item.target, item.kind) in seen:
             continue  # the schema forbids unknown targets; a non-constraining server may still send one
         seen.add((item.target, item.kind))
-        cid = f"r{rnd}-crit-{who}-{i + 1}"
+        cid = f"{prefix}{i + 1}"
         nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
-                          critique_kind=item.kind, target=item.target))
+                          critique_kind=item.kind, target=item.target, assigned=item.target in assigned))
         if shown:  # the clone's stated positions it saw, and those its text cites by label
             nodes[-1]["data"].update(stances_shown=[st.model_dump() for st in shown],
                                      stances_cited=stances.citations(item.text, shown))
         edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
-    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
+    return {"nodes": cited(nodes, calls[0]), "edges": edges, "calls": calls}
 
 
 @budgeted
@@ -184,18 +247,47 @@ async def rebut(task: Task, runtime: Runtime[DebateContext]) -> Update:
     shown = []
     for e in attacks:
         shown += [by_id[e["dst"]], by_id[e["src"]]]
-    ids = [e["src"] for e in attacks]
+    ids = allocation.shuffled([e["src"] for e in attacks], ctx.config.seed, f"r{rnd}/rebut/{who}")
     msgs = prompts.rebuttal_messages(ctx.personas[who], ctx.config.topic,
                                      prompts.describe_nodes(list({n["id"]: n for n in shown}.values())), ids)
-    rs: RebuttalSet
-    rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    rs, calls, dropped = await answer_without_echo(ctx, who, rnd, msgs, ids, {i: by_id[i]["text"] for i in ids})
 
     def revise(i: int, rid: str, r: RebuttalItem) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
         attacked = by_id[by_id[r.target]["data"]["target"]]
         return revised_idea(by_id, r, who, rnd, rid, f"r{rnd}-idea-{who}-rev{i + 1}", champion=owner(attacked))
 
     nodes, edges = rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-reb-{who}", revise)
-    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
+    calls[-1]["dropped_echoes"] = dropped
+    return {"nodes": cited(nodes, calls[0]), "edges": edges, "calls": calls}
+
+
+async def answer_without_echo(ctx: DebateContext, who: str, rnd: int, msgs: list, ids: list[str],
+                              critique_text: dict[str, str]) -> tuple[RebuttalSet, list[dict[str, Any]],
+                                                                      list[dict[str, Any]]]:
+    """The defender's answers with echoes (a rebuttal repeating its critique) re-asked once, then dropped.
+    Returns the answers kept, the calls made and a record of what was dropped."""
+    rs: RebuttalSet
+    rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    copies = echo.echoes(rs, critique_text)
+    if not copies:
+        return rs, [call], []
+    asked = list(dict.fromkeys(r.target for r in copies))
+    retry = msgs[:-1] + [{"role": "user", "content": msgs[-1]["content"] + echo.reask_note(asked)}]
+    again: RebuttalSet
+    again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask")
+    kept, dropped = echo.merged(echo.without(rs, copies), again, critique_text, asked)
+    return RebuttalSet.model_construct(responses=kept), [call, second], dropped
+
+
+async def cover(ctx: DebateContext, who: str, rnd: int, idea: dict[str, Any],
+                tag: str) -> tuple[list[CritiqueItem], dict[str, Any]]:
+    """One critique of one allocated idea the critic's first answer skipped."""
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
+                                     [idea["id"]], 1, assigned=[idea["id"]])
+    cs: CritiqueSet
+    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema([idea["id"]], 1, 1), tag=tag)
+    call["assigned"] = [idea["id"]]
+    return [c for c in cs.critiques if c.target == idea["id"]], call
 
 
 Revision = Callable[[int, str, RebuttalItem], tuple[list[dict[str, Any]], list[dict[str, str]]]]
@@ -240,6 +332,8 @@ def revised_idea(by_id: dict[str, dict[str, Any]], r: RebuttalItem, who: str, rn
 
 @budgeted
 async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
+    """Blind, order-free scoring on a stated rubric: the judge sees neutral labels in a shuffled order, no author
+    names; ideas the judge defends are scored by a stand-in panellist instead."""
     ctx = runtime.context
     who, rnd = state.get("judge") or "", state["round"]
     if not who:
@@ -249,21 +343,44 @@ async def judge(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     if not ideas:
         return {}
     graph = ArgumentGraph(state["nodes"], state["edges"])
-    lines = []
-    for n in ideas:
-        attackers = ", ".join(a.id for a in graph.attackers(n["id"])) or "none"
-        lines.append(f"[{n['id']}] {n['title']}: {n['text']} — status {graph.status(n['id'])}, "
-                     f"attacked by {attackers}")
-    ids = [n["id"] for n in ideas]
-    msgs = prompts.judge_messages(ctx.personas[who], ctx.config.topic, "\n".join(lines), ids)
-    j: Judgement
-    j, call = await ask(ctx, who, "judge", rnd, msgs, Judgement, judgement_schema(ids))
-    scores = [{"target": s.target, "score": s.score, "reason": prompts.tidy(s.reason, 200)}
-              for s in j.scores if s.target in ids]
+    cfg = ctx.config
+    rule = coverage.CoverageRule(cfg.min_critics_per_idea, tuple(state.get("critics", [])))
+    examined = coverage.ideas_coverage(graph, rule)
+    against: dict[str, list[dict[str, Any]]] = {}
+    for n in state["nodes"]:
+        if n["kind"] == "critique" and n["data"].get("target") in examined:
+            against.setdefault(n["data"]["target"], []).append(n)
+    pattern = blind.scrubber([name for name in ctx.personas] + [p.label for p in ctx.personas.values()])
+    panel = list(state.get("proposers", [])) + list(state.get("critics", []))
+    groups = blind.panels(ideas, {n["id"]: owner(n) for n in ideas}, who, panel, cfg.seed, rnd)
+    status = {n["id"]: graph.status(n["id"]) for n in ideas}
+    seen = {i: c["examined"] for i, c in examined.items()}
+    scores, calls = [], []
+    for scorer, group in groups.items():
+        labels, order, blocks = blind.sheet(group, status, seen, against, pattern, cfg.seed, f"r{rnd}/judge/{scorer}")
+        tag = "" if scorer == who else "stand-in"
+
+        async def score(wanted: list[str], tag: str) -> tuple[Judgement, dict[str, Any]]:
+            msgs = prompts.judge_messages(ctx.personas[scorer], cfg.topic,
+                                          "\n".join(blocks[lab] for lab in wanted), wanted)
+            j, call = await ask(ctx, scorer, "judge", rnd, msgs, Judgement, judgement_schema(wanted), tag=tag)
+            call["labels"] = labels
+            return j, call
+
+        first = [await score(order, tag)]
+        done = {sc.target for sc in first[0][0].scores if sc.target in labels}
+        # Ideas the reply left unscored (it scored another twice): one call each, with that idea the only target.
+        rescored = await asyncio.gather(*(score([lab], f"{tag}rescore-{lab}") for lab in order if lab not in done))
+        for j, call in first + list(rescored):
+            calls.append(call)
+            for sc in j.scores:
+                if sc.target in labels and labels[sc.target] not in {s["target"] for s in scores}:
+                    scores.append({"target": labels[sc.target], "score": sc.score,
+                                   "reason": prompts.tidy(sc.reason, 200), "by": scorer})  # first score counts
     text = "; ".join(f"{s['target']}: {s['score']}/10" for s in scores)
     return {"nodes": [node(f"r{rnd}-judgement", "judgement", who, rnd, f"Round {rnd} scores", text,
-                           scores=scores)],
-            "calls": [call]}
+                           scores=scores, blind=True)],
+            "calls": calls}
 
 
 def next_round(state: DebateState) -> dict[str, Any]:

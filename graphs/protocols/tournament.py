@@ -3,9 +3,12 @@
     open → propose (fan-out) → gather → match (fan-out, one branch per pairing) → standings → next round | end
 
 In a match each idea's advocate argues why theirs is the better bet (an argument that attacks the rival idea),
-then the judge picks a winner; the decision attacks the loser's argument, so in the argument graph the winner
-survives the match and the loser does not. Decisions are stored as judgement nodes with
-`data["match"] = {a, b, winner, loser, round, index}`; Elo is recomputed from them (graphs/analysis.py), so the
+then the judge picks a winner, blind (labels A/B, names scrubbed) and twice, once in each order: position bias is a
+known LLM-judge failure, so when the two answers disagree the match is a tie (half a point each in Elo, and the
+decision attacks both arguments, so neither idea falls to it). Otherwise the decision attacks the loser's argument,
+so in the argument graph the winner survives the match and the loser does not. A judge who defends one of the two
+ideas hands the match to a stand-in panellist. Decisions are stored as judgement nodes with
+`data["match"] = {a, b, winner, loser, tie, round, index}`; Elo is recomputed from them (graphs/analysis.py), so the
 stored graph, not this process, is the source of the ranking.
 """
 
@@ -23,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.graphs.argument import analysis
-from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.protocols import blind, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task
 
@@ -151,21 +154,49 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
             calls.append(call)
 
         await asyncio.gather(argue(a, b, 0), argue(b, a, 1))
-    msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, _line(by_id[a]), _line(by_id[b]),
-                                      cases[a], cases[b])
-    d: pp.MatchDecision
-    d, call = await moves.ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision, pp.match_decision_schema([a, b]),
-                               tag=f"m{i}")
-    calls.append(call)
-    winner = d.winner if d.winner in (a, b) else a  # the schema forbids others; a lax server may still send one
-    loser = b if winner == a else a
+    decider = blind.impartial(judge, {moves.owner(by_id[a]), moves.owner(by_id[b])}, list(state_like["proposers"])
+                              + list(state_like["critics"]), ctx.config.seed, f"r{rnd}/m{i}") or judge
+    winner, reasons = await decide(ctx, decider, rnd, i, by_id[a], by_id[b], cases, calls)
     jid = f"r{rnd}-match{i}"
-    nodes.append(moves.node(jid, "judgement", judge, rnd, f"Match {i}: {winner} beats {loser}",
-                            prompts.tidy(d.reason, 240),
-                            match={"a": a, "b": b, "winner": winner, "loser": loser, "round": rnd, "index": i}))
+    if winner is None:  # the two orders disagreed: position, not the ideas, decided; it counts as a tie
+        nodes.append(moves.node(jid, "judgement", decider, rnd, f"Match {i}: {a} and {b} tie",
+                                prompts.tidy(" / ".join(reasons), 240),
+                                match={"a": a, "b": b, "winner": a, "loser": b, "tie": True, "round": rnd,
+                                       "index": i}))
+        edges += [moves.edge(jid, arg_ids[x], "attacks") for x in (a, b) if x in arg_ids]  # neither case carried
+        return {"nodes": nodes, "edges": edges, "calls": calls}
+    loser = b if winner == a else a
+    nodes.append(moves.node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}",
+                            prompts.tidy(reasons[0], 240),
+                            match={"a": a, "b": b, "winner": winner, "loser": loser, "tie": False, "round": rnd,
+                                   "index": i}))
     if loser in arg_ids:
         edges.append(moves.edge(jid, arg_ids[loser], "attacks"))
     return {"nodes": nodes, "edges": edges, "calls": calls}
+
+
+async def decide(ctx: DebateContext, judge: str, rnd: int, i: int, a: dict[str, Any], b: dict[str, Any],
+                 cases: dict[str, str], calls: list[dict[str, Any]]) -> tuple[str | None, list[str]]:
+    """The match asked twice, blind (labels A and B, names scrubbed), once in each order; the winner when both
+    answers agree, else None (a tie). Returns it with the reasons given."""
+    pattern = blind.scrubber(list(ctx.personas) + [p.label for p in ctx.personas.values()])
+
+    def shown(n: dict[str, Any], label: str) -> str:
+        return f"[{label}] {blind.scrub(n['title'], pattern)}: {blind.scrub(n['text'], pattern)}"
+
+    async def ask_order(first: dict[str, Any], second: dict[str, Any], tag: str) -> tuple[str, str]:
+        msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, shown(first, "A"),
+                                          shown(second, "B"), blind.scrub(cases[first["id"]], pattern),
+                                          blind.scrub(cases[second["id"]], pattern))
+        d: pp.MatchDecision
+        d, call = await moves.ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision,
+                                  pp.match_decision_schema(["A", "B"]), tag=tag)
+        calls.append(call)
+        # The schema forbids other labels; a lax server may still send one: it counts as the first shown.
+        return (second["id"] if d.winner == "B" else first["id"]), d.reason
+
+    (w1, r1), (w2, r2) = await asyncio.gather(ask_order(a, b, f"m{i}"), ask_order(b, a, f"m{i}-swap"))
+    return blind.decided(w1, w2), [r1, r2]
 
 
 def standings(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:

@@ -9,18 +9,29 @@ from typing import Any
 
 import networkx as nx
 
+from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 
 FORMATS = ("json", "markdown", "argdown", "graphml")
 RUN_FORMAT = "run"  # the whole run, re-importable: gauntlet.graphs.store.run_file
 
 
+def _rule(run: dict[str, Any]) -> coverage.CoverageRule:
+    r = run.get("coverage_rule") or {}
+    return coverage.CoverageRule(int(r.get("min_critics_per_idea") or coverage.DEFAULT_MIN_CRITICS),
+                                 tuple(r.get("critics") or ()))
+
+
 def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:
+    per = coverage.ideas_coverage(graph, _rule(run))
     doc = {"run": run,
            "nodes": [{"id": n.id, "kind": n.kind, "persona": n.persona, "round": n.round, "title": n.title,
-                      "text": n.text, "data": n.data, "status": graph.status(n.id)} for n in graph.nodes.values()],
+                      "text": n.text, "data": n.data, "status": graph.status(n.id),
+                      **({"critics": per[n.id]["critics"], "examined": per[n.id]["examined"]} if n.id in per else {})}
+                     for n in graph.nodes.values()],
            "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind} for e in graph.edges],
-           "annotations": run.get("annotations", [])}
+           "annotations": run.get("annotations", []),
+           "coverage": coverage.summary(graph, _rule(run), stopped_by=(run.get("stats") or {}).get("stopped_by"))}
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
@@ -35,11 +46,18 @@ def md_escape(text: str) -> str:
 def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
     out = [f"# {md_escape(run['topic'])}", "",
            f"Run `{run['run_id']}` · status {run['status']} · model {md_escape(run.get('model', ''))}", ""]
-    out += ["## Ideas", "", "| idea | by | status | score |", "|---|---|---|---|"]
+    out += ["## Ideas", "", "| idea | by | status | score | critics |", "|---|---|---|---|---|"]
     scores = graph.scores()
+    per = coverage.ideas_coverage(graph, _rule(run))
     for n in graph.ideas():
-        out.append(f"| {md_escape(n.title)} | {md_escape(n.persona)} | {graph.status(n.id)} | "
-                   f"{scores.get(n.id, '')} |")
+        c = per[n.id]
+        out.append(f"| {md_escape(n.title)} | {md_escape(n.persona)} | "
+                   f"{coverage.status_mark(graph.status(n.id), c['examined'])} | {scores.get(n.id, '')} | "
+                   f"{len(c['critics'])} of {c['required']} needed |")
+    cov = coverage.summary(graph, _rule(run), stopped_by=(run.get("stats") or {}).get("stopped_by"))
+    if cov.get("note"):
+        out += ["", f"*Coverage:* {md_escape(cov['note'])} (an unexamined idea stands only because nobody "
+                    "critiqued it)."]
     out += ["", "## Transcript", ""]
     for n in sorted(graph.nodes.values(), key=lambda n: n.seq):
         incoming, outgoing = graph.edges_of(n.id)
@@ -89,9 +107,11 @@ def _argdown_text(text: str) -> str:
 def to_argdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
     out = [f"===\ntitle: {json.dumps(_argdown_text(run['topic']))}\n===", ""]
     label = {nid: re.sub(r"[^A-Za-z0-9_-]", "_", nid) for nid in graph.nodes}
+    per = coverage.ideas_coverage(graph, _rule(run))
     for n in sorted(graph.nodes.values(), key=lambda n: n.seq):
         body = _argdown_text((n.title + ": " if n.title else "") + n.text)
-        out.append(f"[{label[n.id]}]: {body} #{n.kind} #{graph.status(n.id)}")
+        unexamined = " #unexamined" if n.id in per and not per[n.id]["examined"] else ""
+        out.append(f"[{label[n.id]}]: {body} #{n.kind} #{graph.status(n.id)}{unexamined}")
         for e in graph.edges:
             if e.src == n.id and e.kind in ("attacks", "supports"):
                 sign = "-" if e.kind == "attacks" else "+"
@@ -107,9 +127,11 @@ _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def to_graphml(run: dict[str, Any], graph: ArgumentGraph) -> str:
     g = nx.MultiDiGraph(topic=_XML_BAD.sub("", run["topic"]), run_id=run["run_id"])
+    per = coverage.ideas_coverage(graph, _rule(run))
     for n in graph.nodes.values():
+        extra = {"examined": per[n.id]["examined"], "critics": len(per[n.id]["critics"])} if n.id in per else {}
         g.add_node(n.id, kind=n.kind, persona=n.persona, round=n.round, title=_XML_BAD.sub("", n.title),
-                   text=_XML_BAD.sub("", n.text), status=graph.status(n.id))
+                   text=_XML_BAD.sub("", n.text), status=graph.status(n.id), **extra)
     for e in graph.edges:
         g.add_edge(e.src, e.dst, kind=e.kind)
     buf = io.BytesIO()

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Event
@@ -18,9 +19,16 @@ def load_graph(store: Store, run_id: str, *, until: int | None = None) -> Argume
                          store.annotations(run_id))
 
 
+def coverage_rule(store: Store, run_id: str) -> "coverage.CoverageRule":
+    """The run's coverage rule (min critics per idea, the panel's critics), from its stored config."""
+    return coverage.CoverageRule.from_config(json.loads(store.run(run_id).config_json or "{}"))
+
+
 def run_record(store: Store, run_id: str) -> dict[str, Any]:
     info = store.run_info(store.run(run_id))
-    return {"run_id": info.run_id, "status": info.status, "topic": info.topic, "created": info.created,
+    rule = coverage_rule(store, run_id)
+    return {"coverage_rule": {"min_critics_per_idea": rule.min_critics, "critics": list(rule.critics)},
+            "run_id": info.run_id, "status": info.status, "topic": info.topic, "created": info.created,
             "protocol": info.protocol, "model": info.model, "parent_run_id": info.parent_run_id,
             "fork_step": info.fork_step, "stats": info.stats, "error": info.error,
             "personas": [{"name": p.name, "discipline": p.discipline, "roles": p.roles.split(",")}
@@ -44,9 +52,11 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     _add_strength(graph, out["ideas"])
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
+    add_coverage(out, graph, coverage_rule(store, run_id), (rec["stats"] or {}).get("stopped_by"))
     if analyse:
         from gauntlet.graphs.argument import analysis
         out.update(analysis.summary(graph, _embedder()))
+        add_critique_counts(out["persona_stats"], graph)
         out["citations"] = [{"node": n.id, "persona": n.persona, **c} for n in graph.nodes.values()
                             for c in n.data.get("citations") or []]
     return out
@@ -58,6 +68,26 @@ def _add_strength(graph: ArgumentGraph, ideas: list[dict[str, Any]]) -> None:
     got = strengths(graph)
     for idea in ideas:
         idea["strength"] = got.get(idea["id"])
+
+
+def add_coverage(doc: dict[str, Any], graph: ArgumentGraph, rule: "coverage.CoverageRule",
+                 stopped_by: str | None) -> None:
+    """Each idea gets `critics`, `examined` and `defender`; the document gets the run's `coverage` figures."""
+    per = coverage.ideas_coverage(graph, rule)
+    for idea in doc["ideas"]:
+        c = per[idea["id"]]
+        idea.update({"critics": c["critics"], "examined": c["examined"], "defender": c["defender"]})
+    doc["coverage"] = coverage.summary(graph, rule, stopped_by=stopped_by)
+
+
+def add_critique_counts(rows: list[dict[str, Any]], graph: ArgumentGraph) -> None:
+    """`persona_stats` rows get critiques given and received (per idea too); personas without a row get one."""
+    counts = coverage.critique_counts(graph)
+    have = {r["persona"] for r in rows}
+    for r in rows:
+        r.update(counts.get(r["persona"], {"critiques_given": 0, "critiques_received": 0, "given_by_idea": {},
+                                           "received_by_idea": {}}))
+    rows += [{"persona": p, **c} for p, c in sorted(counts.items()) if p not in have]
 
 
 @dataclass

@@ -51,13 +51,21 @@ class RecordingLLM:
         await self.inner.aclose()
 
 
+def turn_of(call: dict[str, Any]) -> tuple[Any, Any, str]:
+    """A call's turn: its (round, phase), calls of one turn running in parallel. A re-ask step (an allocated idea
+    a critic skipped, an idea the judge left unscored, a rebuttal echoing its critique) waits on the call before
+    it, so it is a turn of its own."""
+    last = str(call.get("key", "")).rsplit("/", 1)[-1]
+    return call["round"], call["phase"], next((s for s in ("cover", "rescore", "reask") if s in last), "")
+
+
 def turns_of(calls: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The recorded bodies grouped by turn (round, phase), turns in the order the debate ran them."""
-    order: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    """The recorded bodies grouped by turn (`turn_of`), turns in the order the debate ran them."""
+    order: dict[tuple[Any, Any, str], list[dict[str, Any]]] = {}
     for c in calls:
         body = bodies.get(_key(c["messages"]))
         if body is not None:
-            order.setdefault((c["round"], c["phase"]), []).append(body)
+            order.setdefault(turn_of(c), []).append(body)
     return list(order.values())
 
 
@@ -65,11 +73,11 @@ def timeline(calls: list[dict[str, Any]], spans: dict[str, tuple[float, float]],
              t1: float) -> dict[str, float]:
     """Where the debate's wall time went: before the first call, inside turns (first call sent to last answer
     back), between turns (graph steps, checkpoints, prompt and schema building) and after the last call."""
-    turns: dict[tuple[Any, Any], list[tuple[float, float]]] = {}
+    turns: dict[tuple[Any, Any, str], list[tuple[float, float]]] = {}
     for c in calls:
         span = spans.get(_key(c["messages"]))
         if span is not None:
-            turns.setdefault((c["round"], c["phase"]), []).append(span)
+            turns.setdefault(turn_of(c), []).append(span)
     bounds = sorted((min(s for s, _ in v), max(e for _, e in v)) for v in turns.values())
     if not bounds:
         return {}

@@ -72,18 +72,20 @@ def _server_cpu(url: str) -> float:
 
 
 def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db_dir: Path,
-                       profile: bool = False) -> dict[str, Any]:
+                       profile: bool = False, proposers: int = 4) -> dict[str, Any]:
     """One debate against the server, then the bare client replaying the same calls (ui/bench/bare_client.py)."""
     import cProfile
 
     from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.argument.coverage import summary as coverage_summary
     from gauntlet.graphs.run.runner import Runner
     from gauntlet.graphs.store.store import Store
+    from gauntlet.graphs.store.views import coverage_rule, load_graph
     import sqlalchemy.orm as sqlalchemy_orm
 
-    from gauntlet.ui.bench.bare_client import RecordingLLM, bare_client, timeline, top_functions, turns_of
+    from gauntlet.ui.bench.bare_client import RecordingLLM, bare_client, timeline, top_functions, turn_of, turns_of
 
-    loaded = bench_panel(agents, rounds)
+    loaded = bench_panel(agents, rounds, proposers)
     store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
     concurrency = loaded.config.model.concurrency
     llm = RecordingLLM(OpenAIBackend(url, "synthetic", concurrency=concurrency, max_retries=2))
@@ -123,11 +125,11 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
              "debate_wall": where}
     if prof:
         floor["profile_top"] = top_functions(prof)
-    # A turn is one (round, phase): its calls run in parallel, turns run one after another.
-    turns = len({(c["round"], c["phase"]) for c in calls})
+    turns = len({turn_of(c) for c in calls})  # turns run one after another, a turn's calls in parallel
     lat = [c["latency_s"] for c in calls]
     queued = [c.get("queued_s", 0.0) for c in calls]
     ideal = turns * latency_ms / 1000
+    cov = coverage_summary(load_graph(store, run_id), coverage_rule(store, run_id))
     store.engine.dispose()
     return {"efficiency": round(ideal / actual, 4), "ideal_s": round(ideal, 3), "actual_s": round(actual, 3),
             "bare_efficiency": round(ideal / bare["bare_s"], 4), **floor,
@@ -135,7 +137,12 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
             "latency_p95_s": round(_quantile(lat, 0.95), 4), "queued_total_s": round(sum(queued), 4),
             "queued_p95_s": round(_quantile(queued, 0.95), 4),
             "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
-            "completion_tokens": sum(c["completion_tokens"] for c in calls)}
+            "completion_tokens": sum(c["completion_tokens"] for c in calls),
+            # Did every idea face the panel? (min/mean distinct critics per idea, share meeting the rule)
+            "coverage": {"ideas": cov["ideas"], "min_critics": cov["critics_per_idea"]["min"],
+                         "mean_critics": cov["critics_per_idea"]["mean"], "examined_share": cov["examined_share"],
+                         "allocated": cov["allocated"], "added_after_last_critique": cov["added_after_last_critique"]},
+            "cover_calls": sum(1 for c in calls if "/cover" in c["key"])}
 
 
 @bench_app.command()

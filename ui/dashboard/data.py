@@ -16,12 +16,12 @@ import streamlit as st
 from sqlalchemy import select
 from sqlmodel import Session
 
-from gauntlet.graphs.argument import analysis
+from gauntlet.graphs.argument import analysis, coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.argument.strength import strengths
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Edge, Event, Node
-from gauntlet.graphs.store.views import describe_event, run_record
+from gauntlet.graphs.store.views import coverage_rule, describe_event, run_record
 
 STATUS_ORDER = {"standing": 0, "undecided": 1, "shot_down": 2}
 CRUX_MAX_NODES = 2000
@@ -99,10 +99,13 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
         for c in analysis.cruxes(graph):
             for flip in c["flips"]:
                 cruxes.setdefault(flip["idea"], []).append(c["id"])
+    covered = coverage.ideas_coverage(graph, coverage_rule(store, run_id))
     ideas = []
     for n in graph.ideas():
         att = attackers.get(n.id, [])
         ideas.append({"id": n.id, "title": n.title, "persona": n.persona, "round": n.round,
+                      "critics": covered[n.id]["critics"], "examined": covered[n.id]["examined"],
+                      "defender": covered[n.id]["defender"],
                       "status": nodes[n.id]["status"], "score": scores.get(n.id), "strength": strength.get(n.id),
                       "shot_down_by": [a for a in att if nodes[a]["status"] == "standing"],
                       "attacked_by": att, "cruxes": [str(c) for c in cruxes.get(n.id, [])],

@@ -130,9 +130,10 @@ def _ideas(view: RunView) -> None:
         view_ideas = sorted(view.ideas, key=lambda i: -(i.get("strength") if i.get("strength") is not None else -1))
     else:
         view_ideas = view.ideas
-    st.dataframe([{"rank": k, "idea": plain(i["title"], 120), "status": STATUS_MARK[i["status"]],
-                   "strength": i.get("strength"),
-                   "by": i["persona"], "round": i["round"], "score": i["score"], "reviewer": i["override"] or "",
+    st.dataframe([{"rank": k, "idea": plain(i["title"], 120),
+                   "status": STATUS_MARK[i["status"]] + ("" if i["examined"] else " · unexamined"),
+                   "strength": i.get("strength"), "critics": len(i["critics"]), "by": i["persona"],
+                   "defender": i["defender"], "round": i["round"], "score": i["score"], "reviewer": i["override"] or "",
                    "shot down by": ", ".join(i["shot_down_by"]), "cruxes": ", ".join(i["cruxes"]), "id": i["id"]}
                   for k, i in enumerate(view_ideas, 1)], hide_index=True, width="stretch")
     by_id = {i["id"]: i for i in view.ideas}
@@ -146,6 +147,8 @@ def _ideas(view: RunView) -> None:
     show_text(view.nodes[pick]["text"])
     if idea["cruxes"]:
         st.markdown("**Cruxes:** " + md_escape(", ".join(idea["cruxes"])))
+    if not idea["examined"]:
+        st.warning("Unexamined: too few critics reached this idea; it stands only because nobody shot it down.")
     if not idea["shot_down_by"]:
         st.caption("No standing critique attacks it." if idea["status"] != "shot_down" else
                    "Shot down by a reviewer override.")
