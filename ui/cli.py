@@ -342,6 +342,13 @@ from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app 
 
 app.add_typer(bench_app, name="bench")
 
+from gauntlet.ui.formalise_cmd import eval_formalise_command, formalise_command  # noqa: E402 - issue 12
+
+app.command("formalise")(formalise_command)
+eval_app = typer.Typer(help="Measure quality on shipped evaluation sets; each prints right / wrong / abstained figures.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+eval_app.command("formalise")(eval_formalise_command)
+
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
