@@ -91,7 +91,9 @@ def triage(claim_kind: str | None, quantities: list[str] | None) -> Check:
         return Check("triage", False, f"its author marked it {claim_kind!r}, not a theorem")
     if quantities is not None and not [q for q in quantities if q.strip()]:
         return Check("triage", False, "its author named no quantities it is about")
-    return Check("triage", True)
+    if claim_kind is None and quantities is None:
+        return Check("triage", True, "no marking by an author: the formaliser decides whether it is mathematical")
+    return Check("triage", True, "marked a theorem about: " + "; ".join(quantities or []))
 
 
 class _Run:

@@ -272,3 +272,30 @@ def test_eval_set_is_valid_and_scoring_is_strict() -> None:
             {"expect": "not_math", "outcome": "right"}]
     s = summarise(rows)
     assert (s["cases"], s["right"], s["abstained"], s["wrong"], s["coverage"]) == (3, 2, 1, 0, 0.5)
+
+
+def test_a_given_formalisation_with_contradictory_hypotheses_is_not_a_proof() -> None:
+    from gauntlet.graphs.protocols.formalise_move import check_given
+    vacuous = "(declare-const p Real)(assert (> p 0.5))(assert (< p 0.2))(assert (not (<= p 0.1)))"
+    verdict, checks = check_given(Router(timeout_s=5), Claim("p is at most 0.1", smtlib=vacuous))
+    assert verdict.verdict == "unknown" and "vacuous" in verdict.detail
+    assert [(c.check, c.passed) for c in checks] == [("given", True), ("vacuity", False)]
+    honest = "(declare-const p Real)(assert (>= p 0.0))(assert (not (>= (* p p) 0.0)))"
+    verdict, checks = check_given(Router(timeout_s=5), Claim("p squared is non-negative", smtlib=honest))
+    assert verdict.verdict == "proved" and all(c.passed for c in checks)
+
+
+def test_cli_formalise_json_and_bad_options() -> None:
+    from typer.testing import CliRunner
+    from gauntlet.ui.cli import app
+    back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    with running_server(script=[_reply(GOOD)] * 2 + [back, judge]) as url:
+        res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
+                                       "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "proved" and doc["counterexample"] is None and doc["formal"].startswith("(declare")
+    assert {"checks", "candidates", "symbols"} <= set(doc)
+    bad = CliRunner().invoke(app, ["formalise", CLAIM, "--k", "2", "--min-agree", "3"])
+    assert bad.exit_code == 2 and "--min-agree" in bad.output

@@ -99,6 +99,10 @@ def eval_formalise_command(file: Optional[Path] = typer.Argument(None, help="Eva
                            seed: int = SeedOpt,
                            limit: Optional[int] = typer.Option(None, "--limit", min=1,
                                                                help="Only the first N cases (a quick subset)."),
+                           per_class: Optional[int] = typer.Option(None, "--per-class", min=1,
+                                                                   help="Only the first N cases of each expect "
+                                                                        "class (true, false, not_math): a "
+                                                                        "balanced subset."),
                            per_case: bool = typer.Option(False, "--cases", help="Include each case's verdict, "
                                                                                  "outcome and reason."),
                            as_json: bool = JsonOpt) -> None:
@@ -109,7 +113,12 @@ def eval_formalise_command(file: Optional[Path] = typer.Argument(None, help="Eva
     """
     from gauntlet.provers.evalset import DEFAULT_SET, load_cases, score, summarise
     from gauntlet.provers.pipeline import run_gate
-    cases = load_cases(file or DEFAULT_SET)[:limit]
+    cases = load_cases(file or DEFAULT_SET)
+    if per_class:
+        rank = {c.id: sum(d.expect == c.expect for d in cases[:i + 1]) for i, c in enumerate(cases)}
+        # Round-robin over the classes, so a run stopped part-way still has a balanced sample.
+        cases = sorted((c for c in cases if rank[c.id] <= per_class), key=lambda c: rank[c.id])
+    cases = cases[:limit]
     settings = _settings(k, repairs, min_agree, no_back)
     llm, cfg = _llm(base_url, model)
     rows: list[dict[str, Any]] = []
