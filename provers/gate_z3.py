@@ -38,16 +38,21 @@ def facts(decls: list[tuple[str, str]], hypotheses: list[str], conclusion: str, 
         return {"parse_error": "refused by the screen: " + screening.summary(), "part": "screen"}
     request = json.dumps({"decls": decls, "hypotheses": hypotheses, "conclusion": conclusion,
                           "timeout_ms": max(1, int(timeout_s * 1000))})
-    # Up to four solver calls share the budget, each with its own z3 timeout.
-    limits = Limits(wall_s=4 * timeout_s + _STARTUP_S, cpu_s=int(4 * timeout_s) + 3, memory_mb=memory_mb)
+    # Up to three solver calls share the budget, each with its own z3 timeout.
+    limits = Limits(wall_s=3 * timeout_s + _STARTUP_S, cpu_s=int(3 * timeout_s) + 3, memory_mb=memory_mb)
+    doc, why = _ask_child(request, limits)
+    return doc if doc is not None else {"error": f"z3 worker failed: {why}"}
+
+
+def _ask_child(request: str, limits: Limits) -> tuple[dict[str, Any] | None, str]:
+    """Run this module as a sandboxed child on `request`; its result document, or None and why not."""
     with tempfile.TemporaryDirectory(prefix="gauntlet-gate-") as scratch:
         out = run_limited([sys.executable, "-m", "gauntlet.provers.gate_z3"], limits, stdin=request,
                           cwd=Path(scratch), env=_child_env())
     line = next((ln for ln in reversed(out.stdout.splitlines()) if ln.startswith(_RESULT)), None)
     if line is None:
-        why = "timeout" if out.timed_out else (out.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        return {"error": f"z3 worker failed: {why}"}
-    return json.loads(line[len(_RESULT):])
+        return None, "timeout" if out.timed_out else (out.stderr.strip().splitlines() or ["no output"])[-1][:200]
+    return json.loads(line[len(_RESULT):]), ""
 
 
 # --- the child process ----------------------------------------------------------------------------------
@@ -132,11 +137,8 @@ def equivalent(a: dict[str, Any], b: dict[str, Any], timeout_ms: int) -> str:
 def equivalence(a: dict[str, Any], b: dict[str, Any], *, timeout_s: float = 5.0) -> str:
     """`equivalent` in the sandboxed child; both candidates were screened when their facts were computed."""
     request = json.dumps({"equivalence": [a, b], "timeout_ms": max(1, int(timeout_s * 1000))})
-    with tempfile.TemporaryDirectory(prefix="gauntlet-gate-") as scratch:
-        out = run_limited([sys.executable, "-m", "gauntlet.provers.gate_z3"],
-                          Limits(wall_s=timeout_s + _STARTUP_S), stdin=request, cwd=Path(scratch), env=_child_env())
-    line = next((ln for ln in reversed(out.stdout.splitlines()) if ln.startswith(_RESULT)), None)
-    return json.loads(line[len(_RESULT):])["equivalent"] if line else "unknown"
+    doc, _ = _ask_child(request, Limits(wall_s=timeout_s + _STARTUP_S))
+    return doc["equivalent"] if doc else "unknown"
 
 
 def hypotheses_sat(text: str, *, timeout_s: float = 5.0) -> str:
@@ -145,11 +147,8 @@ def hypotheses_sat(text: str, *, timeout_s: float = 5.0) -> str:
     if not screen_smtlib(text).ok:
         return "unknown"
     request = json.dumps({"script": text, "timeout_ms": max(1, int(timeout_s * 1000))})
-    with tempfile.TemporaryDirectory(prefix="gauntlet-gate-") as scratch:
-        out = run_limited([sys.executable, "-m", "gauntlet.provers.gate_z3"],
-                          Limits(wall_s=timeout_s + _STARTUP_S), stdin=request, cwd=Path(scratch), env=_child_env())
-    line = next((ln for ln in reversed(out.stdout.splitlines()) if ln.startswith(_RESULT)), None)
-    return json.loads(line[len(_RESULT):])["hypotheses_sat"] if line else "unknown"
+    doc, _ = _ask_child(request, Limits(wall_s=timeout_s + _STARTUP_S))
+    return doc["hypotheses_sat"] if doc else "unknown"
 
 
 def _script_hypotheses(text: str, timeout_ms: int) -> str:
