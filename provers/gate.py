@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from gauntlet.provers import gate_z3
@@ -120,7 +121,42 @@ def symbol_table(c: Candidate, claim_text: str, facts: dict[str, Any], quantitie
     for q in quantities or []:
         if stems(q) and not any(stems(q) & m for m in meanings):
             return Check("symbol_table", False, f"the claim's quantity {q!r} has no variable")
+    missing = sorted(claim_numbers(claim_text) - formula_numbers(c), key=float)
+    if missing:
+        return Check("symbol_table", False, f"the claim's number {_show(missing[0])} is not in the formula")
     return Check("symbol_table", True)
+
+
+_CLAIM_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*%)?(?![\w.]*\d)")
+_LITERAL = re.compile(r"#x[0-9a-fA-F]+|#b[01]+|\(_\s+bv(\d+)\s+\d+\)|(?<![\w.])\d+(?:\.\d+)?")
+_RATIO = re.compile(r"\(\s*/\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*\)")
+
+
+def claim_numbers(text: str) -> set[Fraction]:
+    """The numbers a claim states (30% counts as 0.3 or 30): each must reappear in a faithful formula."""
+    out: set[Fraction] = set()
+    for m in _CLAIM_NUMBER.finditer(text):
+        value = Fraction(m.group(1))
+        out.add(value / 100 if m.group(2) else value)
+    return out
+
+
+def formula_numbers(c: Candidate) -> set[Fraction]:
+    """Numeric literals of the formula (decimal, #x, #b, (_ bvN w), (/ a b)), the bit widths of its sorts, and a
+    percentage's whole-number form, so `8-bit` and `30%` in the claim are found."""
+    text = " ".join([*c.hypotheses, c.conclusion])
+    out: set[Fraction] = set()
+    for m in _LITERAL.finditer(text):
+        lit = m.group(0)
+        out.add(Fraction(int(lit[2:], 16 if lit[1] == "x" else 2)) if lit.startswith("#") else
+                Fraction(m.group(1)) if m.group(1) else Fraction(lit))
+    out |= {Fraction(a) / Fraction(b) for a, b in _RATIO.findall(text) if Fraction(b)}
+    out |= {Fraction(w) for v in c.variables for w in re.findall(r"BitVec (\d+)", v.sort)}
+    return out | {x * 100 for x in out if x < 1}
+
+
+def _show(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{float(x):g}"
 
 
 def vacuity(c: Candidate, facts: dict[str, Any]) -> Check:

@@ -93,7 +93,7 @@ def test_vacuous_hypotheses_are_rejected() -> None:
     assert s.failed.check == "vacuity" and "contradict" in s.failed.reason
     no_vars = _cand([("p", "Real", "probability the first monitor misses")], ["(>= p 0.0)"], "(<= 0.0 1.0)")
     assert screen(no_vars, CLAIM).failed.check in ("vacuity", "symbol_table")
-    trivial = _cand([("p", "Real", "probability the first monitor misses")], ["(<= p 0.2)"],
+    trivial = _cand([("p", "Real", "probability the first monitor misses")], ["(<= p 0.2)", "(>= p 0.04)"],
                     "(or (<= p 0.5) (> p 0.5))")
     assert screen(trivial, CLAIM).failed.reason.startswith("the conclusion holds without the hypotheses")
 
@@ -183,7 +183,7 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
 
 
 def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
-    false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) 0.01)"})
+    false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) (* 0.04 0.2))"})
     r = _gate([_reply(GOOD), _reply(false_bound)])
     assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2
     no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
@@ -299,3 +299,11 @@ def test_cli_formalise_json_and_bad_options() -> None:
     assert {"checks", "candidates", "symbols"} <= set(doc)
     bad = CliRunner().invoke(app, ["formalise", CLAIM, "--k", "2", "--min-agree", "3"])
     assert bad.exit_code == 2 and "--min-agree" in bad.output
+
+
+def test_a_number_of_the_claim_missing_from_the_formula_rejects() -> None:
+    wrong_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) 0.05)"})
+    s = screen(wrong_bound, CLAIM)
+    assert s.failed.check == "symbol_table" and "0.04" in s.failed.reason
+    hexed = _cand([("c", "(_ BitVec 8)", "8-bit unsigned counter")], ["(= c #xff)"], "(= (bvadd c #x01) #x00)")
+    assert screen(hexed, "An 8-bit unsigned counter that holds 255 wraps to 0 when incremented by 1.").passed
