@@ -259,6 +259,13 @@ def test_debate_on_the_synthetic_server_shoots_nothing_down_by_an_unchecked_form
     assert not attackers & {n.id for n in results if json.loads(n.data_json)["formalised_by"] == "formaliser"}
     doc = show(store, run_id)
     assert doc["status"] == "done"
+    shown = {f["id"]: f for f in doc["formal"]}  # show --json says why each formal result abstained
+    assert all(shown[n.id]["failed_checks"] for n in results
+               if json.loads(n.data_json)["formalised_by"] == "formaliser")
+    from gauntlet.graphs.store.export import to_markdown
+    from gauntlet.graphs.store.views import load_graph, run_record
+    md = to_markdown(run_record(store, run_id), load_graph(store, run_id))
+    assert "FAIL " in md  # the export carries the failed checks beside the claim
 
 
 def test_eval_set_is_valid_and_scoring_is_strict() -> None:
