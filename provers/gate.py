@@ -64,7 +64,7 @@ class Screened:
 
 def stems(text: str) -> set[str]:
     """Content words, cut to five letters so "votes"/"voters"/"voting" and "probability"/"probabilities" meet."""
-    return {w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP and (len(w) > 2 or w.isdigit())}
+    return {w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP}  # single letters too: "x", "n voters"
 
 
 def check_names(c: Candidate) -> Check:
