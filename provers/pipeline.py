@@ -10,6 +10,7 @@ so every shortcut here stops early towards abstention, never towards a verdict.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,9 +85,20 @@ def call_record(label: str, messages: list[Message], comp: Completion) -> dict[s
             "faults": comp.faults, "repaired": comp.repaired}
 
 
-def triage(claim_kind: str | None, quantities: list[str] | None) -> Check:
+# A statement about quantities says how much or for which values: a number, a quantifier, a comparison or a
+# mathematical noun. A sentence with none of them (most research prose) is not sent to the formaliser at all.
+_MATH_SIGNAL = re.compile(r"\d|\b(every|all|any|always|never|whenever|each|if|at (least|most)|(more|less|fewer) "
+                          r"than|greater|smaller|larger|equals?|sum|product|average|mean|probabilit\w*|squared?|"
+                          r"integers?|reals?|bound\w*|majority|half|thirds?|percent)\b", re.IGNORECASE)
+
+
+def triage(claim_kind: str | None, quantities: list[str] | None, text: str = "") -> Check:
     """The author's own marking: only a claim marked as math and naming its quantities goes on to the formaliser.
-    `None` means no marking was given (a sentence from the command line): the formaliser triages it."""
+    `None` means no marking was given (a sentence from the command line): the formaliser triages it, unless the
+    sentence has no sign of being about quantities at all."""
+    if text and not _MATH_SIGNAL.search(text):
+        return Check("triage", False, "no number, quantifier, comparison or mathematical term: not a statement "
+                                      "about quantities")
     if claim_kind is not None and claim_kind != "theorem":
         return Check("triage", False, f"its author marked it {claim_kind!r}, not a theorem")
     if quantities is not None and not [q for q in quantities if q.strip()]:
@@ -153,7 +165,7 @@ async def run_gate(llm: LLM, text: str, *, quantities: list[str] | None = None, 
 
 async def _decide(run: _Run) -> GateResult:
     s = run.s
-    checks = [triage(run.claim_kind, run.quantities)]
+    checks = [triage(run.claim_kind, run.quantities, run.text)]
     if not checks[0].passed:
         return GateResult("not_formalisable", checks[0].reason, checks)
     candidates: list[dict[str, Any]] = []

@@ -122,6 +122,9 @@ def test_triage_by_the_author() -> None:
     assert not triage("empirical", ["compute"]).passed
     assert not triage("theorem", []).passed
     assert triage("theorem", ["p"]).passed and triage(None, None).passed
+    prose = triage(None, None, "Corrigibility is in tension with having coherent goals.")
+    assert not prose.passed and "not a statement about quantities" in prose.reason
+    assert triage(None, None, "A majority of n voters is more than half of them.").passed
 
 
 def test_schema_is_generated_and_sorts_are_a_closed_list() -> None:
@@ -187,7 +190,7 @@ def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
     r = _gate([_reply(GOOD), _reply(false_bound)])
     assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2
     no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
-    r = _gate([json.dumps(no)], "Interpretability will audit frontier models.", k=3)
+    r = _gate([json.dumps(no)], "Interpretability will audit every frontier model by 2030.", k=3)
     assert r.verdict == "not_formalisable" and len(r.calls) == 1  # one honest "no" ends it: no more calls
 
 
@@ -221,7 +224,7 @@ def _move(replies: list[str], claim_data: dict[str, Any], text: str) -> tuple[di
 
 def test_a_copied_example_on_a_non_math_claim_no_longer_shoots_the_idea_down() -> None:
     """The issue's failure: the formaliser copies its example for a non-math sentence and z3 'refutes' it."""
-    text = "We use zero-shot learning techniques to train a model on a new dataset designed to test deception"
+    text = "We use zero-shot learning to train a model on 5000 new examples designed to test deception"
     copy = {**next(e for e in EXAMPLES if e.truth == "false").answer}
     state, update = _move([json.dumps(copy)] * 3, {"claim_kind": "theorem", "quantities": ["dataset"]}, text)
     [result] = update["nodes"]
