@@ -5,7 +5,7 @@ and the variables z3 saw in the formula; parse and vacuity come from one sandbox
 Only a candidate that passes all of them reaches the LLM checks (back-translation and judge, provers.pipeline).
 
 Check names (stable: critiques and reviewers refer to them): `triage`, `names`, `copy_guard`, `parse`,
-`symbol_table`, `vacuity`, `agreement`, `back_translation`.
+`symbol_table`, `vacuity`, `generality`, `agreement`, `back_translation`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from gauntlet.provers import gate_z3
 from gauntlet.provers.fewshot import EXAMPLES
 from gauntlet.provers.formalise import Candidate
 
-CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "agreement", "back_translation")
+CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "agreement",
+          "back_translation")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -172,6 +173,22 @@ def vacuity(c: Candidate, facts: dict[str, Any]) -> Check:
     return Check("vacuity", True)
 
 
+_UNIVERSAL = re.compile(r"\b(every|all|any|always|never|whenever|each|no)\b", re.IGNORECASE)
+
+
+def generality(c: Candidate, claim_text: str, facts: dict[str, Any]) -> Check:
+    """A verdict quantifies over the variables. A claim that says "for every …" may leave them free; otherwise a
+    conclusion variable no hypothesis constrains is a quantity to measure (an accuracy, a likelihood), and
+    "refuting" it for all values says nothing about the claim."""
+    if _UNIVERSAL.search(claim_text):
+        return Check("generality", True)
+    free = sorted(set(facts.get("conclusion_vars", [])) - set(facts.get("hypothesis_vars", [])))
+    if free:
+        return Check("generality", False, f"the claim does not say 'for every', yet {free[0]} is constrained by no "
+                                          "hypothesis: its value is a fact to measure, not a variable to quantify")
+    return Check("generality", True)
+
+
 def screen(c: Candidate, claim_text: str, *, quantities: list[str] | None = None,
            timeout_s: float = 5.0) -> Screened:
     """All deterministic checks, cheapest first; stops at the first failure (later checks would be noise)."""
@@ -187,7 +204,8 @@ def screen(c: Candidate, claim_text: str, *, quantities: list[str] | None = None
                                 (out.facts.get("parse_error") or out.facts.get("error", ""))))
         return out
     out.checks.append(Check("parse", True))
-    for check in (lambda: symbol_table(c, claim_text, out.facts, quantities), lambda: vacuity(c, out.facts)):
+    for check in (lambda: symbol_table(c, claim_text, out.facts, quantities), lambda: vacuity(c, out.facts),
+                  lambda: generality(c, claim_text, out.facts)):
         out.checks.append(check())
         if not out.passed:
             return out

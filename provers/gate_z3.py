@@ -107,7 +107,9 @@ def decide(req: dict[str, Any]) -> dict[str, Any]:
     t = int(req["timeout_ms"])
     out: dict[str, Any] = {"parse_error": None,
                            "conclusion_vars": sorted(_mentions(z3, concl, names)),
-                           "used_vars": sorted(set().union(*(_mentions(z3, e, names) for e in exprs)))}
+                           "used_vars": sorted(set().union(*(_mentions(z3, e, names) for e in exprs))),
+                           "hypothesis_vars": sorted(set().union(set(), *(_mentions(z3, e, names)
+                                                                         for e in exprs[:-1])))}
     out["hypotheses_sat"] = _solve(z3, hyps, t)[0] if hyps else "sat"
     out["conclusion_valid_alone"] = _solve(z3, [z3.Not(concl)], t)[0] == "unsat"
     status, model = _solve(z3, hyps + [z3.Not(concl)], t)

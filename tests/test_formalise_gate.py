@@ -71,7 +71,7 @@ def test_examples_cover_reals_integers_bitvectors_probabilities_and_both_truths(
 def test_a_faithful_candidate_passes_every_deterministic_check() -> None:
     s = screen(GOOD, CLAIM, quantities=["miss probability of each monitor"])
     assert s.passed, s.failed
-    assert [c.check for c in s.checks] == ["names", "copy_guard", "parse", "symbol_table", "vacuity"]
+    assert [c.check for c in s.checks] == ["names", "copy_guard", "parse", "symbol_table", "vacuity", "generality"]
     assert s.verdict == "proved"
 
 
@@ -317,3 +317,12 @@ def test_a_number_of_the_claim_missing_from_the_formula_rejects() -> None:
     assert s.failed.check == "symbol_table" and "0.04" in s.failed.reason
     hexed = _cand([("c", "(_ BitVec 8)", "8-bit unsigned counter")], ["(= c #xff)"], "(= (bvadd c #x01) #x00)")
     assert screen(hexed, "An 8-bit unsigned counter that holds 255 wraps to 0 when incremented by 1.").passed
+
+
+def test_a_measured_quantity_left_free_is_not_refuted_for_all_values() -> None:
+    text = "Linear probes on residual-stream activations detect lies with 90 percent accuracy."
+    measured = _cand([("acc", "Real", "accuracy of linear probes detecting lies")], [], "(>= acc 0.9)")
+    s = screen(measured, text)
+    assert s.failed.check == "generality" and "acc" in s.failed.reason
+    universal = _cand([("x", "Real", "real x")], [], "(>= (* x x) x)")
+    assert screen(universal, "For every real x, x squared is at least x.").passed
