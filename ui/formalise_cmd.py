@@ -137,11 +137,17 @@ def eval_formalise_command(file: Optional[Path] = typer.Argument(None, help="Eva
         finally:
             await llm.aclose()
     t0 = time.perf_counter()
-    asyncio.run(go())
+    interrupted = False
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:  # Ctrl-C on a long eval: report the cases finished so far, marked as partial
+        interrupted = True
+        sys.stderr.write(f"interrupted: figures cover the {len(rows)} finished cases\n")
     from gauntlet.agents.backends import describe
     doc = {**summarise(rows), "model": describe(cfg), "k": settings.k, "repairs": settings.repairs,
            "min_agree": settings.min_agree, "back_translation": settings.back_translate,
-           "llm_calls": sum(r["llm_calls"] for r in rows), "elapsed_s": round(time.perf_counter() - t0, 1)}
+           "llm_calls": sum(r["llm_calls"] for r in rows), "elapsed_s": round(time.perf_counter() - t0, 1),
+           "interrupted": interrupted}
     if per_case:
         doc["per_case"] = rows
     if as_json:
