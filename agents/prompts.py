@@ -53,7 +53,10 @@ def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
             + (f"Ideas already on the table:\n{context}\n\n" if context else "")
             + "Propose ONE new, concrete research idea on this topic from your perspective. Give a short title, "
               "a one-sentence claim, a brief rationale, and up to two precise mathematical claims it relies on "
-              "(e.g. inequalities or bounds), or none.")
+              "(e.g. inequalities or bounds), or none. For each, give kind `theorem` only if it follows from "
+              "definitions and numbers (a bound, an inequality, a probability computation), `empirical` for a "
+              "measurement, forecast or trend; and list the quantities it is about (e.g. \"detection "
+              "probability p\", \"number of honeypots n\").")
     return [system_message(p), {"role": "user", "content": task}]
 
 

@@ -21,11 +21,20 @@ class MoveModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class MathClaim(MoveModel):
+    """Triage by the claim's author: only a `theorem` naming its quantities goes to the formaliser (issue 12);
+    an `empirical` claim (a measurement, a forecast, a vague trend) is kept as a claim and never proved/refuted."""
+
+    text: str = Field(max_length=160)
+    kind: Literal["theorem", "empirical"]
+    quantities: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=4)
+
+
 class Proposal(MoveModel):
     title: str = Field(max_length=90)
     claim: str = Field(max_length=320)
     rationale: str = Field(default="", max_length=420)
-    math_claims: list[Annotated[str, Field(max_length=160)]] = Field(default_factory=list, max_length=2)
+    math_claims: list[MathClaim] = Field(default_factory=list, max_length=2)
 
 
 class CritiqueItem(MoveModel):

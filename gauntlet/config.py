@@ -132,6 +132,12 @@ class ProverConfig(_Strict):
     pool: Literal["local", "ray"] = "local"
     ray_address: str | None = Field(default=None, max_length=300, pattern=r"^(auto|ray://[\w.\-]+:\d+|[\w.\-]+:\d+)$",
                                     description="None: a local Ray; auto: the running cluster; ray://HEAD:10001")
+    # The faithfulness gate (provers/pipeline.py): k candidates per claim, z3-error repairs per candidate, how
+    # many surviving candidates must agree, and whether a back-translation + judge call must confirm the meaning.
+    k: int = Field(default=3, ge=1, le=16)
+    repairs: int = Field(default=1, ge=0, le=5)
+    min_agree: int = Field(default=2, ge=1, le=16)
+    back_translate: bool = True
 
     @model_validator(mode="after")
     def _ray_available(self) -> "ProverConfig":

@@ -185,6 +185,18 @@ def test_formal_result_shows_claim_formal_text_assumptions_and_verdict_side_by_s
     assert any(c.startswith("formalised by given · checked on local") for c in caption_texts(at))
 
 
+def test_gated_formal_result_shows_why_the_machine_abstained(app, debate):
+    """Issue 12: a proposer's claim that went through the faithfulness gate shows each check and rejection."""
+    db, run_id = debate
+    gated = [n.id for n in Store(db).nodes(run_id) if n.kind == "formal_result"
+             and json.loads(n.data_json).get("formalised_by") == "formaliser"]
+    assert gated
+    at = app(run_id, node=gated[0])
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "**Faithfulness checks**" in md and "FAIL" in md
+
+
 def test_untrusted_text_renders_inert(app, debate):
     db, run_id = debate
     store = Store(db)

@@ -114,10 +114,10 @@ def test_parse_json_repairs_and_rejects():
 
 def test_grammar_schema_drops_only_long_string_limits():
     from gauntlet.agents.embedded import GRAMMAR_MAX_LENGTH, grammar_schema
-    from gauntlet.provers.formalise import formalisation_schema
-    g = grammar_schema(formalisation_schema())
-    assert "maxLength" not in g["properties"]["smtlib"]
-    assert g["properties"]["lean_statement"]["maxLength"] <= GRAMMAR_MAX_LENGTH
+    from gauntlet.provers.formalise import candidate_schema
+    g = grammar_schema(candidate_schema())
+    assert g == candidate_schema()  # every limit fits the grammar: none dropped
+    assert g["properties"]["hypotheses"]["items"]["maxLength"] <= GRAMMAR_MAX_LENGTH
     assert grammar_schema(SCHEMA) == SCHEMA  # the debate's own schemas are already grammar-sized
 
 

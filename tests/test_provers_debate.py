@@ -112,11 +112,11 @@ def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
     assert "\n" not in msg and "'smt'" in msg and "seed_proposals" in msg
 
 
-def _formalise_over_http(reply: str) -> dict[str, Any]:
-    """The formalise move with the formaliser agent behind a real HTTP server that answers `reply`."""
+def _formalise_over_http(replies: list[str]) -> dict[str, Any]:
+    """The formalise move with the formaliser agent behind a real HTTP server that answers `replies` in order."""
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.testing.synthetic_server import running_server
-    with running_server(script=[reply]) as url:
+    with running_server(script=replies) as url:
         async def go() -> dict[str, Any]:
             llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
             try:
@@ -127,24 +127,28 @@ def _formalise_over_http(reply: str) -> dict[str, Any]:
 
 
 @has_server
-def test_formaliser_agent_over_http_then_z3() -> None:
-    reply = json.dumps({"smtlib": FALSE, "lean_statement": "theorem c (x : ℝ) : x ≤ x * x",
-                        "lean_proof": "by nlinarith", "assumptions": ["x is real"]})
-    update = _formalise_over_http(reply)
+def test_formaliser_agent_over_http_then_gate_then_z3() -> None:
+    cand = {"formalisable": True, "reason": "", "variables": [{"name": "x", "sort": "Real", "meaning": "real x"}],
+            "hypotheses": [], "conclusion": "(>= (* x x) x)"}
+    back = json.dumps({"statement": "for every real x, x times x is at least x"})
+    judge = json.dumps({"reason": "same", "same": True})
+    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge])
     d = update["nodes"][0]["data"]
-    assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser"
-    assert d["lean"] == "theorem c (x : ℝ) : x ≤ x * x := by nlinarith" and d["assumptions"] == ["x is real"]
-    assert [c["phase"] for c in update["calls"]] == ["formalise"]
+    assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser" and d["counterexample"] == {"x": "1/2"}
+    assert d["smtlib"].endswith("(assert (not (>= (* x x) x)))\n(check-sat)")
+    assert {c["check"] for c in d["checks"]} == {"triage", "agreement", "back_translation"}
+    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 5
 
 
 @has_server
 def test_hostile_formaliser_output_is_refused_not_run() -> None:
-    reply = json.dumps({"smtlib": '(set-option :regular-output-channel "/tmp/pwn")(assert false)',
-                        "lean_statement": "", "lean_proof": "", "assumptions": []})
-    update = _formalise_over_http(reply)
+    cand = {"formalisable": True, "reason": "", "variables": [{"name": "x", "sort": "Real", "meaning": "real x"}],
+            "hypotheses": [], "conclusion": '(> x 0)) (set-option :regular-output-channel "/tmp/pwn") (assert false'}
+    update = _formalise_over_http([json.dumps(cand)] * 4)
     d = update["nodes"][0]["data"]
-    assert d["verdict"] == "error" and "refused" in d["detail"]
-    assert [e["kind"] for e in update["edges"]] == ["formalises"]  # an error attacks nothing
+    assert d["verdict"] == "rejected" and not Path("/tmp/pwn").exists()
+    assert any(c["check"] == "parse" and not c["passed"] for c in d["checks"])
+    assert [e["kind"] for e in update["edges"]] == ["formalises"]  # an abstention attacks nothing
 
 
 @has_server

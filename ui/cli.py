@@ -383,6 +383,11 @@ from gauntlet.ui.clone_cmd import clone as eval_clone, persona_app  # noqa: E402
 app.add_typer(persona_app, name="persona")
 eval_app.command("clone")(eval_clone)
 
+from gauntlet.ui.formalise_cmd import eval_formalise_command, formalise_command  # noqa: E402 - formalisation gate
+
+app.command("formalise")(formalise_command)
+eval_app.command("formalise")(eval_formalise_command)
+
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",

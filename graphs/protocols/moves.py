@@ -178,8 +178,10 @@ async def propose(task: Task, runtime: Runtime[DebateContext]) -> Update:
     nodes = [node(idea_id, "idea", who, rnd, prompts.tidy(p.title, 90), prompts.tidy(p.claim, 320),
                   rationale=prompts.tidy(p.rationale, 420))]
     edges = []
-    for k, claim in enumerate(c for c in p.math_claims if c.strip()):
-        nodes.append(node(f"{idea_id}-claim{k + 1}", "claim", who, rnd, "", prompts.tidy(claim, 160)))
+    for k, claim in enumerate(c for c in p.math_claims if c.text.strip()):
+        # The author's triage travels with the claim: the formalise move's gate reads claim_kind and quantities.
+        nodes.append(node(f"{idea_id}-claim{k + 1}", "claim", who, rnd, "", prompts.tidy(claim.text, 160),
+                          claim_kind=claim.kind, quantities=[q for q in claim.quantities if q.strip()]))
         edges.append(edge(f"{idea_id}-claim{k + 1}", idea_id, "supports"))
     return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 

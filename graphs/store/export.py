@@ -94,7 +94,8 @@ def _formal_markdown(data: dict[str, Any]) -> list[str]:
     cex = data.get("counterexample")
     if cex:
         verdict += " · counterexample: " + md_escape(", ".join(f"{k} = {v}" for k, v in dict(cex).items()))
-    return out + [verdict]
+    from gauntlet.provers.gate import check_lines  # the gate's record: why a verdict was given or withheld
+    return out + [verdict] + [f"  - {md_escape(line)}" for line in check_lines(data)]
 
 
 def _argdown_text(text: str) -> str:

@@ -53,6 +53,12 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     add_coverage(out, graph, coverage_rule(store, run_id), (rec["stats"] or {}).get("stopped_by"))
+    # Issue 12: each formal result's verdict or abstention, and the gate checks that failed (why it abstained).
+    out["formal"] = [{"id": n.id, "claim": n.data.get("claim"), "verdict": n.data.get("verdict"),
+                      "reason": n.data.get("detail", ""),
+                      "failed_checks": sorted({c.get("check") for c in n.data.get("checks") or []
+                                               if isinstance(c, dict) and not c.get("passed")})}
+                     for n in graph.nodes.values() if n.kind == "formal_result"]
     if analyse:
         from gauntlet.graphs.argument import analysis
         out.update(analysis.summary(graph, _embedder()))

@@ -58,6 +58,13 @@ def render_formal(data: dict[str, Any]) -> None:
     if data.get("counterexample") is not None:
         st.markdown("**Counterexample**")
         st.json(data["counterexample"])
+    from gauntlet.provers.gate import check_lines  # issue 12: the faithfulness gate's checks and rejections
+    gate = check_lines(data)
+    if gate:
+        st.markdown("**Faithfulness checks**\n" + "\n".join(f"- {md_escape(plain(line, 500))}" for line in gate))
+    if data.get("symbols"):
+        st.caption(md_escape(" · ".join(f"{s.get('name')} = {plain(str(s.get('meaning', '')), 100)}"
+                                        for s in data["symbols"] if isinstance(s, dict))))
 
 
 def render(view: RunView, node_id: str, notes: list[Any]) -> None:

@@ -1,0 +1,328 @@
+"""The faithfulness gate: every few-shot example is a true formalisation z3 confirms; each deterministic check
+rejects its hand-made bad candidate; the LLM checks run against a real OpenAI-compatible peer (the synthetic
+server) with scripted answers; and in a debate a non-math "math claim" no longer shoots its idea down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.runtime import Runtime
+
+from gauntlet.agents.openai_backend import OpenAIBackend
+from gauntlet.config import ModelConfig, ProverConfig
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.formalise_move import formalise
+from gauntlet.graphs.protocols.moves import edge, node
+from gauntlet.graphs.protocols.state import DebateContext
+from gauntlet.graphs.run.loading import load_config
+from gauntlet.provers import gate_z3
+from gauntlet.provers.evalset import DEFAULT_SET, load_cases, score, summarise
+from gauntlet.provers.fewshot import EXAMPLES
+from gauntlet.provers.formalise import Candidate, candidate_schema
+from gauntlet.provers.gate import copy_guard, screen
+from gauntlet.provers.pipeline import GateSettings, run_gate, triage
+from gauntlet.provers.router import Router
+from gauntlet.provers.claim import Claim
+from gauntlet.testing.synthetic_server import running_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CLAIM = "If each of two independent monitors misses an attack with probability at most 0.2, both miss it with " \
+        "probability at most 0.04."
+
+
+def _cand(variables: list[tuple[str, str, str]], hypotheses: list[str], conclusion: str) -> Candidate:
+    return Candidate(formalisable=True, reason="", hypotheses=hypotheses, conclusion=conclusion,
+                     variables=[{"name": n, "sort": s, "meaning": m} for n, s, m in variables])
+
+
+GOOD = _cand([("p", "Real", "probability the first monitor misses an attack"),
+              ("q", "Real", "probability the second monitor misses")],
+             ["(and (>= p 0.0) (<= p 0.2))", "(and (>= q 0.0) (<= q 0.2))"], "(<= (* p q) 0.04)")
+
+
+@pytest.mark.parametrize("ex", EXAMPLES, ids=[e.claim[:30] for e in EXAMPLES])
+def test_every_example_is_a_correct_formalisation_z3_confirms(ex: Any) -> None:
+    cand = Candidate.model_validate(ex.answer)
+    if ex.truth == "not_math":
+        assert not cand.formalisable and cand.reason and not cand.variables
+        return
+    facts = gate_z3.facts(cand.decls(), list(cand.hypotheses), cand.conclusion)
+    assert facts["parse_error"] is None and facts["hypotheses_sat"] == "sat"
+    assert facts["negation"] == ("unsat" if ex.truth == "true" else "sat")
+    # The same text through the provers' own front door (`gauntlet prove`): the script is what a reviewer reruns.
+    verdict = Router(timeout_s=5).check(Claim(ex.claim, smtlib=gate_z3.script(cand.decls(), list(cand.hypotheses),
+                                                                              cand.conclusion)))
+    assert verdict.verdict == ("proved" if ex.truth == "true" else "refuted")
+    # Every example passes its own deterministic checks (the gate does not reject what it teaches).
+    assert screen(cand, ex.claim).passed
+
+
+def test_examples_cover_reals_integers_bitvectors_probabilities_and_both_truths() -> None:
+    sorts = {v["sort"] for e in EXAMPLES for v in e.answer["variables"]}
+    assert {"Real", "Int", "(_ BitVec 8)"} <= sorts
+    assert {e.truth for e in EXAMPLES} == {"true", "false", "not_math"}
+    assert any("probab" in e.claim for e in EXAMPLES)
+
+
+def test_a_faithful_candidate_passes_every_deterministic_check() -> None:
+    s = screen(GOOD, CLAIM, quantities=["miss probability of each monitor"])
+    assert s.passed, s.failed
+    assert [c.check for c in s.checks] == ["names", "copy_guard", "parse", "symbol_table", "vacuity", "generality"]
+    assert s.verdict == "proved"
+
+
+def test_copy_of_an_example_is_rejected_even_with_names_changed() -> None:
+    ex = next(e for e in EXAMPLES if e.truth == "false").answer  # the bit-vector example
+    assert ex["conclusion"] == "(bvuge (bvadd a b) a)"
+    copy = _cand([("x", "(_ BitVec 8)", "the first counter"), ("y", "(_ BitVec 8)", "the second counter")], [],
+                 "(bvuge  (bvadd x y)\n x)")  # renamed, re-spaced
+    text = "We use zero-shot learning to train a model on a new dataset designed to test deception."
+    check = copy_guard(copy, text)
+    assert not check.passed and "worked example" in check.reason
+    assert screen(copy, text).failed.check == "copy_guard"
+
+
+def test_vacuous_hypotheses_are_rejected() -> None:
+    vacuous = _cand([("p", "Real", "probability the first monitor misses")], ["(> p 0.5)", "(< p 0.2)"],
+                    "(<= (* p p) 0.04)")
+    s = screen(vacuous, CLAIM)
+    assert s.failed.check == "vacuity" and "contradict" in s.failed.reason
+    no_vars = _cand([("p", "Real", "probability the first monitor misses")], ["(>= p 0.0)"], "(<= 0.0 1.0)")
+    assert screen(no_vars, CLAIM).failed.check in ("vacuity", "symbol_table")
+    trivial = _cand([("p", "Real", "probability the first monitor misses")], ["(<= p 0.2)", "(>= p 0.04)"],
+                    "(or (<= p 0.5) (> p 0.5))")
+    assert screen(trivial, CLAIM).failed.reason.startswith("the conclusion holds without the hypotheses")
+
+
+def test_unmapped_variable_and_missing_quantity_are_rejected() -> None:
+    stranger = _cand([("p", "Real", "probability the first monitor misses"), ("t", "Real", "GPU temperature")],
+                     ["(<= p 0.2)", "(> t 0.0)"], "(<= (* p p t) 0.04)")
+    s = screen(stranger, CLAIM)
+    assert s.failed.check == "symbol_table" and "variable t" in s.failed.reason
+    unused = _cand([("p", "Real", "probability the first monitor misses"), ("q", "Real", "second monitor")],
+                   ["(and (>= p 0.0) (<= p 0.2))"], "(<= (* p p) 0.04)")
+    assert "never uses" in screen(unused, CLAIM).failed.reason
+    s = screen(GOOD, CLAIM, quantities=["reward budget"])
+    assert s.failed.check == "symbol_table" and "reward budget" in s.failed.reason
+
+
+def test_unparsable_sorts_and_injected_commands_fail_at_parse() -> None:
+    bad = _cand([("x", "Real", "probability the first monitor misses")], [], "(>= x UInt8)")
+    assert screen(bad, CLAIM).failed.check == "parse"
+    injected = _cand([("p", "Real", "probability the first monitor misses")], [],
+                     '(> p 0)) (set-option :regular-output-channel "/tmp/pwn") (assert (> p 1)')
+    assert screen(injected, CLAIM).failed.check == "parse"
+
+
+def test_triage_by_the_author() -> None:
+    assert not triage("empirical", ["compute"]).passed
+    assert not triage("theorem", []).passed
+    assert triage("theorem", ["p"]).passed and triage(None, None).passed
+    prose = triage(None, None, "Corrigibility is in tension with having coherent goals.")
+    assert not prose.passed and "not a statement about quantities" in prose.reason
+    assert triage(None, None, "A majority of n voters is more than half of them.").passed
+
+
+def test_schema_is_generated_and_sorts_are_a_closed_list() -> None:
+    schema = candidate_schema()
+    props = schema["properties"]
+    assert list(props) == ["formalisable", "reason", "variables", "hypotheses", "conclusion"]
+    assert "UInt8" not in props["variables"]["items"]["properties"]["sort"]["enum"]
+    assert schema["additionalProperties"] is False
+
+
+# --- the LLM checks against a real OpenAI-compatible peer --------------------------------------------------
+def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
+    with running_server(script=replies) as url:
+        async def go() -> Any:
+            llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
+            try:
+                return await run_gate(llm, text, settings=GateSettings(**{"k": 2, **settings}), seed=1)
+            finally:
+                await llm.aclose()
+        return asyncio.run(go())
+
+
+def _reply(c: Candidate | dict[str, Any]) -> str:
+    return json.dumps(c.model_dump() if isinstance(c, Candidate) else c)
+
+
+def test_agreeing_faithful_candidates_with_matching_back_translation_are_proved() -> None:
+    back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
+    judge = json.dumps({"reason": "same bound on the same two probabilities", "same": True})
+    r = _gate([_reply(GOOD), _reply(GOOD), back, judge])
+    assert r.verdict == "proved", r.reason
+    checks = {c.check: c.passed for c in r.checks}
+    assert checks == {"triage": True, "agreement": True, "back_translation": True}
+    assert "(assert (not (<= (* p q) 0.04)))" in r.formal
+    doc = r.as_json()
+    assert set(doc) >= {"verdict", "counterexample", "checks", "formal", "candidates"}
+    assert doc["llm_calls"] == 4 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
+
+
+def test_back_translation_mismatch_rejects() -> None:
+    back = json.dumps({"statement": "p times q is at least 0.04"})
+    judge = json.dumps({"reason": "B says at least, A says at most", "same": False})
+    r = _gate([_reply(GOOD), _reply(GOOD), back, judge])
+    assert r.verdict == "rejected" and r.accepted is None and r.formal is None
+    failed = [c for c in r.checks if not c.passed]
+    assert [c.check for c in failed] == ["back_translation"] and "at least" in failed[0].reason
+
+
+def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
+    claim = "If two independent monitors each catch a deceptive action with probability 0.5, at least one of " \
+            "them catches it with probability at least 0.8."
+    cand = _cand([("p", "Real", "probability a monitor catches a deceptive action")], ["(= p 0.5)"],
+                 "(>= (- 1.0 (* (- 1.0 p) (- 1.0 p))) 0.8)")
+    back = json.dumps({"statement": "if p = 0.5 then 1 - (1-p)^2 >= 0.8"})
+    judge = json.dumps({"reason": "the same", "same": True})
+    r = _gate([_reply(cand), _reply(cand), back, judge], claim)
+    assert r.verdict == "refuted" and r.counterexample == {"p": "1/2"}
+    assert r.counterexample_text() == "p (probability a monitor catches a deceptive action) = 1/2"
+
+
+def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
+    false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) (* 0.04 0.2))"})
+    r = _gate([_reply(GOOD), _reply(false_bound)])
+    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2
+    no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
+    r = _gate([json.dumps(no)], "Interpretability will audit every frontier model by 2030.", k=3)
+    assert r.verdict == "not_formalisable" and len(r.calls) == 1  # one honest "no" ends it: no more calls
+
+
+def test_parse_error_is_fed_back_for_one_repair() -> None:
+    broken = GOOD.model_copy(update={"conclusion": "(<= (* p q) Natural)"})
+    back = json.dumps({"statement": "p q in [0, 0.2] imply pq <= 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge])
+    assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1
+    repair_prompt = r.calls[1]["messages"][-1]["content"]
+    assert "Natural" in repair_prompt and r.calls[1]["label"] == "candidate 1 repair 1"
+
+
+# --- in a debate ------------------------------------------------------------------------------------------
+def _move(replies: list[str], claim_data: dict[str, Any], text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    loaded = load_config(ROOT / "runs/configs/false_claim.yaml")
+    nodes = [node("i1", "idea", "ml-empiricist", 1, "Deception dataset", "train on a deception test set"),
+             node("i1-claim1", "claim", "ml-empiricist", 1, "", text, **claim_data)]
+    state = {"round": 1, "nodes": nodes, "edges": [edge("i1-claim1", "i1", "supports")]}
+    with running_server(script=replies) as url:
+        async def go() -> dict[str, Any]:
+            llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
+            cfg = loaded.config.model_copy(update={"provers": ProverConfig(k=3, timeout_s=10)})
+            ctx = DebateContext(run_id="t", config=cfg, personas=dict(loaded.personas), llm=llm)
+            try:
+                return await formalise(state, Runtime(context=ctx))
+            finally:
+                await llm.aclose()
+        return state, asyncio.run(go())
+
+
+def test_a_copied_example_on_a_non_math_claim_no_longer_shoots_the_idea_down() -> None:
+    """The issue's failure: the formaliser copies its example for a non-math sentence and z3 'refutes' it."""
+    text = "We use zero-shot learning to train a model on 5000 new examples designed to test deception"
+    copy = {**next(e for e in EXAMPLES if e.truth == "false").answer}
+    state, update = _move([json.dumps(copy)] * 3, {"claim_kind": "theorem", "quantities": ["dataset"]}, text)
+    [result] = update["nodes"]
+    d = result["data"]
+    assert d["verdict"] == "rejected" and d["counterexample"] is None
+    assert [e["kind"] for e in update["edges"]] == ["formalises"]  # attacks nothing
+    assert {c["status"] for c in d["candidates"]} == {"rejected"}
+    assert any(c["check"] == "copy_guard" and not c["passed"] for c in d["checks"])
+    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 2  # two rejections: the third cannot agree
+    graph = ArgumentGraph(state["nodes"] + update["nodes"], state["edges"] + update["edges"])
+    assert graph.status("i1") == "standing"
+
+
+def test_an_empirical_claim_never_reaches_the_formaliser() -> None:
+    state, update = _move([], {"claim_kind": "empirical", "quantities": ["compute", "persuasiveness"]},
+                          "Ten times the compute makes models twice as persuasive.")
+    d = update["nodes"][0]["data"]
+    assert d["verdict"] == "not_formalisable" and update["calls"] == [] and d["checks"][0]["check"] == "triage"
+
+
+def test_debate_on_the_synthetic_server_shoots_nothing_down_by_an_unchecked_formalisation(tmp_path: Path,
+                                                                                         synthetic_url: str) -> None:
+    from gauntlet.graphs.store.store import Store
+    from gauntlet.graphs.store.views import show
+    from tests.conftest import run_debate
+    loaded = load_config(ROOT / "runs/configs/demo.yaml")
+    store = Store(str(tmp_path / "g.sqlite"))
+    run_id = run_debate(store, loaded, synthetic_url)
+    results = [n for n in store.nodes(run_id) if n.kind == "formal_result"]
+    gated = [json.loads(n.data_json) for n in results if json.loads(n.data_json)["formalised_by"] == "formaliser"]
+    assert gated, "the proposers' math claims went through the gate"
+    # Random words are never a formalisation that passes: every gated claim abstains, with its reasons recorded.
+    assert all(d["verdict"] in ("not_formalisable", "rejected", "error") and d["checks"] for d in gated)
+    attackers = {e.src for e in store.edges(run_id) if e.kind == "attacks"}
+    assert not attackers & {n.id for n in results if json.loads(n.data_json)["formalised_by"] == "formaliser"}
+    doc = show(store, run_id)
+    assert doc["status"] == "done"
+    shown = {f["id"]: f for f in doc["formal"]}  # show --json says why each formal result abstained
+    assert all(shown[n.id]["failed_checks"] for n in results
+               if json.loads(n.data_json)["formalised_by"] == "formaliser")
+    from gauntlet.graphs.store.export import to_markdown
+    from gauntlet.graphs.store.views import load_graph, run_record
+    md = to_markdown(run_record(store, run_id), load_graph(store, run_id))
+    assert "FAIL " in md  # the export carries the failed checks beside the claim
+
+
+def test_eval_set_is_valid_and_scoring_is_strict() -> None:
+    cases = load_cases(DEFAULT_SET)
+    assert len(cases) >= 40 and sum(c.expect == "not_math" for c in cases) >= 15
+    assert {c.expect for c in cases} == {"true", "false", "not_math"}
+    assert score("true", "proved") == "right" and score("true", "refuted") == "wrong"
+    assert score("not_math", "refuted") == "wrong" and score("not_math", "rejected") == "right"
+    assert score("false", "rejected") == "abstained"
+    rows = [{"expect": "true", "outcome": "right"}, {"expect": "false", "outcome": "abstained"},
+            {"expect": "not_math", "outcome": "right"}]
+    s = summarise(rows)
+    assert (s["cases"], s["right"], s["abstained"], s["wrong"], s["coverage"]) == (3, 2, 1, 0, 0.5)
+
+
+def test_a_given_formalisation_with_contradictory_hypotheses_is_not_a_proof() -> None:
+    from gauntlet.graphs.protocols.formalise_move import check_given
+    vacuous = "(declare-const p Real)(assert (> p 0.5))(assert (< p 0.2))(assert (not (<= p 0.1)))"
+    verdict, checks = check_given(Router(timeout_s=5), Claim("p is at most 0.1", smtlib=vacuous))
+    assert verdict.verdict == "unknown" and "vacuous" in verdict.detail
+    assert [(c.check, c.passed) for c in checks] == [("given", True), ("vacuity", False)]
+    honest = "(declare-const p Real)(assert (>= p 0.0))(assert (not (>= (* p p) 0.0)))"
+    verdict, checks = check_given(Router(timeout_s=5), Claim("p squared is non-negative", smtlib=honest))
+    assert verdict.verdict == "proved" and all(c.passed for c in checks)
+
+
+def test_cli_formalise_json_and_bad_options() -> None:
+    from typer.testing import CliRunner
+    from gauntlet.ui.cli import app
+    back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    with running_server(script=[_reply(GOOD)] * 2 + [back, judge]) as url:
+        res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
+                                       "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "proved" and doc["counterexample"] is None and doc["formal"].startswith("(declare")
+    assert {"checks", "candidates", "symbols"} <= set(doc)
+    bad = CliRunner().invoke(app, ["formalise", CLAIM, "--k", "2", "--min-agree", "3"])
+    assert bad.exit_code == 2 and "--min-agree" in bad.output
+
+
+def test_a_number_of_the_claim_missing_from_the_formula_rejects() -> None:
+    wrong_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) 0.05)"})
+    s = screen(wrong_bound, CLAIM)
+    assert s.failed.check == "symbol_table" and "0.04" in s.failed.reason
+    hexed = _cand([("c", "(_ BitVec 8)", "8-bit unsigned counter")], ["(= c #xff)"], "(= (bvadd c #x01) #x00)")
+    assert screen(hexed, "An 8-bit unsigned counter that holds 255 wraps to 0 when incremented by 1.").passed
+
+
+def test_a_measured_quantity_left_free_is_not_refuted_for_all_values() -> None:
+    text = "Linear probes on residual-stream activations detect lies with 90 percent accuracy."
+    measured = _cand([("acc", "Real", "accuracy of linear probes detecting lies")], [], "(>= acc 0.9)")
+    s = screen(measured, text)
+    assert s.failed.check == "generality" and "acc" in s.failed.reason
+    universal = _cand([("x", "Real", "real x")], [], "(>= (* x x) x)")
+    assert screen(universal, "For every real x, x squared is at least x.").passed
