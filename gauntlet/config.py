@@ -139,6 +139,15 @@ class Budgets(_Strict):
     wall_seconds: float | None = Field(default=None, gt=0, le=30 * 24 * 3600)
 
 
+class Rulings(_Strict):
+    """Who rules on critiques (issue 13): `jury_size` jurors per critique, never its critic nor the target's
+    author, each ruling alone; a split jury leaves the critique contested."""
+
+    jury_size: int = Field(default=1, ge=1, le=15)
+    jurors: list[str] = Field(default_factory=list, max_length=64,
+                              description="panel personas to draw jurors from; default: judge, critics, proposers")
+
+
 class RunConfig(_Strict):
     """A debate: the topic, who sits on the panel, how they argue, and on which model."""
 
@@ -154,6 +163,7 @@ class RunConfig(_Strict):
     provers: ProverConfig = Field(default_factory=ProverConfig)
     budgets: Budgets = Field(default_factory=Budgets)
     critiques_per_critic: int = Field(default=2, ge=1, le=10)
+    rulings: Rulings = Field(default_factory=Rulings)
     # Several models: named endpoints, and routes from a persona name or a role (proposers, critics, judge)
     # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
     endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)
@@ -168,6 +178,15 @@ class RunConfig(_Strict):
                                  f"(have: default{''.join(', ' + e for e in self.endpoints)})")
             if who not in panel and who not in ("proposers", "critics", "judge"):
                 raise ValueError(f"routes key {who!r} is neither a panel persona nor proposers/critics/judge")
+        return self
+
+    @model_validator(mode="after")
+    def _jurors_on_panel(self) -> "RunConfig":
+        panel = set(self.panel.proposers) | set(self.panel.critics) | {self.panel.judge or ""}
+        for who in self.rulings.jurors:
+            if who not in panel:
+                raise ValueError(f"rulings.jurors names {who!r}, who is not on the panel; add it to panel.critics "
+                                 "or remove it")
         return self
 
     @model_validator(mode="after")

@@ -30,12 +30,14 @@ def test_show_contract(store, finished):
     doc = show(store, finished)
     assert doc["run_id"] == finished and doc["status"] == "done"
     assert {"run_id", "status", "ideas", "nodes", "edges", "attacks"} <= set(doc)
-    assert len(doc["ideas"]) == 3  # one seed proposal + two proposers
+    graph = load_graph(store, finished)
+    originals = [i for i in doc["ideas"] if not graph.nodes[i["id"]].data.get("revises")]
+    assert len(originals) == 3  # one seed proposal + two proposers (revisions come on top)
     for idea in doc["ideas"]:
         assert {"id", "title", "persona", "status"} <= set(idea)
         assert idea["status"] in ("standing", "shot_down", "undecided")
+        assert (idea["status"] == "shot_down") == bool(idea["shot_down_by"])  # issue 13: say what defeats it
     assert doc["attacks"] >= 1 and doc["edges"] >= doc["attacks"]
-    graph = load_graph(store, finished)
     # Every idea with an unanswered attack is shot down: the semantics, not the model, decide status.
     for idea in graph.ideas():
         if graph.status(idea.id) == "standing":

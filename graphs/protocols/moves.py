@@ -13,11 +13,13 @@ from pydantic import BaseModel
 
 from gauntlet.agents import prompts
 from gauntlet.agents.corpus import passages_for
-from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
-                            critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
+from gauntlet.agents.llm import LLMError
+from gauntlet.agents.schemas import (CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet, critique_schema,
+                                     judgement_schema, proposal_schema, rebuttal_schema)
 from gauntlet.agents.structured import complete_structured
 from gauntlet.agents.routing import for_persona
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols import critiques, rebuttals
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
@@ -150,21 +152,38 @@ async def critique(task: Task, runtime: Runtime[DebateContext]) -> Update:
     targets = critique_targets(task["nodes"], task["edges"], rnd, who)
     if not targets:
         return {}
+    k = min(ctx.config.critiques_per_critic, len(targets))
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets),
+                                     [t["id"] for t in targets], k)
+    return await ask_critiques(ctx, who, "critique", rnd, msgs, targets, k, f"r{rnd}-crit-{who}")
+
+
+async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs: list, targets: list[dict[str, Any]],
+                        k: int, id_prefix: str) -> Update:
+    """A critic's call, anchored (issue 13): attacks whose anchor is not in their target are re-asked once in
+    the same conversation; what still misses becomes an unanchored comment (see graphs/protocols/critiques.py)."""
     ids = [t["id"] for t in targets]
-    k = min(ctx.config.critiques_per_critic, len(ids))
-    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(targets), ids, k)
+    by_id = {t["id"]: t for t in targets}
+    spans = critiques.quotable(targets)
     cs: CritiqueSet
-    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k))
-    nodes, edges, seen = [], [], set()
-    for i, item in enumerate(cs.critiques):
-        if item.target not in ids or (item.target, item.kind) in seen:
-            continue  # the schema forbids unknown targets; a non-constraining server may still send one
-        seen.add((item.target, item.kind))
-        cid = f"r{rnd}-crit-{who}-{i + 1}"
-        nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
-                          critique_kind=item.kind, target=item.target))
-        edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
-    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
+    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans))
+    placed = critiques.place(critiques.first_per_target_kind(cs.critiques, ids), by_id)
+    calls = [call]
+    missed = critiques.misses(placed)
+    if missed:
+        again_ids = list(dict.fromkeys(placed[i][0].target for i in missed))
+        msgs2 = prompts.reanchor_messages(msgs, call["response"], critiques.reask_lines(placed, missed, by_id))
+        try:
+            cs2, call2 = await ask(ctx, who, phase, rnd, msgs2, CritiqueSet,
+                                   critique_schema(again_ids, len(missed), {t: spans[t] for t in again_ids}),
+                                   tag="reanchor")
+            calls.append(call2)
+            placed = critiques.merge_reasked(placed, missed, critiques.place(
+                critiques.first_per_target_kind(cs2.critiques, again_ids), by_id, reasked=True))
+        except (BudgetReached, LLMError):
+            pass  # no second chance affordable: the misses stay unanchored comments
+    nodes, edges = critiques.critique_records(placed, who, rnd, id_prefix)
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": calls}
 
 
 @budgeted
@@ -208,13 +227,16 @@ def rebuttal_moves(rs: RebuttalSet, ids: list[str], who: str, rnd: int, rid_pref
             continue
         done.add(r.target)
         rid = f"{rid_prefix}-{i + 1}"
-        nodes.append(node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
-                          target=r.target))
-        if r.action == "counter":
+        # Issue 13: the action is what the text says (a repaired action keeps the given one beside it).
+        action, repair = rebuttals.settled_action(r.action, r.text, r.revised_claim)
+        extra = {"action_given": r.action, "action_repair": repair} if repair else {}
+        nodes.append(node(rid, "rebuttal", who, rnd, action, prompts.tidy(r.text, 320), action=action,
+                          target=r.target, **extra))
+        if action == "counter":
             edges.append(edge(rid, r.target, "attacks"))
-        elif r.action == "concede":
+        elif action == "concede":
             edges.append(edge(rid, r.target, "supports"))
-        elif r.action == "revise" and r.revised_claim.strip():
+        elif action == "revise":
             more_nodes, more_edges = revise(i, rid, r)
             nodes += more_nodes
             edges += more_edges
@@ -229,7 +251,9 @@ def revised_idea(by_id: dict[str, dict[str, Any]], r: RebuttalItem, who: str, rn
     if by_id[attacked]["kind"] != "idea":
         return [], []
     title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
-    new = node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=attacked, **data)
+    # `fixes`: the critique this revision claims to answer; jurors see the revision when they rule on it.
+    new = node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=attacked,
+               fixes=[r.target], **data)
     return [new], [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.rulings import shot_down_by
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Event
 
@@ -41,6 +42,8 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     rec = run_record(store, run_id)
     graph = load_graph(store, run_id, until=until)
     out = {"run_id": run_id, "status": rec["status"], **graph.summary()}
+    for idea in out["ideas"]:  # issue 13: the sustained critiques and refutations that defeat each idea
+        idea["shot_down_by"] = shot_down_by(graph, idea["id"])
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     if analyse:
