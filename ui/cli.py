@@ -342,6 +342,12 @@ from gauntlet.ui.bench.bench import bench_app  # noqa: E402 - the bench sub-app 
 
 app.add_typer(bench_app, name="bench")
 
+eval_app = typer.Typer(help="Measure quality on shipped evaluation sets; each prints right / wrong / abstained figures.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+from gauntlet.ui.eval_panel import panel as _eval_panel  # noqa: E402 - issue 13's `gauntlet eval panel`
+
+eval_app.command("panel")(_eval_panel)
+
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
