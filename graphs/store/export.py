@@ -66,7 +66,8 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         for e in outgoing:  # issue 13: the ruling on each attack; overruled ones stay visible, struck through
             note = _ruling_note(graph, e)
             if note:
-                struck = "~~" if not _edge_fields(graph, e).get("counts", True) else ""
+                f = _edge_fields(graph, e)
+                struck = "~~" if not f.get("counts", True) or f.get("ruling") == "overruled" else ""
                 out.append(f"  - {struck}attack on {md_escape(e.dst)}: {md_escape(note)}{struck}")
         if n.kind == "formal_result":
             out += _formal_markdown(n.data)

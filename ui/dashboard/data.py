@@ -45,7 +45,7 @@ class RunView:
     personas: list[str] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
-    # Issue 13: attack edges (src, dst) that do not count (overruled, pending, minor); drawn dashed.
+    # Issue 13: attack edges (src, dst) that defeat nothing (overruled, pending, minor); drawn dashed.
     discounted: set[tuple[str, str]] = field(default_factory=set)
 
     def incoming(self, node_id: str) -> list[tuple[str, str, str]]:
@@ -111,7 +111,8 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
                    personas=sorted({n["persona"] for n in nodes.values() if n["persona"]}),
                    rounds=sorted({n["round"] for n in nodes.values()}),
                    kinds=sorted({n["kind"] for n in nodes.values()}),
-                   discounted={(s, d) for s, d, k in edges if k == "attacks" and (s, d) not in counted})
+                   discounted={(s, d) for s, d, k in edges if k == "attacks" and ((s, d) not in counted or (
+                       graph.rulings.get(s, {}).get("outcome") == "overruled"))})
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
