@@ -24,6 +24,7 @@ from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 Update = dict[str, list[dict[str, Any]]]
+CRITIQUE_TOKENS = 190  # one anchored critique's JSON: anchor, flaw_type, severity, failed_check and two sentences
 
 
 def call_seed(run_seed: int, key: str) -> int:
@@ -41,7 +42,7 @@ def edge(src: str, dst: str, kind: str) -> dict[str, str]:
 
 
 async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
-               schema: dict[str, Any], *, tag: str = "") -> tuple[Any, dict[str, Any]]:
+               schema: dict[str, Any], *, tag: str = "", max_tokens: int | None = None) -> tuple[Any, dict[str, Any]]:
     """One structured call. `tag` tells apart calls of one persona in one phase and round (tournament matches).
     A persona with a corpus gets the passages nearest its task; the record carries them as `citations`."""
     key = f"r{rnd}/{phase}/{persona}" + (f"/{tag}" if tag else "")
@@ -51,8 +52,9 @@ async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: 
         passages = await asyncio.to_thread(passages_for, card.corpus, persona, messages[-1]["content"])
         messages = prompts.with_passages(messages, passages)
     ctx.budget.reserve_call()
+    extra = {"max_tokens": max_tokens} if max_tokens else {}
     value, c = await complete_structured(for_persona(ctx.llm, persona), messages, model, schema=schema,
-                                         seed=call_seed(ctx.config.seed, key))
+                                         seed=call_seed(ctx.config.seed, key), **extra)
     ctx.budget.record(c.prompt_tokens + c.completion_tokens)
     record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
               "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
@@ -166,7 +168,9 @@ async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs
     by_id = {t["id"]: t for t in targets}
     spans = critiques.quotable(targets)
     cs: CritiqueSet
-    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans))
+    # An anchored critique is longer JSON than a bare one: room for CRITIQUE_TOKENS each, or the output truncates.
+    room = max(ctx.config.model.max_tokens, CRITIQUE_TOKENS * k)
+    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans), max_tokens=room)
     placed = critiques.place(critiques.first_per_target_kind(cs.critiques, ids), by_id)
     calls = [call]
     missed = critiques.misses(placed)
@@ -176,7 +180,8 @@ async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs
         try:
             cs2, call2 = await ask(ctx, who, phase, rnd, msgs2, CritiqueSet,
                                    critique_schema(again_ids, len(missed), {t: spans[t] for t in again_ids}),
-                                   tag="reanchor")
+                                   tag="reanchor", max_tokens=max(ctx.config.model.max_tokens,
+                                                                  CRITIQUE_TOKENS * len(missed)))
             calls.append(call2)
             placed = critiques.merge_reasked(placed, missed, critiques.place(
                 critiques.first_per_target_kind(cs2.critiques, again_ids), by_id, reasked=True))

@@ -22,6 +22,8 @@ from gauntlet.graphs.protocols import moves
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, DebateState
 
+RULING_TOKENS = 80  # one vote's JSON with its one-line reason
+
 
 def jury_pool(config: Any) -> list[str]:
     pool = config.rulings.jurors or [config.panel.judge or "", *config.panel.critics, *config.panel.proposers]
@@ -86,7 +88,8 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
         msgs = prompts.ruling_messages(ctx.personas[juror], ctx.config.topic,
                                        f"[{t['id']}] {t['title'] + ': ' if t['title'] else ''}{t['text']}", shown, ids)
         try:
-            rs, call = await moves.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids), tag=target)
+            rs, call = await moves.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids), tag=target,
+                                       max_tokens=max(ctx.config.model.max_tokens, RULING_TOKENS * len(ids)))
         except (LLMError, BudgetReached) as exc:
             return juror, exc, None
         return juror, rs, call
