@@ -106,3 +106,15 @@ def test_a_snapped_anchor_needs_no_reask(demo):
     (node,), (edge,) = out["nodes"], out["edges"]
     assert len(out["calls"]) == 1 and edge["kind"] == "attacks" and node["data"]["anchor_match"] == "snapped"
     assert node["data"]["anchor_given"].startswith("a model which")
+
+
+def test_unfaithful_formalisation_names_the_check_it_believes_failed_and_others_name_none():
+    by_id = {"f1": {"id": "f1", "text": "z3 refuted: for all x, x*x >= x"}}
+    items = [CritiqueItem(target="f1", kind="unfaithful_formalisation", anchor="for all x, x*x >= x",
+                          flaw_type="none", severity="major", failed_check="symbol_table", text="x ranges over reals."),
+             CritiqueItem(target="f1", kind="objection", anchor="for all x, x*x >= x", flaw_type="counterexample",
+                          severity="major", failed_check="vacuity", text="x = 0.5 breaks it.")]
+    nodes, _ = critiques.critique_records(critiques.place(items, by_id), "critic", 1, "c")
+    assert nodes[0]["data"]["failed_check"] == "symbol_table"
+    assert nodes[0]["data"]["flaw_type"] == "unfaithful_formalisation"  # implied by the kind when none is named
+    assert nodes[1]["data"]["failed_check"] == ""

@@ -106,3 +106,13 @@ def test_jurors_are_never_the_critic_or_the_targets_owner_and_calls_batch_per_ta
 ])
 def test_rebuttal_action_follows_its_text(action, text, claim, settled):
     assert settled_action(action, text, claim)[0] == settled
+
+
+def test_a_flaw_raised_by_several_critics_is_marked_recurring():
+    nodes, edges = debate("sustained")
+    nodes += [_node("crit2", "critique", "critic2", critique_kind="objection", target="idea", anchor="w",
+                    flaw_type="proxy_goodhart", severity="major"),
+              _node("rul2", "ruling", "juror", critique="crit2", target="idea", outcome="sustained", reason="r")]
+    edges += [{"src": "crit2", "dst": "idea", "kind": "attacks"}] + ruling_edges("rul2", "crit2", "sustained", [])
+    why = {d["id"]: d for d in shot_down_by(ArgumentGraph(nodes, edges), "idea")}
+    assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]

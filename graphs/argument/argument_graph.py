@@ -13,7 +13,7 @@ from gauntlet.graphs.argument.rulings import counts_as_attack, rulings_by_critiq
 from gauntlet.graphs.argument.semantics import Labelling, grounded, preferred
 
 Status = Literal["standing", "shot_down", "undecided"]
-NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note")
+NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note", "ruling")
 EDGE_KINDS = ("attacks", "supports", "refines", "formalises")
 _STATUS = {"in": "standing", "out": "shot_down", "undec": "undecided"}
 # Reviewer overrides pin a node's label; the semantics then propagate from it.

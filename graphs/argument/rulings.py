@@ -103,6 +103,11 @@ def shot_down_by(graph: Any, idea_id: str) -> list[dict[str, Any]]:
         if dst != idea_id or graph.labelling.label(src) != "in":
             continue
         n = graph.nodes[src]
-        out.append({"id": src, "kind": n.kind, "persona": n.persona, "text": n.text,
-                    **attack_fields(n, idea_id, graph.rulings)})
+        fields = attack_fields(n, idea_id, graph.rulings)
+        # Independence (issue 13): other critics who raised the same flaw type against this idea; a recurring
+        # flaw is a more reliable one.
+        also = sorted({graph.nodes[s].persona for s, d in graph.attacks if d == idea_id and s != src
+                       and graph.nodes[s].kind == "critique" and graph.nodes[s].persona != n.persona
+                       and graph.nodes[s].data.get("flaw_type") == fields.get("flaw_type")}) if n.kind == "critique" else []
+        out.append({"id": src, "kind": n.kind, "persona": n.persona, "text": n.text, **fields, "also_raised_by": also})
     return out
