@@ -123,11 +123,13 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
     con = Console()
     con.print(f"[bold]{doc['topic']}[/bold]  ({doc['status']}; {doc['nodes']} nodes, {doc['attacks']} attacks)",
               markup=True, highlight=False)
-    table = Table("idea", "by", "status", "score")
+    from rich.markup import escape
+    table = Table("idea", "by", "status", "score", "shot down by")
     colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
     for i in doc["ideas"]:
+        why = ", ".join(f"{d['id']} ({d.get('flaw_type') or d['kind']})" for d in i.get("shot_down_by", []))
         table.add_row(i["title"], i["persona"], f"[{colour[i['status']]}]{i['status']}[/]",
-                      "" if i["score"] is None else f"{i['score']:g}")
+                      "" if i["score"] is None else f"{i['score']:g}", escape(why))
     con.print(table)
 
 
