@@ -116,3 +116,36 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
     edges += [{"src": "crit2", "dst": "idea", "kind": "attacks"}] + ruling_edges("rul2", "crit2", "sustained", [])
     why = {d["id"]: d for d in shot_down_by(ArgumentGraph(nodes, edges), "idea")}
     assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
+
+
+def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
+    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
+    revision that claimed to fix it."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.protocols import rulings as rule_move
+    from gauntlet.graphs.protocols.state import DebateContext
+    from gauntlet.testing.synthetic_server import running_server
+
+    nodes, edges = debate(None, reply="revise")
+    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
+    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
+    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
+
+    async def go() -> dict:
+        with running_server(script=[vote]) as url:
+            llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
+            try:
+                ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
+                return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1},
+                                            SimpleNamespace(context=ctx))
+            finally:
+                await llm.aclose()
+    update = asyncio.run(go())
+    assert {"src": "crit", "dst": "rev", "kind": "attacks"} in update["edges"]
+    (ruling,) = update["nodes"]
+    assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
+    graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
+    assert graph.status("rev") == "shot_down" and shot_down_by(graph, "rev")[0]["carried_from"] == "idea"

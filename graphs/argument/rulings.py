@@ -77,7 +77,7 @@ def attack_fields(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) -> di
     if _kind(src) == "formal_result":
         return {"ruling": "sustained", "anchor": "", "flaw_type": "counterexample", "severity": "fatal",
                 "reason": f"machine-checked: {data.get('verdict', '')} by {data.get('prover', '')}".strip()}
-    if _kind(src) != "critique" or data.get("target") != dst_id:
+    if _kind(src) != "critique":
         return {}
     node_id = src["id"] if isinstance(src, dict) else src.id
     ruling = ruled.get(node_id)
@@ -85,9 +85,12 @@ def attack_fields(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) -> di
         state = "unruled (legacy)"
     else:
         state = ruling["outcome"] if ruling else "pending"
-    return {"ruling": state, "anchor": data.get("anchor", ""), "flaw_type": data.get("flaw_type", ""),
-            "severity": data.get("severity", ""), "reason": (ruling or {}).get("reason", ""),
-            "counts": counts_as_attack(src, dst_id, ruled)}
+    out = {"ruling": state, "anchor": data.get("anchor", ""), "flaw_type": data.get("flaw_type", ""),
+           "severity": data.get("severity", ""), "reason": (ruling or {}).get("reason", ""),
+           "counts": counts_as_attack(src, dst_id, ruled)}
+    if data.get("target") and data.get("target") != dst_id:
+        out["carried_from"] = data["target"]  # a revision that claimed to fix this critique and did not
+    return out
 
 
 def shot_down_by(graph: Any, idea_id: str) -> list[dict[str, Any]]:

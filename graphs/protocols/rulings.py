@@ -123,6 +123,8 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
                                     flaw_type=c["data"].get("flaw_type")))
         counters = [r["id"] for r in answers[c["id"]] if r["data"].get("action") == "counter"]
         out_edges += ruling_edges(rid, c["id"], outcome, counters)
+        if outcome != "overruled":  # a revision claiming to fix a critique the jury did not overrule faces it
+            out_edges += [{"src": c["id"], "dst": r["id"], "kind": "attacks"} for r in revisions[c["id"]]]
     update: moves.Update = {"nodes": out_nodes, "edges": out_edges, "calls": calls}
     if stopped:
         update["stopped"] = stopped  # type: ignore[assignment]
