@@ -87,9 +87,9 @@ def reanchor_messages(first: list[Message], answer: str, misses: list[tuple[str,
 def ruling_messages(p: Persona, topic: str, target: str, critiques: str, ids: list[str]) -> list[Message]:
     task = (f"Topic: {topic}\n\nYou are an independent juror. The item under review:\n{target}\n\n"
             f"Critiques of it, each with the words it quotes and the author's rebuttal:\n{critiques}\n\n"
-            f"Rule on each critique ({', '.join(ids)}) separately: sustained if its objection to the quoted "
-            "words is correct and neither the rebuttal nor a revision answers it; overruled if it is wrong, "
-            "off-target, actually agrees with the item, or is answered. Give a one-line reason.")
+            f"Rule on each critique ({', '.join(ids)}) separately. First give a one-line reason, then the vote: "
+            "sustained if its objection to the quoted words is correct and neither a rebuttal nor a revision "
+            "answers it; overruled if it is wrong, off-target, actually agrees with the item, or is answered.")
     return [system_message(p), {"role": "user", "content": task}]
 
 

@@ -85,8 +85,8 @@ class RulingItem(MoveModel):
     """One juror's vote on one critique: does the critique, anchored on the quoted words, survive the rebuttal?"""
 
     critique: str
+    reason: str = Field(max_length=200)  # before the vote: the model reasons first, then commits
     vote: Literal["sustained", "overruled"]
-    reason: str = Field(max_length=200)
 
 
 class RulingSet(MoveModel):

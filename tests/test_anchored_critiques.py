@@ -109,7 +109,7 @@ def test_a_snapped_anchor_needs_no_reask(demo):
 
 
 def test_unfaithful_formalisation_names_the_check_it_believes_failed_and_others_name_none():
-    by_id = {"f1": {"id": "f1", "text": "z3 refuted: for all x, x*x >= x"}}
+    by_id = {"f1": {"id": "f1", "kind": "formal_result", "text": "z3 refuted: for all x, x*x >= x"}}
     items = [CritiqueItem(target="f1", kind="unfaithful_formalisation", anchor="for all x, x*x >= x",
                           flaw_type="none", severity="major", failed_check="symbol_table", text="x ranges over reals."),
              CritiqueItem(target="f1", kind="objection", anchor="for all x, x*x >= x", flaw_type="counterexample",
@@ -118,3 +118,11 @@ def test_unfaithful_formalisation_names_the_check_it_believes_failed_and_others_
     assert nodes[0]["data"]["failed_check"] == "symbol_table"
     assert nodes[0]["data"]["flaw_type"] == "unfaithful_formalisation"  # implied by the kind when none is named
     assert nodes[1]["data"]["failed_check"] == ""
+
+
+def test_unfaithful_formalisation_of_something_not_formal_is_a_plain_objection():
+    by_id = {"i1": {"id": "i1", "kind": "idea", "text": TEXT}}
+    item = CritiqueItem(target="i1", kind="unfaithful_formalisation", anchor="realistic situations",
+                        flaw_type="does_not_scale", severity="major", failed_check="symbol_table", text="t")
+    ((placed, _, _),) = critiques.place([item], by_id)
+    assert placed.kind == "objection" and placed.failed_check == ""

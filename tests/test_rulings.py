@@ -149,3 +149,13 @@ def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
     assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
     graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
     assert graph.status("rev") == "shot_down" and shot_down_by(graph, "rev")[0]["carried_from"] == "idea"
+
+
+@pytest.mark.parametrize("vote,reason,settled", [
+    ("overruled", "A well-known issue which the item does not address.", "sustained"),
+    ("sustained", "The critique is off-target: the item never claims that.", "overruled"),
+    ("sustained", "The objection holds for large models.", "sustained"),
+])
+def test_a_jurors_vote_follows_its_reason(vote, reason, settled):
+    from gauntlet.graphs.protocols.rebuttals import settled_vote
+    assert settled_vote(vote, reason)[0] == settled

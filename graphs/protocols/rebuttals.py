@@ -37,3 +37,21 @@ def settled_action(action: str, text: str, revised_claim: str) -> tuple[str, str
     if action in ("concede", "counter") and said and said != action:
         return said, f"text says {said}, not {action}"
     return action, ""
+
+
+# A juror's reason that says the critique stands / fails (small models write "overruled: the item does not
+# address this well-known issue").
+_STANDS = re.compile(r"\b(does not|doesn't|fails to|did not|didn't) (address|answer|rebut|refute|fix|resolve)|"
+                     r"\b(critique|objection|criticism) is (correct|right|valid|sound)|\bvalid (concern|point|critique)",
+                     re.I)
+_FAILS = re.compile(r"\b(critique|objection|criticism) is (wrong|incorrect|mistaken|invalid|off-target|unfounded)|"
+                    r"\b(off-target|misreads|misunderstands|does not apply|doesn't apply)\b", re.I)
+
+
+def settled_vote(vote: str, reason: str) -> tuple[str, str]:
+    """(the vote a juror's reason supports, why it differs from the one given, or "")."""
+    stands, fails = bool(_STANDS.search(reason)), bool(_FAILS.search(reason))
+    said = "sustained" if stands and not fails else "overruled" if fails and not stands else None
+    if said and said != vote:
+        return said, f"reason says {said}, not {vote}"
+    return vote, ""

@@ -20,6 +20,7 @@ from gauntlet.agents.schemas import RulingSet, ruling_schema
 from gauntlet.graphs.argument.rulings import outcome_of, ruling_edges
 from gauntlet.graphs.protocols import moves
 from gauntlet.graphs.protocols.budget import BudgetReached
+from gauntlet.graphs.protocols.rebuttals import settled_vote
 from gauntlet.graphs.protocols.state import DebateContext, DebateState
 
 RULING_TOKENS = 80  # one vote's JSON with its one-line reason
@@ -52,7 +53,7 @@ def describe_critique(c: dict[str, Any], answers: list[dict[str, Any]]) -> str:
             f"\"{d.get('anchor', '')}\": {c['text']}")
     for r in answers:
         line += f"\n    rebuttal ({r['data'].get('action')}): {r['text']}"
-    return line
+    return line if answers else line + "\n    (no rebuttal)"
 
 
 def plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], pool: list[str],
@@ -106,8 +107,9 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
         for item in rs.rulings:
             if item.critique in votes and item.critique not in done:  # first vote per critique per juror
                 done.add(item.critique)
-                votes[item.critique].append({"juror": juror, "vote": item.vote,
-                                             "reason": prompts.tidy(item.reason, 200)})
+                vote, repair = settled_vote(item.vote, item.reason)  # a vote means what its reason says
+                votes[item.critique].append({"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
+                                             **({"vote_given": item.vote, "vote_repair": repair} if repair else {})})
     out_nodes, out_edges = [], []
     for c in todo:
         cast = votes[c["id"]]
