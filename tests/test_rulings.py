@@ -159,3 +159,10 @@ def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
 def test_a_jurors_vote_follows_its_reason(vote, reason, settled):
     from gauntlet.graphs.protocols.rebuttals import settled_vote
     assert settled_vote(vote, reason)[0] == settled
+
+
+def test_a_reason_that_restates_the_critique_is_an_abstention():
+    from gauntlet.graphs.protocols.rebuttals import echoes
+    critique = "The optimised policy may not scale with increasing capability due to increased complexity."
+    assert echoes("The optimised policy may not scale with increasing capability due to", critique)
+    assert not echoes("Capability growth is exactly where reward hacking bites; the item ignores it.", critique)

@@ -43,7 +43,8 @@ def first_per_target_kind(items: list[CritiqueItem], ids: list[str]) -> list[Cri
 
 def place(items: list[CritiqueItem], by_id: dict[str, dict[str, Any]], reasked: bool = False) -> list[Placed]:
     # Only a formal result has a formalisation to be unfaithful to; elsewhere that kind is a plain objection.
-    items = [it.model_copy(update={"kind": "objection", "failed_check": ""})
+    items = [it.model_copy(update={"kind": "objection", "failed_check": "", "flaw_type": (
+                 "none" if it.flaw_type == "unfaithful_formalisation" else it.flaw_type)})
              if it.kind == "unfaithful_formalisation" and by_id[it.target].get("kind") != "formal_result" else it
              for it in items]
     return [(it, locate(it.anchor, anchor_text(by_id[it.target])), reasked) for it in items]

@@ -9,6 +9,7 @@ the flaw, so it is a concession.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 # Phrases that say the critique is right / wrong. Deliberately narrow: a repair needs one side's signal alone.
 _AGREES = re.compile(r"\b(you are right|you're right|i agree|we agree|good point|valid point|fair point|i concede|"
@@ -55,3 +56,15 @@ def settled_vote(vote: str, reason: str) -> tuple[str, str]:
     if said and said != vote:
         return said, f"reason says {said}, not {vote}"
     return vote, ""
+
+
+ECHO_RATIO = 0.75  # a juror "reason" this alike to the critique's own text restates it and gives no ground
+
+
+def echoes(reason: str, critique_text: str) -> bool:
+    """Whether a juror's reason merely repeats the critique (a small model's habit): such a vote is not counted."""
+    a, b = " ".join(reason.lower().split()), " ".join(critique_text.lower().split())
+    if not a or not b:
+        return False
+    head = b[:len(a)] if len(a) < len(b) else b
+    return SequenceMatcher(None, a, head, autojunk=False).ratio() >= ECHO_RATIO

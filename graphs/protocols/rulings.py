@@ -20,7 +20,7 @@ from gauntlet.agents.schemas import RulingSet, ruling_schema
 from gauntlet.graphs.argument.rulings import outcome_of, ruling_edges
 from gauntlet.graphs.protocols import moves
 from gauntlet.graphs.protocols.budget import BudgetReached
-from gauntlet.graphs.protocols.rebuttals import settled_vote
+from gauntlet.graphs.protocols.rebuttals import echoes, settled_vote
 from gauntlet.graphs.protocols.state import DebateContext, DebateState
 
 RULING_TOKENS = 80  # one vote's JSON with its one-line reason
@@ -97,6 +97,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
 
     results = await asyncio.gather(*(one(j, t, ids) for (j, t), ids in batches.items()))
     votes: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
+    abstained: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
     calls, stopped = [], ""
     for (juror, _), (_, rs, call) in zip(batches, results):
         if call is None:
@@ -108,20 +109,28 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
             if item.critique in votes and item.critique not in done:  # first vote per critique per juror
                 done.add(item.critique)
                 vote, repair = settled_vote(item.vote, item.reason)  # a vote means what its reason says
-                votes[item.critique].append({"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
-                                             **({"vote_given": item.vote, "vote_repair": repair} if repair else {})})
+                entry = {"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
+                         **({"vote_given": item.vote, "vote_repair": repair} if repair else {})}
+                if echoes(item.reason, by_id[item.critique]["text"]):
+                    # A reason that only restates the critique backs no verdict: the juror abstains.
+                    abstained[item.critique].append({**entry, "abstained": "reason restates the critique"})
+                    continue
+                votes[item.critique].append(entry)
     out_nodes, out_edges = [], []
     for c in todo:
         cast = votes[c["id"]]
         outcome = outcome_of(v["vote"] for v in cast)
         agreeing = [v["reason"] for v in cast if v["vote"] == outcome]
         reason = (agreeing[0] if agreeing else
-                  "; ".join(f"{v['juror']}: {v['vote']}" for v in cast) or "no juror could rule on it")
+                  "; ".join(f"{v['juror']}: {v['vote']}" for v in cast)
+                  or ("every juror's reason only restated the critique" if abstained[c["id"]]
+                      else "no juror could rule on it"))
         rid = f"ruling-{c['id']}"
         jurors = [v["juror"] for v in cast]
         out_nodes.append(moves.node(rid, "ruling", jurors[0] if len(jurors) == 1 else "jury", rnd, outcome,
                                     reason, critique=c["id"], target=c["data"]["target"], outcome=outcome,
-                                    reason=reason, votes=cast, severity=c["data"].get("severity"),
+                                    reason=reason, votes=cast, abstained=abstained[c["id"]],
+                                    severity=c["data"].get("severity"),
                                     flaw_type=c["data"].get("flaw_type")))
         counters = [r["id"] for r in answers[c["id"]] if r["data"].get("action") == "counter"]
         out_edges += ruling_edges(rid, c["id"], outcome, counters)
