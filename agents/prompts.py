@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from gauntlet.agents.llm import Message
 from gauntlet.agents.persona import Persona
+from gauntlet.agents.schemas import FLAW_TYPES, FORMAL_CHECKS
 
 RULES = (
     "You are one member of a panel of researcher clones stress-testing AI-alignment proposals. "
@@ -60,6 +61,10 @@ def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
     return [system_message(p), {"role": "user", "content": task}]
 
 
+def flaw_taxonomy() -> str:
+    return "; ".join(f"{k} ({v})" for k, v in FLAW_TYPES.items())
+
+
 def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int,
                       assigned: list[str] | None = None) -> list[Message]:
     """`assigned`: the ideas the protocol allocated to this critic, each of which must get its own critique (the
@@ -74,16 +79,47 @@ def critique_messages(p: Persona, topic: str, context: str, targets: list[str], 
         scope = f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
     task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n" + scope +
             "choose kind (objection, counterexample, missing_assumption, unfaithful_formalisation for a formal "
-            "result whose formal text does not match its claim, or support if it is sound), and say "
-            "in two sentences what is wrong or right with it, from your perspective.")
+            "result whose formal text does not match its claim, or support if it is sound). "
+            "anchor: copy, word for word, the exact words of the target you attack. "
+            f"flaw_type, one of: {flaw_taxonomy()}. severity: fatal (the idea cannot work), major (it fails "
+            "unless fixed) or minor (worth revising). For unfaithful_formalisation, failed_check names the check "
+            f"you believe failed ({', '.join(FORMAL_CHECKS)}); otherwise leave it empty. In text, say in two "
+            "sentences why the quoted words are wrong (or right), in your own words about this item, not a "
+            "stock objection.")
     return [system_message(p), {"role": "user", "content": task}]
+
+
+def reanchor_messages(first: list[Message], answer: str, misses: list[tuple[str, str, str]]) -> list[Message]:
+    """The one re-ask for critiques whose anchor is not in their target: (target id, bad anchor, target text)."""
+    lines = "\n".join(f"- {t}: your anchor \"{a}\" is not in its text: \"{text}\"" for t, a, text in misses)
+    task = ("These anchors are not verbatim quotes of their targets:\n" + lines + "\nGive each of these "
+            "critiques again, with anchor copied exactly from the target's text.")
+    return first + [{"role": "assistant", "content": answer}, {"role": "user", "content": task}]
+
+
+def ruling_messages(p: Persona, topic: str, target: str, critiques: str, ids: list[str]) -> list[Message]:
+    task = (f"Topic: {topic}\n\nYou are an independent juror. The item under review:\n{target}\n\n"
+            f"Critiques of it, each with the words it quotes and the author's rebuttal:\n{critiques}\n\n"
+            f"Rule on each critique ({', '.join(ids)}) separately. First give a one-line reason, then the vote: "
+            "sustained if its objection to the quoted words is correct and neither a rebuttal nor a revision "
+            "answers it; overruled if it is wrong, off-target, actually agrees with the item, or is answered.")
+    return [system_message(p), {"role": "user", "content": task}]
+
+
+def flaw_match_messages(flaw: str, critique: str) -> list[Message]:
+    task = (f"Known flaw: {flaw}\n\nCritique: {critique}\n\nDoes the critique state this flaw (the same "
+            "objection, possibly in other words)? Answer states_flaw true or false, and quote the critique's "
+            "words that are your evidence.")
+    return [{"role": "system", "content": "You compare objections precisely. Answer only with JSON."},
+            {"role": "user", "content": task}]
 
 
 def rebuttal_messages(p: Persona, topic: str, context: str, targets: list[str]) -> list[Message]:
     task = (f"Topic: {topic}\n\nYour ideas were attacked:\n{context}\n\n"
-            f"Answer each critique ({', '.join(targets)}): concede if it is right, revise your idea "
-            "(give revised_title and revised_claim) if it can be fixed, or counter if the critique is wrong. "
-            "Leave revised_title and revised_claim empty unless you revise.")
+            f"Answer each critique ({', '.join(targets)}), naming it as target: concede if it is right, revise "
+            "your idea (give revised_title and revised_claim) if it can be fixed, or counter if the critique is "
+            "wrong. Your text must agree with your action: a concession says why the critique is right, a "
+            "counter why it is wrong. Leave revised_title and revised_claim empty unless you revise.")
     return [system_message(p), {"role": "user", "content": task}]
 
 

@@ -102,8 +102,9 @@ def red_team_messages(p: Persona, topic: str, context: str, targets: list[str], 
     task = (f"Topic: {topic}\n\nYou are on a red team. The items still standing:\n{context}\n\n"
             f"Find the fastest way to shoot down these items ({', '.join(targets)}): up to {max_items} attacks, "
             "each the single cheapest decisive objection, counterexample or missing assumption you can see. "
-            "Name the item's id as target and say in two sentences why it fails. Use kind support only if you "
-            "truly cannot break it.")
+            "Name the item's id as target, copy into anchor the exact words of it you attack, name flaw_type "
+            "and severity (fatal, major or minor), and say in two sentences why it fails. Use kind support only "
+            "if you truly cannot break it.")
     return [system_message(p), {"role": "user", "content": task}]
 
 

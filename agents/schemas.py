@@ -13,6 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field
 ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
 CRITIQUE_KINDS = ATTACK_KINDS + ("support",)
 REBUTTAL_ACTIONS = ("concede", "revise", "counter")
+# The flaw taxonomy a critique names (issue 13), each with the question it answers; prompts and docs show these.
+FLAW_TYPES = {
+    "counterexample": "a concrete case where the claim fails",
+    "unstated_assumption": "it relies on an assumption it neither states nor defends",
+    "proxy_goodhart": "it optimises a proxy that comes apart from the goal under optimisation pressure",
+    "does_not_scale": "it may work for weak systems but breaks as capability grows",
+    "evaluator_fooled": "the overseer or evaluator it relies on can be fooled or manipulated",
+    "deceptive_alignment": "a deceptive model (treacherous turn) would pass it",
+    "unsupported_empirical": "an empirical claim is asserted without evidence",
+    "known_prior_result": "a known prior result already contradicts or subsumes it",
+    "unfaithful_formalisation": "the formal text does not say what its claim says",
+    "none": "no flaw: use with kind support",
+}
+SEVERITIES = ("fatal", "major", "minor")  # only sustained fatal/major critiques defeat; minor = revision request
+# The formalisation gate's checks (issue 12); an unfaithful_formalisation critique names the one it thinks failed.
+FORMAL_CHECKS = ("parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement")
+RULING_VOTES = ("sustained", "overruled")  # one juror's vote; a split jury makes the outcome `contested`
 
 
 class MoveModel(BaseModel):
@@ -37,9 +54,23 @@ class Proposal(MoveModel):
     math_claims: list[MathClaim] = Field(default_factory=list, max_length=2)
 
 
+FlawType = Literal["counterexample", "unstated_assumption", "proxy_goodhart", "does_not_scale", "evaluator_fooled",
+                   "deceptive_alignment", "unsupported_empirical", "known_prior_result", "unfaithful_formalisation",
+                   "none"]
+
+
 class CritiqueItem(MoveModel):
+    """One critique. Field order is generation order: target, then the quoted words, then the verdict on them."""
+
     target: str
     kind: Literal["objection", "counterexample", "missing_assumption", "unfaithful_formalisation", "support"]
+    # The exact words of the target attacked (verified verbatim after normalising case and whitespace).
+    anchor: str = Field(default="", max_length=240)
+    flaw_type: FlawType = "none"
+    severity: Literal["fatal", "major", "minor"] = "major"
+    # For unfaithful_formalisation only: which formalisation check the critic believes failed ("" otherwise).
+    failed_check: Literal["", "parse", "copy_guard", "symbol_table", "vacuity", "back_translation",
+                          "agreement"] = ""
     text: str = Field(max_length=360)
 
 
@@ -48,7 +79,7 @@ class CritiqueSet(MoveModel):
 
 
 class RebuttalItem(MoveModel):
-    target: str
+    target: str  # the critique this answers
     action: Literal["concede", "revise", "counter"]
     text: str = Field(max_length=320)
     revised_title: str = Field(default="", max_length=90)
@@ -57,6 +88,25 @@ class RebuttalItem(MoveModel):
 
 class RebuttalSet(MoveModel):
     responses: list[RebuttalItem] = Field(min_length=1, max_length=20)
+
+
+class RulingItem(MoveModel):
+    """One juror's vote on one critique: does the critique, anchored on the quoted words, survive the rebuttal?"""
+
+    critique: str
+    reason: str = Field(max_length=200)  # before the vote: the model reasons first, then commits
+    vote: Literal["sustained", "overruled"]
+
+
+class RulingSet(MoveModel):
+    rulings: list[RulingItem] = Field(min_length=1, max_length=20)
+
+
+class FlawMatch(MoveModel):
+    """The eval's narrow yes/no question: does this critique state this known flaw?"""
+
+    states_flaw: bool
+    evidence: str = Field(default="", max_length=200)
 
 
 class Score(MoveModel):
@@ -120,9 +170,32 @@ def proposal_schema(max_math: int = 2) -> dict[str, Any]:
     return schema_for(Proposal, items={"math_claims": (0, max_math)})
 
 
-def critique_schema(targets: list[str], max_items: int, min_items: int = 1) -> dict[str, Any]:
-    """`min_items`: at least one critique per idea the protocol assigned to this critic."""
-    return schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (max(1, min_items), max_items)})
+def critique_schema(targets: list[str], max_items: int, spans: dict[str, list[str]] | None = None,
+                    min_items: int = 1) -> dict[str, Any]:
+    """`min_items`: at least one critique per idea the protocol assigned to this critic. With `spans` (target id
+    → quotable spans of its text), each item is one of a per-target variant whose anchor is an enum of that
+    target's spans, so a grammar-constrained model can only quote real words."""
+    schema = schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (max(1, min_items), max_items)})
+    if spans:
+        item = schema["properties"]["critiques"]["items"]
+        variants = []
+        for t in targets:
+            v = copy.deepcopy(item)
+            v["properties"]["target"] = {"type": "string", "enum": [t]}
+            if spans.get(t):
+                v["properties"]["anchor"] = {"type": "string", "enum": list(spans[t])}
+            variants.append(v)
+        schema["properties"]["critiques"]["items"] = {"anyOf": variants} if len(variants) > 1 else variants[0]
+    return schema
+
+
+def ruling_schema(critiques: list[str]) -> dict[str, Any]:
+    return schema_for(RulingSet, enums={"critique": critiques},
+                      items={"rulings": (len(critiques), len(critiques))})
+
+
+def flaw_match_schema() -> dict[str, Any]:
+    return schema_for(FlawMatch)
 
 
 def rebuttal_schema(targets: list[str]) -> dict[str, Any]:

@@ -156,6 +156,15 @@ class Budgets(_Strict):
     wall_seconds: float | None = Field(default=None, gt=0, le=30 * 24 * 3600)
 
 
+class Rulings(_Strict):
+    """Who rules on critiques (issue 13): `jury_size` jurors per critique, never its critic nor the target's
+    author, each ruling alone; a split jury leaves the critique contested."""
+
+    jury_size: int = Field(default=1, ge=1, le=15)
+    jurors: list[str] = Field(default_factory=list, max_length=64,
+                              description="panel personas to draw jurors from; default: judge, critics, proposers")
+
+
 class RunConfig(_Strict):
     """A debate: the topic, who sits on the panel, how they argue, and on which model."""
 
@@ -174,6 +183,7 @@ class RunConfig(_Strict):
     # Coverage rule: every idea is critiqued by at least this many distinct personas (fewer only when the panel,
     # less the idea's owner, is smaller); the protocol allocates the work (gauntlet.graphs.protocols.allocation).
     min_critics_per_idea: int = Field(default=2, ge=1, le=64)
+    rulings: Rulings = Field(default_factory=Rulings)
     # Several models: named endpoints, and routes from a persona name or a role (proposers, critics, judge)
     # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
     endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)
@@ -202,6 +212,15 @@ class RunConfig(_Strict):
             if sp.champion not in defenders:
                 raise ValueError(f"seed_proposals.{k}.champion {sp.champion!r} is not on the panel; name one of "
                                  "panel.proposers or panel.critics")
+        return self
+
+    @model_validator(mode="after")
+    def _jurors_on_panel(self) -> "RunConfig":
+        panel = set(self.panel.proposers) | set(self.panel.critics) | {self.panel.judge or ""}
+        for who in self.rulings.jurors:
+            if who not in panel:
+                raise ValueError(f"rulings.jurors names {who!r}, who is not on the panel; add it to panel.critics "
+                                 "or remove it")
         return self
 
     @model_validator(mode="after")

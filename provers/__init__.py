@@ -3,7 +3,7 @@
     from gauntlet.provers import Claim, Router
     Router(timeout_s=5).check(Claim("x*x >= x", smtlib="(declare-const x Real)(assert (not (>= (* x x) x)))"))
 
-Imports are lazy: `python -m provers.smt` (the sandboxed z3 worker) must start without the LLM stack.
+Imports are lazy: `python -m gauntlet.provers.smt` (the sandboxed z3 worker) must start without the LLM stack.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gauntlet.provers.cache import VerdictCache, cache_key
     from gauntlet.provers.claim import DECISIVE, VERDICTS, Claim, Verdict, VerdictKind
-    from gauntlet.provers.formalise import Formalisation, formalise_claim
+    from gauntlet.provers.pipeline import GateResult, GateSettings, run_gate
     from gauntlet.provers.pool import LocalPool, PoolError, ProverPool, RayPool
     from gauntlet.provers.router import Router
     from gauntlet.provers.screen import Screening, screen_lean, screen_smtlib
@@ -23,7 +23,8 @@ _EXPORTS = {
     "Claim": "gauntlet.provers.claim", "Verdict": "gauntlet.provers.claim", "VerdictKind": "gauntlet.provers.claim",
     "VERDICTS": "gauntlet.provers.claim", "DECISIVE": "gauntlet.provers.claim",
     "VerdictCache": "gauntlet.provers.cache", "cache_key": "gauntlet.provers.cache",
-    "Formalisation": "gauntlet.provers.formalise", "formalise_claim": "gauntlet.provers.formalise",
+    "GateResult": "gauntlet.provers.pipeline", "GateSettings": "gauntlet.provers.pipeline",
+    "run_gate": "gauntlet.provers.pipeline",
     "Router": "gauntlet.provers.router",
     "ProverPool": "gauntlet.provers.pool", "LocalPool": "gauntlet.provers.pool", "RayPool": "gauntlet.provers.pool", "PoolError": "gauntlet.provers.pool",
     "Screening": "gauntlet.provers.screen", "screen_lean": "gauntlet.provers.screen", "screen_smtlib": "gauntlet.provers.screen",

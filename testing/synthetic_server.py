@@ -31,6 +31,8 @@ def synthesise(schema: dict[str, Any], rng: random.Random) -> Any:
     """A value that satisfies the (simple, JSON-schema subset) schema our agents send."""
     if "enum" in schema:
         return rng.choice(schema["enum"])
+    if "anyOf" in schema:  # e.g. one critique variant per target, each with its own quotable spans
+        return synthesise(rng.choice(schema["anyOf"]), rng)
     kind = schema.get("type", "object")
     if kind == "object":
         props = schema.get("properties", {})

@@ -56,7 +56,8 @@ def test_a_panel_of_one_clone_at_three_seats(tmp_path: Path, store, synthetic_ur
     doc = show(store, run_id)
     stats = {s["persona"]: s for s in doc["persona_stats"]}
     assert {"ines.yaml@1", "ines.yaml@2", "ines.yaml@3"} <= set(stats)
-    assert stats["ines.yaml@2"]["ideas"] == 1 and stats["ines.yaml@3"]["ideas"] == 0  # @1 also champions the seed
+    # @2 proposes (a revision it makes counts as an idea too); @3 only critiques
+    assert stats["ines.yaml@2"]["ideas"] >= 1 and stats["ines.yaml@3"]["ideas"] == 0
     assert {"ines.yaml@1", "ines.yaml@2"} <= set(doc["diversity"]["by_persona"])
     assert {"ines.yaml@1", "ines.yaml@2", "ines.yaml@3"} <= set(doc["diversity"]["critiques"]["by_persona"])
     # Each seat critiques with the clone's positions in front of it; the critic without stances gets none.

@@ -31,13 +31,14 @@ def test_show_contract(store, finished):
     assert doc["run_id"] == finished and doc["status"] == "done"
     assert {"run_id", "status", "ideas", "nodes", "edges", "attacks"} <= set(doc)
     # one seed proposal + two proposers, plus any revision a rebuttal made (which refines its original)
-    revisions = {e.src for e in load_graph(store, finished).edges if e.kind == "refines"}
+    graph = load_graph(store, finished)
+    revisions = {e.src for e in graph.edges if e.kind == "refines"}
     assert len([i for i in doc["ideas"] if i["id"] not in revisions]) == 3
     for idea in doc["ideas"]:
         assert {"id", "title", "persona", "status"} <= set(idea)
         assert idea["status"] in ("standing", "shot_down", "undecided")
+        assert (idea["status"] == "shot_down") == bool(idea["shot_down_by"])  # issue 13: say what defeats it
     assert doc["attacks"] >= 1 and doc["edges"] >= doc["attacks"]
-    graph = load_graph(store, finished)
     # Every idea with an unanswered attack is shot down: the semantics, not the model, decide status.
     for idea in graph.ideas():
         if graph.status(idea.id) == "standing":

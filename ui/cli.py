@@ -123,13 +123,15 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
     con = Console()
     con.print(f"[bold]{doc['topic']}[/bold]  ({doc['status']}; {doc['nodes']} nodes, {doc['attacks']} attacks)",
               markup=True, highlight=False)
+    from rich.markup import escape
     from gauntlet.graphs.argument.coverage import status_mark
-    table = Table("idea", "by", "status", "critics", "score")
+    table = Table("idea", "by", "status", "critics", "score", "shot down by")
     colour = {"standing": "green", "shot_down": "red", "undecided": "yellow"}
     for i in doc["ideas"]:
         by = i["persona"] if i["defender"] == i["persona"] else f"{i['persona']} (defended by {i['defender']})"
+        why = ", ".join(f"{d['id']} ({d.get('flaw_type') or d['kind']})" for d in i.get("shot_down_by", []))
         table.add_row(i["title"], by, f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
-                      str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}")
+                      str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}", escape(why))
     con.print(table)
     if doc["coverage"].get("note"):  # an unexamined idea stands only because nobody critiqued it
         con.print(f"coverage: {doc['coverage']['note']}", markup=False, highlight=False)
@@ -387,6 +389,10 @@ from gauntlet.ui.formalise_cmd import eval_formalise_command, formalise_command 
 
 app.command("formalise")(formalise_command)
 eval_app.command("formalise")(eval_formalise_command)
+
+from gauntlet.ui.eval_panel import panel as _eval_panel  # noqa: E402 - sustained attacks: `gauntlet eval panel`
+
+eval_app.command("panel")(_eval_panel)
 
 
 def main() -> None:

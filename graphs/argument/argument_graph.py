@@ -11,9 +11,10 @@ import networkx as nx
 
 from gauntlet.graphs.argument.sat_engine import Semantics, extensions_of
 from gauntlet.graphs.argument.semantics import Labelling, grounded
+from gauntlet.graphs.argument.rulings import counts_as_attack, rulings_by_critique
 
 Status = Literal["standing", "shot_down", "undecided"]
-NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note")
+NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note", "ruling")
 EDGE_KINDS = ("attacks", "supports", "refines", "formalises")
 _STATUS = {"in": "standing", "out": "shot_down", "undec": "undecided"}
 # Reviewer overrides pin a node's label; the semantics then propagate from it.
@@ -72,9 +73,17 @@ class ArgumentGraph:
             g.add_edge(e.src, e.dst, key=e.kind, kind=e.kind)
         return g
 
-    @property
+    @cached_property
+    def rulings(self) -> dict[str, dict[str, Any]]:
+        """critique id → its ruling's data (outcome, votes, reason)."""
+        return rulings_by_critique(self.nodes.values())
+
+    @cached_property
     def attacks(self) -> list[tuple[str, str]]:
-        return [(e.src, e.dst) for e in self.edges if e.kind == "attacks"]
+        # Issue 13: a critique's attack counts only when it is anchored, fatal/major and ruled (see rulings.py);
+        # what a ruling decided then enters as the ruling node's own edges.
+        return [(e.src, e.dst) for e in self.edges
+                if e.kind == "attacks" and counts_as_attack(self.nodes[e.src], e.dst, self.rulings)]
 
     def fixed(self) -> dict[str, Literal["in", "out"]]:
         """Pinned labels: proved formal results are in, refuting counterexamples are in; reviewers decide the rest."""
@@ -111,7 +120,7 @@ class ArgumentGraph:
         return [n for n in self.nodes.values() if n.kind == "idea"]
 
     def attackers(self, node_id: str) -> list[ArgNode]:
-        return [self.nodes[e.src] for e in self.edges if e.kind == "attacks" and e.dst == node_id]
+        return [self.nodes[src] for src, dst in self.attacks if dst == node_id]  # counted attacks only
 
     def edges_of(self, node_id: str) -> tuple[list[ArgEdge], list[ArgEdge]]:
         """(incoming, outgoing) edges of a node."""

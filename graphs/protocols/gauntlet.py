@@ -1,5 +1,5 @@
 """The *gauntlet* protocol as a LangGraph StateGraph: propose → critique (fan-out) → formalise (when there are
-math claims) → rebut (fan-out) → judge."""
+math claims) → rebut (fan-out) → rule (independent jurors on each anchored critique) → judge."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from langgraph.types import Send
 
 from gauntlet.graphs.protocols import moves
 from gauntlet.graphs.protocols.formalise_move import formalise, pending_claims
+from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, task_for
 
-SUMMARY = "propose, critique, formalise, rebut, judge"
+SUMMARY = "propose, critique, formalise, rebut, rule, judge"
 
 
 def route_critique(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
@@ -43,7 +44,7 @@ def route_rebut(state: DebateState) -> list[Send] | str:
             who = moves.owner(dst)
             if who and who not in authors and who in panel:
                 authors.append(who)
-    return [Send("rebut", task_for(state, a)) for a in authors] or "judge"
+    return [Send("rebut", task_for(state, a)) for a in authors] or "rule"
 
 
 def route_next(state: DebateState) -> str:
@@ -62,6 +63,7 @@ def build_gauntlet() -> StateGraph:
     g.add_node("review", lambda state: {})  # joins the critique branches before rebuttal
     g.add_node("formalise", formalise)  # math claims → provers → formal_result nodes
     g.add_node("rebut", moves.rebut)
+    g.add_node("rule", rule)  # issue 13: only sustained critiques defeat
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
@@ -69,9 +71,10 @@ def build_gauntlet() -> StateGraph:
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_critique, ["critique", "formalise", "judge"])
     g.add_edge("critique", "review")
-    g.add_conditional_edges("review", route_formalise, ["formalise", "rebut", "judge"])
-    g.add_conditional_edges("formalise", route_rebut, ["rebut", "judge"])
-    g.add_edge("rebut", "judge")
+    g.add_conditional_edges("review", route_formalise, ["formalise", "rebut", "rule"])
+    g.add_conditional_edges("formalise", route_rebut, ["rebut", "rule"])
+    g.add_edge("rebut", "rule")
+    g.add_edge("rule", "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g

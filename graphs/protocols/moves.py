@@ -13,17 +13,19 @@ from pydantic import BaseModel
 
 from gauntlet.agents import prompts, stances
 from gauntlet.agents.corpus import passages_for
-from gauntlet.agents.schemas import (ATTACK_KINDS, CritiqueItem, CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet,
-                            critique_schema, judgement_schema, proposal_schema, rebuttal_schema)
+from gauntlet.agents.llm import LLMError
+from gauntlet.agents.schemas import (CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet, critique_schema,
+                                     judgement_schema, proposal_schema, rebuttal_schema)
 from gauntlet.agents.structured import complete_structured
 from gauntlet.agents.routing import for_persona
 from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
-from gauntlet.graphs.protocols import allocation, blind, echo
+from gauntlet.graphs.protocols import allocation, blind, critiques, echo, rebuttals
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 Update = dict[str, list[dict[str, Any]]]
+CRITIQUE_TOKENS = 190  # one anchored critique's JSON: anchor, flaw_type, severity, failed_check and two sentences
 
 
 def call_seed(run_seed: int, key: str) -> int:
@@ -41,7 +43,7 @@ def edge(src: str, dst: str, kind: str) -> dict[str, str]:
 
 
 async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
-               schema: dict[str, Any], *, tag: str = "") -> tuple[Any, dict[str, Any]]:
+               schema: dict[str, Any], *, tag: str = "", max_tokens: int | None = None) -> tuple[Any, dict[str, Any]]:
     """One structured call. `tag` tells apart calls of one persona in one phase and round (tournament matches).
     A persona with a corpus gets the passages nearest its task; the record carries them as `citations`."""
     key = f"r{rnd}/{phase}/{persona}" + (f"/{tag}" if tag else "")
@@ -51,8 +53,9 @@ async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: 
         passages = await asyncio.to_thread(passages_for, card.corpus, persona, messages[-1]["content"])
         messages = prompts.with_passages(messages, passages)
     ctx.budget.reserve_call()
+    extra = {"max_tokens": max_tokens} if max_tokens else {}
     value, c = await complete_structured(for_persona(ctx.llm, persona), messages, model, schema=schema,
-                                         seed=call_seed(ctx.config.seed, key))
+                                         seed=call_seed(ctx.config.seed, key), **extra)
     ctx.budget.record(c.prompt_tokens + c.completion_tokens)
     record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
               "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
@@ -207,34 +210,70 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
-    cs: CritiqueSet
-    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema(ids, k, len(assigned)),
-                         tag=tag)
-    call["assigned"] = assigned
-    items, calls = list(cs.critiques), [call]
-    missing = [i for i in assigned if i not in {c.target for c in items}]
+    prefix = f"r{rnd}-crit-{who}" + (f"-{tag}" if tag else "")
+    out = await ask_critiques(ctx, who, "critique", rnd, msgs, targets, k, prefix, tag=tag, min_items=len(assigned))
+    out["calls"][0]["assigned"] = assigned
+    missing = [i for i in assigned if i not in {n["data"]["target"] for n in out["nodes"]}]
     if missing:
         # The model doubled up on one idea and skipped another: one more call per skipped idea, each with that
         # idea as its only allowed target, so a schema-constrained model cannot miss it again.
-        again = await asyncio.gather(*(cover(ctx, who, rnd, by_id[i], f"{tag}cover{k + 1}")
-                                       for k, i in enumerate(missing)))
-        for more, c in again:
-            items += more
-            calls.append(c)
-    nodes, edges, seen = [], [], set()
-    prefix = f"r{rnd}-crit-{who}-" + (f"{tag}-" if tag else "")
-    for i, item in enumerate(items):
-        if item.target not in ids or (item.target, item.kind) in seen:
-            continue  # the schema forbids unknown targets; a non-constraining server may still send one
-        seen.add((item.target, item.kind))
-        cid = f"{prefix}{i + 1}"
-        nodes.append(node(cid, "critique", who, rnd, item.kind.replace("_", " "), prompts.tidy(item.text, 360),
-                          critique_kind=item.kind, target=item.target, assigned=item.target in assigned))
+        again = await asyncio.gather(*(cover(ctx, who, rnd, by_id[i], f"{tag}cover{j + 1}", f"{prefix}-cover{j + 1}")
+                                       for j, i in enumerate(missing)), return_exceptions=True)
+        for more in again:
+            if isinstance(more, BudgetReached):
+                out["stopped"] = str(more)  # keep the calls already made (and paid for); the round then ends
+                continue
+            if isinstance(more, BaseException):
+                raise more
+            for key_ in ("nodes", "edges", "calls"):
+                out[key_] = out[key_] + more[key_]
+    for n in out["nodes"]:
+        n["data"]["assigned"] = n["data"]["target"] in assigned
         if shown:  # the clone's stated positions it saw, and those its text cites by label
-            nodes[-1]["data"].update(stances_shown=[st.model_dump() for st in shown],
-                                     stances_cited=stances.citations(item.text, shown))
-        edges.append(edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
-    return {"nodes": cited(nodes, calls[0]), "edges": edges, "calls": calls}
+            n["data"].update(stances_shown=[st.model_dump() for st in shown],
+                             stances_cited=stances.citations(n["text"], shown))
+    return out
+
+
+async def cover(ctx: DebateContext, who: str, rnd: int, idea: dict[str, Any], tag: str, id_prefix: str) -> Update:
+    """One critique of one allocated idea the critic's first answer skipped."""
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
+                                     [idea["id"]], 1, assigned=[idea["id"]])
+    out = await ask_critiques(ctx, who, "critique", rnd, msgs, [idea], 1, id_prefix, tag=tag, min_items=1)
+    out["calls"][0]["assigned"] = [idea["id"]]
+    return out
+
+
+async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs: list, targets: list[dict[str, Any]],
+                        k: int, id_prefix: str, *, tag: str = "", min_items: int = 1) -> Update:
+    """A critic's call, anchored: attacks whose anchor is not in their target are re-asked once in the same
+    conversation; what still misses becomes an unanchored comment (see graphs/protocols/critiques.py)."""
+    ids = [t["id"] for t in targets]
+    by_id = {t["id"]: t for t in targets}
+    spans = critiques.quotable(targets)
+    cs: CritiqueSet
+    # An anchored critique is longer JSON than a bare one: room for CRITIQUE_TOKENS each, or the output truncates.
+    room = max(ctx.config.model.max_tokens, CRITIQUE_TOKENS * k)
+    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans, min_items),
+                         tag=tag, max_tokens=room)
+    placed = critiques.place(critiques.first_per_target_kind(cs.critiques, ids), by_id)
+    calls = [call]
+    missed = critiques.misses(placed)
+    if missed:
+        again_ids = list(dict.fromkeys(placed[i][0].target for i in missed))
+        msgs2 = prompts.reanchor_messages(msgs, call["response"], critiques.reask_lines(placed, missed, by_id))
+        try:
+            cs2, call2 = await ask(ctx, who, phase, rnd, msgs2, CritiqueSet,
+                                   critique_schema(again_ids, len(missed), {t: spans[t] for t in again_ids}),
+                                   tag=f"{tag}reanchor", max_tokens=max(ctx.config.model.max_tokens,
+                                                                        CRITIQUE_TOKENS * len(missed)))
+            calls.append(call2)
+            placed = critiques.merge_reasked(placed, missed, critiques.place(
+                critiques.first_per_target_kind(cs2.critiques, again_ids), by_id, reasked=True))
+        except (BudgetReached, LLMError):
+            pass  # no second chance affordable: the misses stay unanchored comments
+    nodes, edges = critiques.critique_records(placed, who, rnd, id_prefix)
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": calls}
 
 
 @budgeted
@@ -281,17 +320,6 @@ async def answer_without_echo(ctx: DebateContext, who: str, rnd: int, msgs: list
     return RebuttalSet.model_construct(responses=kept), [call, second], dropped
 
 
-async def cover(ctx: DebateContext, who: str, rnd: int, idea: dict[str, Any],
-                tag: str) -> tuple[list[CritiqueItem], dict[str, Any]]:
-    """One critique of one allocated idea the critic's first answer skipped."""
-    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
-                                     [idea["id"]], 1, assigned=[idea["id"]])
-    cs: CritiqueSet
-    cs, call = await ask(ctx, who, "critique", rnd, msgs, CritiqueSet, critique_schema([idea["id"]], 1, 1), tag=tag)
-    call["assigned"] = [idea["id"]]
-    return [c for c in cs.critiques if c.target == idea["id"]], call
-
-
 Revision = Callable[[int, str, RebuttalItem], tuple[list[dict[str, Any]], list[dict[str, str]]]]
 
 
@@ -307,13 +335,16 @@ def rebuttal_moves(rs: RebuttalSet, ids: list[str], who: str, rnd: int, rid_pref
             continue
         done.add(r.target)
         rid = f"{rid_prefix}-{i + 1}"
-        nodes.append(node(rid, "rebuttal", who, rnd, r.action, prompts.tidy(r.text, 320), action=r.action,
-                          target=r.target))
-        if r.action == "counter":
+        # Issue 13: the action is what the text says (a repaired action keeps the given one beside it).
+        action, repair = rebuttals.settled_action(r.action, r.text, r.revised_claim)
+        extra = {"action_given": r.action, "action_repair": repair} if repair else {}
+        nodes.append(node(rid, "rebuttal", who, rnd, action, prompts.tidy(r.text, 320), action=action,
+                          target=r.target, **extra))
+        if action == "counter":
             edges.append(edge(rid, r.target, "attacks"))
-        elif r.action == "concede":
+        elif action == "concede":
             edges.append(edge(rid, r.target, "supports"))
-        elif r.action == "revise" and r.revised_claim.strip():
+        elif action == "revise":
             more_nodes, more_edges = revise(i, rid, r)
             nodes += more_nodes
             edges += more_edges
@@ -328,7 +359,9 @@ def revised_idea(by_id: dict[str, dict[str, Any]], r: RebuttalItem, who: str, rn
     if by_id[attacked]["kind"] != "idea":
         return [], []
     title = prompts.tidy(r.revised_title, 90) or by_id[attacked]["title"] + " (revised)"
-    new = node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=attacked, **data)
+    # `fixes`: the critique this revision claims to answer; jurors see the revision when they rule on it.
+    new = node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=attacked,
+               fixes=[r.target], **data)
     return [new], [edge(new_id, attacked, "refines"), edge(rid, new_id, "supports")]
 
 

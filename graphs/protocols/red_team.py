@@ -1,6 +1,6 @@
 """The *red_team* protocol: many critics, one defender, the fastest path to shooting an idea down.
 
-    open → propose (fan-out) → gather → attack (fan-out to every critic) → defend (one defender) → judge
+    open → propose (fan-out) → gather → attack (fan-out to every critic) → defend (one defender) → rule → judge
          → next round while something still stands | end
 
 Critics attack only what is still standing (ideas, and the defender's counters that reinstate them), so each
@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
-from gauntlet.agents.schemas import ATTACK_KINDS, CritiqueSet, RebuttalSet, critique_schema, rebuttal_schema
+from gauntlet.agents.schemas import RebuttalSet, rebuttal_schema
 from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
@@ -86,18 +87,7 @@ async def attack(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     ids = [t["id"] for t in live]
     k = min(ctx.config.critiques_per_critic, len(ids))
     msgs = pp.red_team_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(live), ids, k)
-    cs: CritiqueSet
-    cs, call = await moves.ask(ctx, who, "attack", rnd, msgs, CritiqueSet, critique_schema(ids, k))
-    nodes, edges, seen = [], [], set()
-    for i, item in enumerate(cs.critiques):
-        if item.target not in ids or (item.target, item.kind) in seen:
-            continue
-        seen.add((item.target, item.kind))
-        cid = f"r{rnd}-attack-{who}-{i + 1}"
-        nodes.append(moves.node(cid, "critique", who, rnd, item.kind.replace("_", " "),
-                                prompts.tidy(item.text, 360), critique_kind=item.kind, target=item.target))
-        edges.append(moves.edge(cid, item.target, "attacks" if item.kind in ATTACK_KINDS else "supports"))
-    return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
+    return await moves.ask_critiques(ctx, who, "attack", rnd, msgs, live, k, f"r{rnd}-attack-{who}")
 
 
 @moves.budgeted
@@ -132,6 +122,7 @@ def build_red_team() -> StateGraph:
     g.add_node("gather", lambda state: {})  # joins the proposal branches before the attack
     g.add_node("attack", attack)
     g.add_node("defend", defend)
+    g.add_node("rule", rule)  # issue 13: independent jurors rule each anchored critique
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
@@ -139,7 +130,8 @@ def build_red_team() -> StateGraph:
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_attack, ["attack", "judge"])
     g.add_edge("attack", "defend")
-    g.add_edge("defend", "judge")
+    g.add_edge("defend", "rule")
+    g.add_edge("rule", "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g

@@ -11,6 +11,7 @@ import networkx as nx
 
 from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.rulings import attack_fields, shot_down_by
 
 FORMATS = ("json", "markdown", "argdown", "graphml")
 RUN_FORMAT = "run"  # the whole run, re-importable: gauntlet.graphs.store.run_file
@@ -29,10 +30,24 @@ def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:
                       "text": n.text, "data": n.data, "status": graph.status(n.id),
                       **({"critics": per[n.id]["critics"], "examined": per[n.id]["examined"]} if n.id in per else {})}
                      for n in graph.nodes.values()],
-           "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind} for e in graph.edges],
+           "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind, **_edge_fields(graph, e)} for e in graph.edges],
            "annotations": run.get("annotations", []),
            "coverage": coverage.summary(graph, _rule(run), stopped_by=(run.get("stats") or {}).get("stopped_by"))}
     return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _edge_fields(graph: ArgumentGraph, e: Any) -> dict[str, Any]:
+    """Issue 13: a critique's (or refutation's) attack edge carries ruling, anchor, flaw_type, severity, reason."""
+    return attack_fields(graph.nodes[e.src], e.dst, graph.rulings) if e.kind == "attacks" else {}
+
+
+def _ruling_note(graph: ArgumentGraph, e: Any) -> str:
+    f = _edge_fields(graph, e)
+    if not f:
+        return ""
+    anchor = f" on “{f['anchor']}”" if f.get("anchor") else ""
+    why = f": {f['reason']}" if f.get("reason") else ""
+    return f"{f['ruling']}, {f['flaw_type']}, {f['severity']}{anchor}{why}"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&])")
@@ -46,14 +61,15 @@ def md_escape(text: str) -> str:
 def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
     out = [f"# {md_escape(run['topic'])}", "",
            f"Run `{run['run_id']}` · status {run['status']} · model {md_escape(run.get('model', ''))}", ""]
-    out += ["## Ideas", "", "| idea | by | status | score | critics |", "|---|---|---|---|---|"]
+    out += ["## Ideas", "", "| idea | by | status | score | critics | shot down by |", "|---|---|---|---|---|---|"]
     scores = graph.scores()
     per = coverage.ideas_coverage(graph, _rule(run))
     for n in graph.ideas():
         c = per[n.id]
         out.append(f"| {md_escape(n.title)} | {md_escape(n.persona)} | "
                    f"{coverage.status_mark(graph.status(n.id), c['examined'])} | {scores.get(n.id, '')} | "
-                   f"{len(c['critics'])} of {c['required']} needed |")
+                   f"{len(c['critics'])} of {c['required']} needed | "
+                   f"{md_escape(', '.join(d['id'] for d in shot_down_by(graph, n.id)))} |")
     cov = coverage.summary(graph, _rule(run), stopped_by=(run.get("stats") or {}).get("stopped_by"))
     if cov.get("note"):
         out += ["", f"*Coverage:* {md_escape(cov['note'])} (an unexamined idea stands only because nobody "
@@ -67,6 +83,12 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
                    f"{md_escape(n.title + ': ' if n.title else '')}{md_escape(n.text)}")
         for c in n.data.get("citations") or []:  # passages from the persona's corpus it was grounded on
             out.append(f"  - cites *{md_escape(c.get('source', ''))}*: “{md_escape(c.get('passage', '')[:300])}”")
+        for e in outgoing:  # issue 13: the ruling on each attack; overruled ones stay visible, struck through
+            note = _ruling_note(graph, e)
+            if note:
+                f = _edge_fields(graph, e)
+                struck = "~~" if not f.get("counts", True) or f.get("ruling") == "overruled" else ""
+                out.append(f"  - {struck}attack on {md_escape(e.dst)}: {md_escape(note)}{struck}")
         if n.kind == "formal_result":
             out += _formal_markdown(n.data)
     notes = run.get("annotations", [])
@@ -116,7 +138,8 @@ def to_argdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         for e in graph.edges:
             if e.src == n.id and e.kind in ("attacks", "supports"):
                 sign = "-" if e.kind == "attacks" else "+"
-                out.append(f"  {sign}> [{label[e.dst]}]")
+                note = _ruling_note(graph, e)  # issue 13: the ruling as an Argdown comment beside the relation
+                out.append(f"  {sign}> [{label[e.dst]}]" + (f" // {_argdown_text(note)}" if note else ""))
             elif e.src == n.id:
                 out.append(f"  // {e.kind} {label[e.dst]}")
         out.append("")

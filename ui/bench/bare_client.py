@@ -56,7 +56,7 @@ def turn_of(call: dict[str, Any]) -> tuple[Any, Any, str]:
     a critic skipped, an idea the judge left unscored, a rebuttal echoing its critique) waits on the call before
     it, so it is a turn of its own."""
     last = str(call.get("key", "")).rsplit("/", 1)[-1]
-    return call["round"], call["phase"], next((s for s in ("cover", "rescore", "reask") if s in last), "")
+    return call["round"], call["phase"], next((s for s in ("cover", "rescore", "reanchor", "reask") if s in last), "")
 
 
 def turns_of(calls: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:

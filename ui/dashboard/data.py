@@ -46,6 +46,8 @@ class RunView:
     personas: list[str] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    # Issue 13: attack edges (src, dst) that defeat nothing (overruled, pending, minor); drawn dashed.
+    discounted: set[tuple[str, str]] = field(default_factory=set)
 
     def incoming(self, node_id: str) -> list[tuple[str, str, str]]:
         return [e for e in self.edges if e[1] == node_id]
@@ -88,9 +90,9 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
     edges = [(e.src, e.dst, e.kind) for e in graph.edges]
     # Indexes built once: the graph's own per-node helpers scan every edge, which is quadratic at 10k nodes.
     attackers: dict[str, list[str]] = {}
-    for src, dst, kind in edges:
-        if kind == "attacks":
-            attackers.setdefault(dst, []).append(src)
+    for src, dst in graph.attacks:  # counted attacks only: overruled, pending and minor critiques defeat nothing
+        attackers.setdefault(dst, []).append(src)
+    counted = set(graph.attacks)
     scores = graph.scores()
     cruxes: dict[str, list[str]] = {}
     # Each crux candidate costs one grounded run; past a few thousand nodes that is too slow for a page view
@@ -114,7 +116,9 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
     return RunView(run_id=run_id, step=step, nodes=nodes, edges=edges, ideas=ideas, overrides=dict(graph.overrides),
                    personas=sorted({n["persona"] for n in nodes.values() if n["persona"]}),
                    rounds=sorted({n["round"] for n in nodes.values()}),
-                   kinds=sorted({n["kind"] for n in nodes.values()}))
+                   kinds=sorted({n["kind"] for n in nodes.values()}),
+                   discounted={(s, d) for s, d, k in edges if k == "attacks" and ((s, d) not in counted or (
+                       graph.rulings.get(s, {}).get("outcome") == "overruled"))})
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

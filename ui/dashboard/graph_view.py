@@ -16,8 +16,10 @@ from gauntlet.ui.dashboard.safe import plain
 
 STATUS_COLOURS = {"standing": "#2e9d4f", "shot_down": "#d64545", "undecided": "#e0a526"}
 KIND_SHAPES = {"idea": "round-rectangle", "claim": "ellipse", "critique": "triangle", "rebuttal": "diamond",
-               "judgement": "star", "formal_result": "hexagon", "human_note": "tag"}
+               "judgement": "star", "formal_result": "hexagon", "human_note": "tag", "ruling": "vee"}
 EDGE_COLOURS = {"attacks": "#d64545", "supports": "#2e9d4f", "refines": "#4a6fd6", "formalises": "#8a5cc2"}
+# Issue 13: attacks that do not count (overruled, pending, minor) and unanchored comments, drawn dashed.
+DASHED_EDGES = {"attack (not counted)": "#d69a9a", "answers": "#999999"}
 MAX_DRAWN = 1500  # a browser canvas stays responsive up to about this many; the filters narrow larger runs
 
 
@@ -53,7 +55,7 @@ def elements(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> dict[st
                            "persona": label_text(n["persona"], 40), "round": n["round"],
                            "strength": n.get("strength"), "_colour": node_colour(n, filters.colour_by)}}
                  for n in nodes]
-    out_edges = [{"data": {"id": f"{src}|{kind}|{dst}", "source": src, "target": dst, "label": kind}}
+    out_edges = [{"data": {"id": f"{src}|{kind}|{dst}", "source": src, "target": dst, "label": edge_label(view, src, dst, kind)}}
                  for src, dst, kind in view.edges if src in shown and dst in shown]
     return {"nodes": out_nodes, "edges": out_edges}
 
@@ -71,6 +73,10 @@ def strength_colour(strength: float | None) -> str:
 
 def node_colour(node: dict[str, Any], colour_by: str) -> str:
     return strength_colour(node.get("strength")) if colour_by == "strength" else STATUS_COLOURS[node["status"]]
+
+
+def edge_label(view: RunView, src: str, dst: str, kind: str) -> str:
+    return "attack (not counted)" if kind == "attacks" and (src, dst) in view.discounted else kind
 
 
 def node_style_specs(kinds: Iterable[str] = KIND_SHAPES) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from gauntlet.ui.dashboard import critique_view
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
@@ -86,6 +87,8 @@ def render(view: RunView, node_id: str, notes: list[Any]) -> None:
             show_text("- " + (s if isinstance(s, str) else json.dumps(s, ensure_ascii=False)))
     if n["kind"] == "formal_result":
         render_formal(data)
+    if n["kind"] == "critique":
+        critique_view.render(view, n)  # issue 13: anchor highlighted in the target, flaw, severity, ruling
     rows = edge_rows(view, node_id)
     st.markdown(f"**Edges** ({sum(r['direction'] == 'in' for r in rows)} in, "
                 f"{sum(r['direction'] == 'out' for r in rows)} out)")

@@ -107,12 +107,15 @@ def _graph(view: RunView, filters: graph_view.Filters) -> str | None:
     st.caption(("colour = strength (red 0, amber 0.5, green 1)" if filters.colour_by == "strength" else
                 "colour = status (green standing, red shot down, amber undecided)") + "; shape = kind "
                "(rectangle idea, ellipse claim, triangle critique, diamond rebuttal, star judgement, "
-               "hexagon formal result, tag human note)")
+               "hexagon formal result, tag human note, vee ruling); dashed = an attack that does not count "
+               "(overruled, pending or minor) or an unanchored comment")
     value = streamlit_cytoscape(
         els, layout=graph_view.layout_for(len(els["nodes"])),
         node_styles=[NodeStyle(**spec) for spec in graph_view.node_style_specs()],
         edge_styles=[EdgeStyle(k, color=c, caption="label", directed=True)
-                     for k, c in graph_view.EDGE_COLOURS.items()],
+                     for k, c in graph_view.EDGE_COLOURS.items()]
+        + [EdgeStyle(k, color=c, caption="label", directed=True, custom_styles={"line-style": "dashed"})
+           for k, c in graph_view.DASHED_EDGES.items()],
         height=560, key="graph", events=[Event("select_node", "tap", "node")])
     ss = st.session_state
     if isinstance(value, dict) and value.get("timestamp") != ss.get("graph_click_ts"):

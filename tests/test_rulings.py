@@ -1,0 +1,168 @@
+"""Issue 13: each ruling outcome and its effect on status, concessions, overrides, rebuttal actions, juries."""
+
+from __future__ import annotations
+
+import pytest
+
+from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.argument.rulings import outcome_of, ruling_edges, shot_down_by
+from gauntlet.graphs.protocols.rebuttals import settled_action
+from gauntlet.graphs.protocols.rulings import jurors_for, plan
+
+
+def _node(id: str, kind: str, persona: str = "p", **data) -> dict:
+    return {"id": id, "kind": kind, "persona": persona, "round": 1, "title": "", "text": id, "data": data}
+
+
+def debate(outcome: str | None, severity: str = "fatal", reply: str | None = None, anchor: str = "words"):
+    """An idea, one critique of it, optionally the author's reply to it and a ruling with `outcome`."""
+    nodes = [_node("idea", "idea", "author"),
+             _node("crit", "critique", "critic", critique_kind="objection", target="idea", anchor=anchor,
+                   flaw_type="proxy_goodhart", severity=severity)]
+    edges = [{"src": "crit", "dst": "idea", "kind": "attacks"}]
+    counters = []
+    if reply:
+        nodes.append(_node("reb", "rebuttal", "author", action=reply, target="crit"))
+        edges.append({"src": "reb", "dst": "crit", "kind": "attacks" if reply == "counter" else "supports"})
+        counters = ["reb"] if reply == "counter" else []
+    if outcome:
+        nodes.append(_node("rul", "ruling", "juror", critique="crit", target="idea", outcome=outcome,
+                           reason="because"))
+        edges += ruling_edges("rul", "crit", outcome, counters)
+    return nodes, edges
+
+
+@pytest.mark.parametrize("outcome,reply,status", [
+    (None, None, "standing"),            # pending: no ruling yet, the critique defeats nothing
+    ("sustained", None, "shot_down"),
+    ("sustained", "counter", "shot_down"),  # the ruling rejects the counter
+    ("sustained", "concede", "shot_down"),  # a conceded, sustained fatal critique shoots the idea down
+    ("overruled", None, "standing"),
+    ("overruled", "concede", "standing"),   # the jury, not the author's concession alone, decides
+    ("contested", None, "undecided"),       # a split jury leaves critique and idea undecided
+    ("contested", "counter", "undecided"),
+])
+def test_ruling_outcome_decides_the_ideas_status(outcome, reply, status):
+    graph = ArgumentGraph(*debate(outcome, reply=reply))
+    assert graph.status("idea") == status
+    assert bool(shot_down_by(graph, "idea")) == (status == "shot_down")
+
+
+def test_shot_down_by_names_the_sustained_critique_with_its_evidence():
+    (why,) = shot_down_by(ArgumentGraph(*debate("sustained")), "idea")
+    assert why["id"] == "crit" and why["ruling"] == "sustained" and why["anchor"] == "words"
+    assert why["flaw_type"] == "proxy_goodhart" and why["severity"] == "fatal" and why["reason"] == "because"
+
+
+def test_overruled_critique_is_out_but_stays_in_the_graph():
+    graph = ArgumentGraph(*debate("overruled"))
+    assert graph.status("crit") == "shot_down" and ("rul", "crit") in graph.attacks
+    assert any(e.src == "crit" and e.kind == "attacks" for e in graph.edges)  # still visible
+
+
+@pytest.mark.parametrize("severity,anchor", [("minor", "words"), ("fatal", "")])
+def test_minor_or_unanchored_critiques_defeat_nothing_even_when_sustained(severity, anchor):
+    assert ArgumentGraph(*debate("sustained", severity=severity, anchor=anchor)).status("idea") == "standing"
+
+
+def test_a_reviewers_override_wins_over_the_ruling():
+    nodes, edges = debate("sustained")
+    override = [{"kind": "override", "node_id": "crit", "verdict": "invalid"}]
+    assert ArgumentGraph(nodes, edges, override).status("idea") == "standing"
+    graph = ArgumentGraph(*debate("overruled"), [{"kind": "override", "node_id": "idea", "verdict": "invalid"}])
+    assert graph.status("idea") == "shot_down" and shot_down_by(graph, "idea")[0]["kind"] == "override"
+
+
+def test_critiques_from_before_rulings_still_attack():
+    nodes = [_node("idea", "idea"), _node("old", "critique", critique_kind="objection", target="idea")]
+    assert ArgumentGraph(nodes, [{"src": "old", "dst": "idea", "kind": "attacks"}]).status("idea") == "shot_down"
+
+
+def test_jury_outcome_is_unanimous_or_contested():
+    assert outcome_of(["sustained", "sustained", "sustained"]) == "sustained"
+    assert outcome_of(["overruled"]) == "overruled"
+    assert outcome_of(["sustained", "overruled", "sustained"]) == "contested"
+    assert outcome_of([]) == "contested"  # nobody could rule: abstain
+
+
+def test_jurors_are_never_the_critic_or_the_targets_owner_and_calls_batch_per_target():
+    pool = ["judge", "c1", "c2", "author"]
+    assert jurors_for(pool, "judge", "author", 2) == ["c1", "c2"]
+    nodes = [_node("idea", "idea", "author"),
+             _node("k1", "critique", "c1", target="idea", anchor="w", severity="major"),
+             _node("k2", "critique", "c2", target="idea", anchor="w", severity="fatal")]
+    edges = [{"src": "k1", "dst": "idea", "kind": "attacks"}, {"src": "k2", "dst": "idea", "kind": "attacks"}]
+    calls = plan(nodes, edges, pool, 2)
+    assert calls == {("judge", "idea"): ["k1", "k2"], ("c2", "idea"): ["k1"], ("c1", "idea"): ["k2"]}
+
+
+@pytest.mark.parametrize("action,text,claim,settled", [
+    ("concede", "The criticism is wrong: honeypots are realistic.", "", "counter"),
+    ("counter", "You are right, the probe can be evaded.", "", "concede"),
+    ("revise", "We narrow the claim.", "", "concede"),
+    ("revise", "We narrow the claim.", "Only for models below GPT-4 scale.", "revise"),
+    ("counter", "The critique misreads the proposal.", "", "counter"),
+    ("concede", "You are right, though the critique is wrong about scale.", "", "concede"),  # mixed: keep it
+])
+def test_rebuttal_action_follows_its_text(action, text, claim, settled):
+    assert settled_action(action, text, claim)[0] == settled
+
+
+def test_a_flaw_raised_by_several_critics_is_marked_recurring():
+    nodes, edges = debate("sustained")
+    nodes += [_node("crit2", "critique", "critic2", critique_kind="objection", target="idea", anchor="w",
+                    flaw_type="proxy_goodhart", severity="major"),
+              _node("rul2", "ruling", "juror", critique="crit2", target="idea", outcome="sustained", reason="r")]
+    edges += [{"src": "crit2", "dst": "idea", "kind": "attacks"}] + ruling_edges("rul2", "crit2", "sustained", [])
+    why = {d["id"]: d for d in shot_down_by(ArgumentGraph(nodes, edges), "idea")}
+    assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
+
+
+def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
+    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
+    revision that claimed to fix it."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.protocols import rulings as rule_move
+    from gauntlet.graphs.protocols.state import DebateContext
+    from gauntlet.testing.synthetic_server import running_server
+
+    nodes, edges = debate(None, reply="revise")
+    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
+    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
+    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
+
+    async def go() -> dict:
+        with running_server(script=[vote]) as url:
+            llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
+            try:
+                ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
+                return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1},
+                                            SimpleNamespace(context=ctx))
+            finally:
+                await llm.aclose()
+    update = asyncio.run(go())
+    assert {"src": "crit", "dst": "rev", "kind": "attacks"} in update["edges"]
+    (ruling,) = update["nodes"]
+    assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
+    graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
+    assert graph.status("rev") == "shot_down" and shot_down_by(graph, "rev")[0]["carried_from"] == "idea"
+
+
+@pytest.mark.parametrize("vote,reason,settled", [
+    ("overruled", "A well-known issue which the item does not address.", "sustained"),
+    ("sustained", "The critique is off-target: the item never claims that.", "overruled"),
+    ("sustained", "The objection holds for large models.", "sustained"),
+])
+def test_a_jurors_vote_follows_its_reason(vote, reason, settled):
+    from gauntlet.graphs.protocols.rebuttals import settled_vote
+    assert settled_vote(vote, reason)[0] == settled
+
+
+def test_a_reason_that_restates_the_critique_is_an_abstention():
+    from gauntlet.graphs.protocols.rebuttals import echoes
+    critique = "The optimised policy may not scale with increasing capability due to increased complexity."
+    assert echoes("The optimised policy may not scale with increasing capability due to", critique)
+    assert not echoes("Capability growth is exactly where reward hacking bites; the item ignores it.", critique)

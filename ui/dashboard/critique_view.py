@@ -1,0 +1,51 @@
+"""A critique in the inspector (issue 13): its anchor highlighted inside the target's text, its flaw, severity
+and ruling with every juror's vote. The highlight is computed by a pure function so tests can check it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from gauntlet.graphs.argument.anchors import locate
+from gauntlet.ui.dashboard.data import RunView
+from gauntlet.ui.dashboard.safe import md_escape
+
+
+def _inert(text: str) -> str:
+    # Inside a Streamlit colour directive a bracket would close it early.
+    return md_escape(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def highlighted(target_text: str, anchor: str) -> str:
+    """Markdown of the target's text with the anchored words on an orange background (all of it escaped);
+    the text unmarked when the anchor is not in it."""
+    found = locate(anchor, target_text) if anchor else None
+    if not found or found.match == "none":
+        return _inert(target_text)
+    return (_inert(target_text[:found.start]) + ":orange-background[" + _inert(target_text[found.start:found.end])
+            + "]" + _inert(target_text[found.end:]))
+
+
+def ruling_of(view: RunView, critique_id: str) -> dict[str, Any] | None:
+    rulings = [n for n in view.nodes.values() if n["kind"] == "ruling" and n["data"].get("critique") == critique_id]
+    return max(rulings, key=lambda n: n["seq"])["data"] if rulings else None
+
+
+def render(view: RunView, node: dict[str, Any]) -> None:
+    data = node["data"]
+    target = view.nodes.get(data.get("target", ""))
+    if target is None or "severity" not in data:
+        return
+    ruling = ruling_of(view, node["id"])
+    if data.get("unanchored"):
+        st.markdown("**Unanchored comment**: its quote is not in the target's text, so it attacks nothing.")
+    st.markdown(f"**{md_escape(data.get('flaw_type', ''))}** · severity **{md_escape(data.get('severity', ''))}**"
+                f" · ruling **{md_escape(ruling['outcome'] if ruling else 'pending')}**"
+                + (f" · failed check `{md_escape(data['failed_check'])}`" if data.get("failed_check") else "")
+                + (f" · anchor {data.get('anchor_match')}" if data.get("anchor_match") != "exact" else ""))
+    st.markdown(f"**Quoted in {md_escape(target['id'])}:** " + highlighted(target["text"], data.get("anchor", "")))
+    if ruling:
+        for v in ruling.get("votes") or []:
+            st.markdown(f"- {md_escape(v.get('juror', ''))}: *{md_escape(v.get('vote', ''))}* — "
+                        f"{md_escape(v.get('reason', ''))}")
