@@ -155,9 +155,13 @@ def test_fixed_json_schema_style_does_not_adapt_and_fails_fast():
 
 def test_json_object_style_carries_a_grammar_sized_schema():
     from gauntlet.agents.response_format import rejects_json_schema, response_format
-    from gauntlet.provers.formalise import formalisation_schema
-    fmt = response_format(formalisation_schema(), "json_object")
+    long_text = {"type": "object", "properties": {"smtlib": {"type": "string", "maxLength": 1200},
+                                                  "note": {"type": "string", "maxLength": 90}},
+                 "required": ["smtlib", "note"], "additionalProperties": False}
+    fmt = response_format(long_text, "json_object")
+    # llama.cpp's grammar crashes on long maxLength: dropped there, kept where it is short.
     assert fmt["type"] == "json_object" and "maxLength" not in fmt["schema"]["properties"]["smtlib"]
+    assert fmt["schema"]["properties"]["note"]["maxLength"] == 90
     assert response_format(SCHEMA, "json_schema")["json_schema"]["schema"] == SCHEMA
     # A crashed engine's 500 stays a retryable fault; only the words of a rejection switch dialects.
     assert not rejects_json_schema(500, "Internal Server Error")

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from gauntlet.graphs.store.store import Store
-from gauntlet.graphs.store.views import show
+from gauntlet.graphs.store.views import load_graph, show
 from tests.conftest import run_debate
 
 
@@ -65,5 +65,7 @@ def test_debate_on_postgres(pg_url, demo, synthetic_url):
     store = Store(pg_url)
     run_id = run_debate(store, demo, synthetic_url)
     doc = show(store, run_id)
-    assert doc["status"] == "done" and doc["attacks"] >= 1 and len(doc["ideas"]) == 3
+    revisions = {e.src for e in load_graph(store, run_id).edges if e.kind == "refines"}
+    originals = [i for i in doc["ideas"] if i["id"] not in revisions]  # revisions a rebuttal made come on top
+    assert doc["status"] == "done" and doc["attacks"] >= 1 and len(originals) == 3
     assert [r.run_id for r in store.runs()][0] == run_id
