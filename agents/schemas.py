@@ -5,6 +5,7 @@ ids of real nodes and list lengths to what the move asks for."""
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,12 +139,20 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=None)
+def _base_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A move model's schema, inlined, built once per model: generating it per call was about half of the
+    orchestrator's CPU per critic call at 256 critics (BENCHMARKS.md, served path)."""
+    full = model.model_json_schema()
+    return _inline(full, full.get("$defs", {}))
+
+
 def schema_for(model: type[BaseModel], *, enums: dict[str, list[str]] | None = None,
                items: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
     """The JSON schema the model is asked to fill, generated from `model`: references inlined, every property
     required; `enums` narrows string fields by name (e.g. target → the ids of real nodes) and `items` sets a
     list field's (minItems, maxItems), never beyond the model's own limit."""
-    schema = _inline(model.model_json_schema(), model.model_json_schema().get("$defs", {}))
+    schema = copy.deepcopy(_base_schema(model))  # callers narrow (and may extend) their own copy
     enums, items = enums or {}, items or {}
 
     def walk(node: Any) -> None:
