@@ -12,7 +12,6 @@ from langgraph.types import Send
 from pydantic import BaseModel
 
 from gauntlet.agents import prompts, stances
-from gauntlet.agents.corpus import passages_for
 from gauntlet.agents.llm import LLMError
 from gauntlet.agents.schemas import (CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet, critique_schema,
                                      judgement_schema, proposal_schema, rebuttal_schema)
@@ -50,7 +49,7 @@ async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: 
     card = ctx.personas.get(persona)
     passages = []
     if card is not None and card.corpus:
-        passages = await asyncio.to_thread(passages_for, card.corpus, persona, messages[-1]["content"])
+        passages = await asyncio.to_thread(ctx.retrieve, card.corpus, persona, messages[-1]["content"])
         messages = prompts.with_passages(messages, passages)
     ctx.budget.reserve_call()
     extra = {"max_tokens": max_tokens} if max_tokens else {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Callable, TypedDict
 
 from gauntlet.agents.llm import LLM
+from gauntlet.agents.corpus import Passage, passages_for
 from gauntlet.agents.persona import Persona
 from gauntlet.provers.cache import VerdictCache
 from gauntlet.graphs.protocols.budget import Budget
@@ -51,6 +52,8 @@ class DebateContext:
     budget: Budget = field(default_factory=Budget)
     # Prover verdicts cached in the run's own database (the runner hands it over); None: no cache.
     verdict_cache: VerdictCache | None = None
+    # Retrieval over a persona's corpus: (corpus dir, persona, query) -> passages; tests and servers may swap it.
+    retrieve: Callable[[str | None, str, str], list[Passage]] = passages_for
 
 
 def task_for(state: DebateState, persona: str) -> Task:
