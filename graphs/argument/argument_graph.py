@@ -14,8 +14,7 @@ from gauntlet.graphs.argument.semantics import Labelling, grounded
 from gauntlet.graphs.argument.rulings import counts_as_attack, rulings_by_critique
 
 Status = Literal["standing", "shot_down", "undecided"]
-NODE_KINDS = ("idea", "claim", "critique", "rebuttal", "judgement", "formal_result", "human_note", "ruling")
-EDGE_KINDS = ("attacks", "supports", "refines", "formalises")
+# The kinds of nodes and edges are the core vocabulary: gauntlet.kinds (NODE_KINDS, EDGE_KINDS).
 _STATUS = {"in": "standing", "out": "shot_down", "undec": "undecided"}
 # Reviewer overrides pin a node's label; the semantics then propagate from it.
 _OVERRIDE_LABEL = {"valid": "in", "accepted": "in", "invalid": "out", "rejected": "out"}
