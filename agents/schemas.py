@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gauntlet.kinds import ClaimKind, CritiqueKind, FlawType, RebuttalAction, Severity
+
 # `unfaithful_formalisation` attacks a formal result whose formal text does not say what its claim says.
 ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
 CRITIQUE_KINDS = ATTACK_KINDS + ("support",)
@@ -44,7 +46,7 @@ class MathClaim(MoveModel):
     an `empirical` claim (a measurement, a forecast, a vague trend) is kept as a claim and never proved/refuted."""
 
     text: str = Field(max_length=160)
-    kind: Literal["theorem", "empirical"]
+    kind: ClaimKind
     quantities: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=4)
 
 
@@ -55,20 +57,16 @@ class Proposal(MoveModel):
     math_claims: list[MathClaim] = Field(default_factory=list, max_length=2)
 
 
-FlawType = Literal["counterexample", "unstated_assumption", "proxy_goodhart", "does_not_scale", "evaluator_fooled",
-                   "deceptive_alignment", "unsupported_empirical", "known_prior_result", "unfaithful_formalisation",
-                   "none"]
-
 
 class CritiqueItem(MoveModel):
     """One critique. Field order is generation order: target, then the quoted words, then the verdict on them."""
 
     target: str
-    kind: Literal["objection", "counterexample", "missing_assumption", "unfaithful_formalisation", "support"]
+    kind: CritiqueKind
     # The exact words of the target attacked (verified verbatim after normalising case and whitespace).
     anchor: str = Field(default="", max_length=240)
     flaw_type: FlawType = "none"
-    severity: Literal["fatal", "major", "minor"] = "major"
+    severity: Severity = "major"
     # For unfaithful_formalisation only: which formalisation check the critic believes failed ("" otherwise).
     failed_check: Literal["", "parse", "copy_guard", "symbol_table", "vacuity", "back_translation",
                           "agreement"] = ""
@@ -81,7 +79,7 @@ class CritiqueSet(MoveModel):
 
 class RebuttalItem(MoveModel):
     target: str  # the critique this answers
-    action: Literal["concede", "revise", "counter"]
+    action: RebuttalAction
     text: str = Field(max_length=320)
     revised_title: str = Field(default="", max_length=90)
     revised_claim: str = Field(default="", max_length=320)

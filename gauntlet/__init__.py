@@ -2,7 +2,7 @@
 
 Layers, bottom to top; each imports only the ones below it (tests/test_layers.py checks it):
 
-    gauntlet           core: config shape, the kinds of nodes/edges/events, errors (imports nothing above)
+    gauntlet           core: config shape, kinds and typed payloads of nodes/edges/events, errors (imports nothing above)
     gauntlet.agents    persona cards, prompts, move schemas, LLM backends (on core)
     gauntlet.provers   formalisation, z3, Lean 4, screening, verdict cache (on core, agents' LLM protocol)
     gauntlet.graphs    argument graph + semantics, protocols, runner, store (on agents and provers)
@@ -29,7 +29,8 @@ _EXPORTS = {
     "Store": "gauntlet.graphs.store.store", "NewEvent": "gauntlet.graphs.store.store", "Runner": "gauntlet.graphs.run.runner",
     "ArgumentGraph": "gauntlet.graphs.argument.argument_graph", "grounded": "gauntlet.graphs.argument.semantics", "preferred": "gauntlet.graphs.argument.sat_engine",
     "Labelling": "gauntlet.graphs.argument.semantics", "PROTOCOLS": "gauntlet.graphs.protocols.registry", "show": "gauntlet.graphs.store.views",
-    "transcript": "gauntlet.graphs.store.views", "load_graph": "gauntlet.graphs.store.views", "Verdict": "gauntlet.provers.claim",
+    "NodePayload": "gauntlet.payloads", "EdgePayload": "gauntlet.payloads", "LLMCallPayload": "gauntlet.payloads",
+    "parse_payload": "gauntlet.payloads", "transcript": "gauntlet.graphs.store.views", "load_graph": "gauntlet.graphs.store.views", "Verdict": "gauntlet.provers.claim",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gauntlet.config import RunConfig
     from gauntlet.graphs.run.loading import LoadedConfig, load_config, parse_config
     from gauntlet.errors import InputError, RunPaused
+    from gauntlet.payloads import EdgePayload, LLMCallPayload, NodePayload, parse_payload
     from gauntlet.graphs.argument.argument_graph import ArgumentGraph
     from gauntlet.graphs.protocols.registry import PROTOCOLS
     from gauntlet.graphs.run.runner import Runner

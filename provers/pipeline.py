@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gauntlet.agents.llm import LLM, Completion, LLMError, Message
+from gauntlet.kinds import FORMAL_VERDICTS
 from gauntlet.provers import gate_z3
 from gauntlet.provers.formalise import (BackTranslation, Candidate, Judgement, ask, back_translation_messages,
                                         formalise_messages, judge_messages, repair_messages)
 from gauntlet.provers.gate import Check, Screened, screen
 
-GATE_VERDICTS = ("proved", "refuted", "not_formalisable", "rejected", "unknown", "error")
+GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
 
 
 @dataclass(frozen=True)

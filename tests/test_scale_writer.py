@@ -11,7 +11,7 @@ from gauntlet.graphs.store.store import NewEvent
 
 
 def ev(i: int) -> NewEvent:
-    return NewEvent(key=f"e/{i}", kind="note", payload={"i": i})
+    return NewEvent(key=f"e/{i}", kind="round_started", payload={"round": i})  # any kind; payloads are checked
 
 
 def test_events_land_in_the_order_they_were_put(store):

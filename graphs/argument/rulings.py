@@ -16,9 +16,11 @@ as plain attacks, so old runs read the same.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable
 
-Outcome = Literal["sustained", "overruled", "contested"]
+from gauntlet.kinds import RulingOutcome
+
+Outcome = RulingOutcome  # the core vocabulary (gauntlet.kinds)
 DEFEATING = ("fatal", "major")
 
 

@@ -12,6 +12,7 @@ from langgraph.types import Send
 from pydantic import BaseModel
 
 from gauntlet.agents import prompts, stances
+from gauntlet.payloads import EdgePayload, LLMCallPayload, NodePayload
 from gauntlet.agents.llm import LLMError
 from gauntlet.agents.schemas import (CritiqueSet, Judgement, Proposal, RebuttalItem, RebuttalSet, critique_schema,
                                      judgement_schema, proposal_schema, rebuttal_schema)
@@ -34,11 +35,14 @@ def call_seed(run_seed: int, key: str) -> int:
 
 def node(id: str, kind: str, persona: str, rnd: int, title: str = "", text: str = "",
          **data: Any) -> dict[str, Any]:
-    return {"id": id, "kind": kind, "persona": persona, "round": rnd, "title": title, "text": text, "data": data}
+    """A node payload, checked against its kind's model (gauntlet.payloads) where the move makes it: a wrong
+    field fails here, naming the move, not later in the store. State holds the plain dict (LangGraph serialises it)."""
+    return NodePayload(id=id, kind=kind, persona=persona, round=rnd, title=title, text=text,  # type: ignore[arg-type]
+                       data=data).model_dump()
 
 
 def edge(src: str, dst: str, kind: str) -> dict[str, str]:
-    return {"src": src, "dst": dst, "kind": kind}
+    return EdgePayload(src=src, dst=dst, kind=kind).model_dump()  # type: ignore[arg-type]
 
 
 async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
@@ -56,12 +60,11 @@ async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: 
     value, c = await complete_structured(for_persona(ctx.llm, persona), messages, model, schema=schema,
                                          seed=call_seed(ctx.config.seed, key), **extra)
     ctx.budget.record(c.prompt_tokens + c.completion_tokens)
-    record = {"key": key, "persona": persona, "phase": phase, "round": rnd, "messages": messages,
-              "response": c.text, "model": c.model, "prompt_tokens": c.prompt_tokens,
-              "completion_tokens": c.completion_tokens, "latency_s": round(c.latency_s, 4),
-              "queued_s": round(c.queued_s, 4), "attempts": c.attempts, "faults": c.faults, "repaired": c.repaired,
-              "citations": [p.citation() for p in passages]}
-    return value, record
+    record = LLMCallPayload(key=key, persona=persona, phase=phase, round=rnd, messages=messages, response=c.text,
+                            model=c.model, prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens,
+                            latency_s=round(c.latency_s, 4), queued_s=round(c.queued_s, 4), attempts=c.attempts,
+                            faults=c.faults, repaired=c.repaired, citations=[p.citation() for p in passages])
+    return value, record.model_dump()
 
 
 def budgeted(move: Callable[..., Awaitable[Update]]) -> Callable[..., Awaitable[Update]]:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from gauntlet.config import RunConfig
 from gauntlet.errors import InputError
+from gauntlet.payloads import EdgePayload, HumanNoteData, NodePayload, RunForkedPayload
 from gauntlet.graphs.run.checkpoint import checkpointer_for
 from gauntlet.graphs.run.log_state import state_at
 from gauntlet.graphs.protocols.registry import PROTOCOLS
@@ -155,10 +156,11 @@ async def fork_run(store: Store, parent_id: str, step: int, spec: ForkSpec | Non
         if spec.note_edge not in NOTE_EDGES:
             raise InputError(f"unknown edge {spec.note_edge!r}", field="note_edge", fix="use attacks or supports")
         note_id = f"human-{1 + sum(1 for n in nodes.values() if n['kind'] == 'human_note')}"
-        new_nodes.append({"id": note_id, "kind": "human_note", "persona": spec.author,
-                          "round": values.get("round", 1), "title": "Human intervention", "text": spec.note,
-                          "data": {"author": spec.author, "target": spec.note_on}})
-        new_edges.append({"src": note_id, "dst": spec.note_on, "kind": spec.note_edge})
+        new_nodes.append(NodePayload(id=note_id, kind="human_note", persona=spec.author,
+                                     round=values.get("round", 1), title="Human intervention", text=spec.note,
+                                     data=HumanNoteData(author=spec.author, target=spec.note_on).model_dump(
+                                         exclude_unset=True)).model_dump())
+        new_edges.append(EdgePayload(src=note_id, dst=spec.note_on, kind=spec.note_edge).model_dump())
 
     panel = config.panel
     roles: dict[str, list[str]] = {}
@@ -201,7 +203,8 @@ async def fork_run(store: Store, parent_id: str, step: int, spec: ForkSpec | Non
                "judge": spec.judge, "rounds": spec.rounds, "note_id": note_id}
     # The fork's own events carry step 0: the seeded checkpoint is step 0 of the fork's LangGraph thread.
     log.append(NewEvent(key=f"run/forked/{run_id}", kind="run_forked", phase="fork",
-                        payload={"parent_run_id": parent_id, "parent_step": last, "changes": changes}))
+                        payload=RunForkedPayload(parent_run_id=parent_id, parent_step=last,
+                                                 changes=changes).model_dump()))
     rnd = values.get("round", 1)
     for n in new_nodes:
         log.append(NewEvent(key=f"node/{n['id']}", kind="node", payload=n, round=rnd, phase="fork",

@@ -15,7 +15,7 @@ from typing import Any
 from gauntlet.errors import InputError
 from gauntlet.graphs.protocols.registry import PROTOCOLS
 from gauntlet.graphs.run.checkpoint import checkpointer_for
-from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.store import Store, typed_payload
 from gauntlet.graphs.store.tables import Event
 
 _ITEMS = {"node": "nodes", "edge": "edges", "llm_call": "calls"}
@@ -38,9 +38,9 @@ def state_at(events: list[Event], config: dict[str, Any], superstep: int, prefix
         if e.kind in _ITEMS:
             values[_ITEMS[e.kind]].append(json.loads(e.payload))
         elif e.kind == "round_started":
-            values["round"] = max(values["round"], int(json.loads(e.payload).get("round", 1)))
+            values["round"] = max(values["round"], typed_payload(e).round)
         elif e.kind == "budget_reached":
-            values["stopped"] = str(json.loads(e.payload).get("reason", "budget"))
+            values["stopped"] = typed_payload(e).reason
         if e.seq > prefix_end and e.superstep == superstep and e.phase not in _NOT_MOVES:
             # A node's own update names it; a call's phase is the move's name, used only when nothing else ran.
             if e.kind != "llm_call" or not ran:

@@ -20,6 +20,8 @@ from gauntlet.config import RunConfig
 from gauntlet.graphs.run.loading import LoadedConfig
 from gauntlet.provers.cache import VerdictCache
 from gauntlet.errors import RunPaused
+from gauntlet.payloads import (BudgetReachedPayload, LLMCallPayload, RoundStartedPayload, RunEndedPayload,
+                               RunResumedPayload, RunStartedPayload)
 from gauntlet.graphs.protocols.budget import Budget, BudgetReached
 from gauntlet.graphs.run.checkpoint import checkpointer_for
 from gauntlet.graphs.run.log_state import require_checkpoints
@@ -51,26 +53,27 @@ def events_from_update(node_name: str, update: dict[str, Any], superstep: int) -
                             phase=node_name, superstep=superstep))
     if node_name == "next_round" and "round" in update:
         out.append(NewEvent(key=f"round/{update['round']}", kind="round_started",
-                            payload={"round": update["round"]}, round=update["round"], superstep=superstep))
+                            payload=RoundStartedPayload(round=update["round"]).model_dump(),
+                            round=update["round"], superstep=superstep))
     return out
 
 
 def run_stats(store: Store, run_id: str, wall_s: float | None = None) -> dict[str, Any]:
     """Per-run accounting from the stored llm_call events."""
-    calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
-    lat = [c["latency_s"] for c in calls]
+    calls: list[LLMCallPayload] = store.payloads(run_id, "llm_call")
+    lat = [c.latency_s for c in calls]
     faults: dict[str, int] = {}
     for c in calls:
-        for f in c.get("faults", []):
-            faults[f] = faults.get(f, 0) + 1
-    stats = {"calls": len(calls), "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
-             "completion_tokens": sum(c["completion_tokens"] for c in calls),
+        for f in c.faults:
+            faults[str(f)] = faults.get(str(f), 0) + 1
+    stats = {"calls": len(calls), "prompt_tokens": sum(c.prompt_tokens for c in calls),
+             "completion_tokens": sum(c.completion_tokens for c in calls),
              "latency_median_s": statistics.median(lat) if lat else None,
              # Tails say whether the engine (latency) or our in-flight limit (queueing) held a round back.
              "latency_p95_s": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else None,
-             "queued_total_s": round(sum(c.get("queued_s", 0) for c in calls), 3),
-             "queued_max_s": max((c.get("queued_s", 0) for c in calls), default=0.0),
-             "faults": faults, "repaired": sum(1 for c in calls if c.get("repaired"))}
+             "queued_total_s": round(sum(c.queued_s for c in calls), 3),
+             "queued_max_s": max((c.queued_s for c in calls), default=0.0),
+             "faults": faults, "repaired": sum(1 for c in calls if c.repaired)}
     if wall_s is not None:
         stats["wall_s"] = round(wall_s, 3)
     return stats
@@ -121,7 +124,8 @@ class Runner:
                               source=loaded.source, seed=cfg.seed, model=describe(cfg.model),
                               personas=personas, protocol=cfg.protocol)
         self._emit(run_id, [NewEvent(key="run/started", kind="run_started",
-                                     payload={"config": cfg.model_dump(mode="json"), "source": loaded.source})])
+                                     payload=RunStartedPayload(config=cfg.model_dump(mode="json"),
+                                                                source=loaded.source).model_dump())])
         ctx = self._context(run_id, loaded)
         await self._drive(run_id, ctx, initial_state(ctx))
         return run_id
@@ -132,7 +136,7 @@ class Runner:
         loaded = self.loaded_config(run_id)
         self.store.set_status(run_id, "running", pid=os.getpid())
         self._emit(run_id, [NewEvent(key=f"run/resumed/{self.store.last_seq(run_id)}", kind="run_resumed",
-                                     payload={"previous_status": row.status})])
+                                     payload=RunResumedPayload(previous_status=row.status).model_dump())])
         await self._drive(run_id, self._context(run_id, loaded), None)
         return run_id
 
@@ -195,14 +199,14 @@ class Runner:
                 await ctx.llm.aclose()
         if ctx.budget.reason:
             self._emit(run_id, [NewEvent(key="run/budget_reached", kind="budget_reached",
-                                         payload={"reason": ctx.budget.reason})])
+                                         payload=BudgetReachedPayload(reason=ctx.budget.reason).model_dump())])
         self._finish(run_id, "done", t0, stopped_by=ctx.budget.reason)
 
     def _finish(self, run_id: str, status: str, t0: float, error: str | None = None,
                 stopped_by: str | None = None) -> None:
         kind = {"done": "run_finished", "failed": "run_failed", "interrupted": "run_interrupted"}[status]
         self._emit(run_id, [NewEvent(key=f"run/{kind}/{self.store.last_seq(run_id)}", kind=kind,
-                                     payload={"error": error} if error else {})])
+                                     payload=RunEndedPayload(error=error).model_dump(exclude_none=True))])
         stats = run_stats(self.store, run_id, time.perf_counter() - t0)
         if stopped_by:
             stats["stopped_by"] = f"budget: {stopped_by}"

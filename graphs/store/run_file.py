@@ -31,6 +31,8 @@ from sqlmodel import Session
 
 from gauntlet.errors import InputError
 from gauntlet.kinds import EDGE_KINDS, NODE_KINDS, EventKind, RunStatus
+from gauntlet.payloads import json_schemas as payload_schemas
+from gauntlet.payloads import parse_payload
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.tables import Annotation, Event
 
@@ -85,7 +87,8 @@ class EventRecord(_Record):
     persona: str = ""
     superstep: int = 0
     ts: float
-    payload: dict[str, Any] = Field(description="node and edge payloads: id, kind, ...; node `data` is opaque")
+    payload: dict[str, Any] = Field(description="the event kind's payload model in gauntlet.payloads (NodePayload, "
+                                                "EdgePayload, LLMCallPayload, ...); checked on read")
 
 
 class AnnotationRecord(_Record):
@@ -111,8 +114,15 @@ _RECORD = TypeAdapter(Annotated[RecordModel, Field(discriminator="type")])
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON schema of one line of a run file (generated from the models, never written by hand)."""
-    return _RECORD.json_schema()
+    """The JSON schema of one line of a run file (generated from the models, never written by hand); an event's
+    payload is tied to its kind's model by if/then clauses."""
+    schema = _RECORD.json_schema()
+    defs, refs = payload_schemas()
+    schema["$defs"].update(defs)
+    schema["$defs"]["EventRecord"]["allOf"] = [
+        {"if": {"properties": {"kind": {"const": kind}}}, "then": {"properties": {"payload": {"$ref": ref}}}}
+        for kind, ref in refs.items()]
+    return schema
 
 
 def canonical(record: dict[str, Any]) -> str:
@@ -243,16 +253,16 @@ def _parse(path: Path, n: int, line: str) -> RecordModel:
             raise _bad(path, n, f"unknown event kind {raw.get('kind')!r}",
                        "upgrade gauntlet: this version knows " + ", ".join(EventKind.__args__)) from None
         raise _bad(path, n, f"field {loc}: {err['msg']}", "pass an unedited run file") from None
-    if isinstance(rec, EventRecord) and rec.kind in ("node", "edge"):
-        known = NODE_KINDS if rec.kind == "node" else EDGE_KINDS
-        kind = rec.payload.get("kind")
-        missing = [f for f in (("id", "kind") if rec.kind == "node" else ("src", "dst", "kind"))
-                   if not isinstance(rec.payload.get(f), str)]
-        if missing:
-            raise _bad(path, n, f"{rec.kind} payload lacks {', '.join(missing)}", "pass an unedited run file")
-        if kind not in known:
-            raise _bad(path, n, f"unknown {rec.kind} kind {kind!r}",
-                       f"upgrade gauntlet: this version knows {', '.join(known)}")
+    if isinstance(rec, EventRecord):
+        if rec.kind in ("node", "edge"):
+            known = NODE_KINDS if rec.kind == "node" else EDGE_KINDS
+            if isinstance(rec.payload.get("kind"), str) and rec.payload["kind"] not in known:
+                raise _bad(path, n, f"unknown {rec.kind} kind {rec.payload['kind']!r}",
+                           f"upgrade gauntlet: this version knows {', '.join(known)}")
+        try:  # the payload must fit its kind's model (gauntlet.payloads), as every stored event does
+            parse_payload(rec.kind, rec.payload)
+        except InputError as exc:
+            raise _bad(path, n, f"event {rec.key}: {exc.message} at {exc.field}", "pass an unedited run file") from None
     return rec
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, delete
 
 from gauntlet.errors import InputError
 from gauntlet.kinds import RUN_STATUSES
+from gauntlet.payloads import parse_payload
 from gauntlet.processes import pid_alive
 from gauntlet.graphs.store import migrations
 from gauntlet.graphs.store.tables import Annotation, Edge, Event, Node, PersonaRow, Run
@@ -194,6 +195,8 @@ class Store:
         now = time.time()
         rows, nodes, edges = [], [], []
         for e in fresh:
+            # The one gate every event passes (a run, a fork, an import): its payload must fit its kind's model.
+            parse_payload(e.kind, e.payload, where=f"event {e.key}")
             seq += 1
             rows.append({"run_id": run_id, "seq": seq, "key": e.key, "kind": e.kind, "round": e.round,
                          "phase": e.phase, "persona": e.persona, "superstep": e.superstep,
@@ -218,6 +221,10 @@ class Store:
             q = q.where(Event.kind.in_(list(kinds)))
         with Session(self.engine) as s:
             return list(s.execute(q.order_by(Event.seq)).scalars().all())
+
+    def payloads(self, run_id: str, kind: str, *, until: int | None = None) -> list[Any]:
+        """The typed payloads (gauntlet.payloads) of one kind of event, in log order."""
+        return [typed_payload(e) for e in self.events(run_id, until=until, kinds=(kind,))]
 
     def last_seq(self, run_id: str) -> int:
         with Session(self.engine) as s:
@@ -272,6 +279,11 @@ class Store:
         with Session(self.engine) as s:
             return list(s.execute(select(Annotation).where(Annotation.run_id == run_id)
                                .order_by(Annotation.id)).scalars().all())
+
+
+def typed_payload(e: Event) -> Any:
+    """A stored event's payload as its kind's model (a damaged row fails naming its seq and field)."""
+    return parse_payload(e.kind, json.loads(e.payload), where=f"event {e.seq}")
 
 
 def derive_row(run_id: str, kind: str, payload: dict[str, Any], seq: int) -> dict[str, Any] | None:

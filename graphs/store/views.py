@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from gauntlet.payloads import EdgePayload, LLMCallPayload, NodePayload, RunStartedPayload
 from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.argument.rulings import shot_down_by
-from gauntlet.graphs.store.store import Store
+from gauntlet.graphs.store.store import Store, typed_payload
 from gauntlet.graphs.store.tables import Event
 
 
@@ -109,19 +110,20 @@ class TranscriptLine:
 
 
 def describe_event(e: Event) -> TranscriptLine:
-    p = json.loads(e.payload)
-    if e.kind == "node":
-        title = f"{p['title']}: " if p.get("title") else ""
-        text = f"[{p['id']}] {p['kind']}: {title}{p.get('text', '')}"
-    elif e.kind == "edge":
-        text = f"{p['src']} {p['kind']} {p['dst']}"
-    elif e.kind == "llm_call":
-        text = (f"{p['phase']} call: {p['prompt_tokens']}+{p['completion_tokens']} tokens in {p['latency_s']:.1f}s"
-                + (f" (faults: {', '.join(p['faults'])})" if p.get("faults") else ""))
-    elif e.kind == "run_started":
-        text = f"run started: {p['config']['topic']}"
+    p = typed_payload(e)
+    if isinstance(p, NodePayload):
+        title = f"{p.title}: " if p.title else ""
+        text = f"[{p.id}] {p.kind}: {title}{p.text}"
+    elif isinstance(p, EdgePayload):
+        text = f"{p.src} {p.kind} {p.dst}"
+    elif isinstance(p, LLMCallPayload):
+        text = (f"{p.phase} call: {p.prompt_tokens}+{p.completion_tokens} tokens in {p.latency_s:.1f}s"
+                + (f" (faults: {', '.join(map(str, p.faults))})" if p.faults else ""))
+    elif isinstance(p, RunStartedPayload):
+        text = f"run started: {p.config.get('topic', '')}"
     else:
-        text = e.kind.replace("_", " ") + (f": {p['error']}" if p.get("error") else "")
+        error = getattr(p, "error", None)
+        text = e.kind.replace("_", " ") + (f": {error}" if error else "")
     return TranscriptLine(step=e.seq, kind=e.kind, round=e.round, persona=e.persona, text=" ".join(text.split()))
 
 
