@@ -60,6 +60,8 @@ class CritiqueData(NodeData):
     anchor: str = ""  # the target's words it attacks, verified verbatim (issue 13)
     anchor_match: str = ""  # exact | snapped | none
     anchor_span: list[int] = Field(default_factory=list)
+    anchor_given: str = ""  # what the critic quoted, when it was snapped or missed
+    unanchored: bool = False  # its quote is not in the target: it answers but attacks nothing
     flaw_type: FlawType | None = None
     severity: Severity | None = None
     failed_check: str = ""  # for unfaithful_formalisation: the gate check the critic says failed

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from gauntlet.graphs.argument.anchors import locate
+from gauntlet.payloads import CritiqueData, RulingData, node_data
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape
 
@@ -27,25 +28,28 @@ def highlighted(target_text: str, anchor: str) -> str:
             + "]" + _inert(target_text[found.end:]))
 
 
-def ruling_of(view: RunView, critique_id: str) -> dict[str, Any] | None:
+def ruling_of(view: RunView, critique_id: str) -> RulingData | None:
     rulings = [n for n in view.nodes.values() if n["kind"] == "ruling" and n["data"].get("critique") == critique_id]
-    return max(rulings, key=lambda n: n["seq"])["data"] if rulings else None
+    return node_data("ruling", max(rulings, key=lambda n: n["seq"])["data"]) if rulings else None  # type: ignore
 
 
 def render(view: RunView, node: dict[str, Any]) -> None:
-    data = node["data"]
-    target = view.nodes.get(data.get("target", ""))
-    if target is None or "severity" not in data:
+    if "severity" not in node["data"]:
+        return  # a critique from before anchored critiques: nothing to show here
+    data = node_data("critique", node["data"])
+    assert isinstance(data, CritiqueData)
+    target = view.nodes.get(data.target)
+    if target is None:
         return
     ruling = ruling_of(view, node["id"])
-    if data.get("unanchored"):
+    if data.unanchored:
         st.markdown("**Unanchored comment**: its quote is not in the target's text, so it attacks nothing.")
-    st.markdown(f"**{md_escape(data.get('flaw_type', ''))}** · severity **{md_escape(data.get('severity', ''))}**"
-                f" · ruling **{md_escape(ruling['outcome'] if ruling else 'pending')}**"
-                + (f" · failed check `{md_escape(data['failed_check'])}`" if data.get("failed_check") else "")
-                + (f" · anchor {data.get('anchor_match')}" if data.get("anchor_match") != "exact" else ""))
-    st.markdown(f"**Quoted in {md_escape(target['id'])}:** " + highlighted(target["text"], data.get("anchor", "")))
+    st.markdown(f"**{md_escape(data.flaw_type or '')}** · severity **{md_escape(data.severity or '')}**"
+                f" · ruling **{md_escape(ruling.outcome if ruling else 'pending')}**"
+                + (f" · failed check `{md_escape(data.failed_check)}`" if data.failed_check else "")
+                + (f" · anchor {data.anchor_match}" if data.anchor_match != "exact" else ""))
+    st.markdown(f"**Quoted in {md_escape(target['id'])}:** " + highlighted(target["text"], data.anchor))
     if ruling:
-        for v in ruling.get("votes") or []:
-            st.markdown(f"- {md_escape(v.get('juror', ''))}: *{md_escape(v.get('vote', ''))}* — "
-                        f"{md_escape(v.get('reason', ''))}")
+        for v in ruling.votes:
+            st.markdown(f"- {md_escape(str(v.get('juror', '')))}: *{md_escape(str(v.get('vote', '')))}* — "
+                        f"{md_escape(str(v.get('reason', '')))}")
