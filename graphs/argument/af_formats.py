@@ -2,8 +2,8 @@
 
 Every malformed input raises InputError naming the file, the line and the fix: a bad, huge or repeated header,
 an argument out of range, undeclared or declared twice, a TGF file without its `#` line, binary or empty files.
-Large files take vectorised fast paths; when a fast path's checks fail, the line-by-line reader runs to find and
-name the first bad line, so both paths accept and refuse exactly the same files.
+Large files take vectorised fast paths (canonical .apx files: `apx_tokens`); when a fast path's checks fail, the
+line-by-line reader runs to find and name the first bad line, so both paths accept and refuse exactly the same files.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from gauntlet.errors import InputError
+from gauntlet.graphs.argument.apx_tokens import parse_canonical
 from gauntlet.graphs.argument.framework import AF
 
 _MAX_BYTES = 512 * 1024 * 1024
@@ -26,7 +27,6 @@ _APX_ARG = re.compile(rf"^[ \t]*arg\([ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*
 _APX_ATT = re.compile(rf"^[ \t]*att\([ \t]*({_NAME})[ \t]*,[ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _HEADER = re.compile(r"^p[ \t]+af[ \t]+([0-9]+)[ \t]*$")
 _PAIR = re.compile(r"^([0-9]+)[ \t]+([0-9]+)[ \t]*$")
-_SHORT_NAMES_FROM = 100_000  # attack endpoints; below this the dict is as fast
 _NOT_BLANK = re.compile(r"\S")
 _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 _BYTE_CLASS[48:58] = 1
@@ -62,6 +62,10 @@ def read_framework(path: str | Path) -> tuple[list, list[tuple]]:
 
 
 def parse(raw: bytes | str, fmt: str, source: str) -> AF:
+    if fmt == "apx":
+        fast = parse_canonical(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
+        if fast is not None:  # straight from the bytes; None: the checks and the line reader below decide
+            return fast
     if isinstance(raw, bytes):
         if b"\0" in raw:
             raise InputError("binary file (NUL bytes)", file=source, line=raw[:raw.index(b"\0")].count(b"\n") + 1,
@@ -176,67 +180,11 @@ def _i23_lines(body: str, n: int, source: str, header_line: int) -> tuple[np.nda
 def parse_apx(text: str, source: str = "<apx>") -> AF:
     if _STATEMENT_LINE.search(text) is None:
         raise InputError("no arg(...) statements", file=source, line=1, fix=_EMPTY_FIX["apx"])
-    fast = _apx_fast(text)
-    return fast if fast is not None else _apx_lines(text, source)
-
-
-def _apx_fast(text: str) -> AF | None:
-    """Canonical files (no blanks, comments or CR; one statement per line) with C-speed string operations and a
-    vectorised check of the attack pairs. None when anything is off: the line reader then decides."""
-    if any(c in text for c in " \t\r%"):
-        return None
-    lines = text.split("\n")
-    statements = len(lines) - lines.count("")
-    names = [line[4:-2] for line in lines if line.startswith("arg(")]
-    pairs = [line[4:-2] for line in lines if line.startswith("att(")]
-    if len(names) + len(pairs) != statements or text.count(").\n") + text.endswith(").") != statements:
-        return None
-    joined_names, joined_pairs = "\n".join(names), "\n".join(pairs)
-    if any(c in joined_names for c in "(),") or "(" in joined_pairs or ")" in joined_pairs:
-        return None
-    if pairs:  # every pair is exactly "a,b": separators alternate comma, newline and no name is empty
-        raw = np.frombuffer(joined_pairs.encode("utf-8"), dtype=np.uint8)
-        seps = np.flatnonzero((raw == 44) | (raw == 10))
-        kinds = raw[seps]
-        if seps.size != 2 * len(pairs) - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 10).any() \
-                or seps[0] == 0 or seps[-1] == raw.size - 1 or (np.diff(seps) == 1).any():
-            return None
-    index = dict(zip(names, range(len(names))))
-    if len(index) != len(names) or "" in index:
-        return None
-    flat = joined_pairs.replace("\n", ",").split(",") if pairs else []
-    idx = _short_name_positions(names, flat)
-    if idx is None:
-        try:
-            idx = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
-        except KeyError:
-            return None
-    elif (idx < 0).any():
-        return None
-    return AF(len(names), idx[0::2], idx[1::2], names, index)
+    return _apx_lines(text, source)
 
 
 _TGF_HASH = re.compile(r"^[ \t]*#[ \t]*\r?$", re.M)
 _STATEMENT_LINE = re.compile(r"^[ \t]*[^\s%]", re.M)
-
-
-def _short_name_positions(names: list[str], flat: list[str]) -> np.ndarray | None:
-    """Positions of `flat` in `names` when every name is ASCII of at most 8 bytes (generated frameworks: a123):
-    each name is then one uint64, and a sorted search beats ~6M random dict lookups (~5 s at 10⁶ arguments).
-    -1 marks an unknown name; None when the names do not fit (the caller uses the dict)."""
-    if len(flat) < _SHORT_NAMES_FROM:
-        return None
-    try:
-        keys, wanted = np.array(names, dtype="S"), np.array(flat, dtype="S")
-    except UnicodeEncodeError:
-        return None
-    if keys.dtype.itemsize > 8 or wanted.dtype.itemsize > 8:
-        return None
-    keys, wanted = keys.astype("S8").view(np.uint64), wanted.astype("S8").view(np.uint64)
-    order = np.argsort(keys)
-    ordered = keys[order]
-    at = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
-    return np.where(ordered[at] == wanted, order[at], -1)
 
 
 def _apx_lines(text: str, source: str) -> AF:
