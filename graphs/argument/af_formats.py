@@ -8,6 +8,7 @@ line-by-line reader runs to find and name the first bad line, so both paths acce
 
 from __future__ import annotations
 
+import mmap
 import re
 import warnings
 from pathlib import Path
@@ -22,6 +23,7 @@ _MAX_BYTES = 512 * 1024 * 1024
 # An argument costs ~40 bytes in the engine's arrays and ~150 more once named in the output; a header that asks
 # for more than half the memory now available is refused before anything is allocated.
 _BYTES_PER_ARG = 200
+_MAP_FROM = 1 << 20  # .apx files from this size are read through a memory map
 _NAME = r"[^,()\s%]+"
 _APX_ARG = re.compile(rf"^[ \t]*arg\([ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _APX_ATT = re.compile(rf"^[ \t]*att\([ \t]*({_NAME})[ \t]*,[ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
@@ -43,8 +45,13 @@ def read_af(path: str | Path) -> AF:
         raise InputError(f"unknown framework format {p.suffix or '(none)'!r}", file=str(p),
                          fix="use .apx (arg(a). att(a,b).), .tgf or .af/.i23 (ICCMA 2023)")
     try:
-        if p.stat().st_size > _MAX_BYTES:
+        size = p.stat().st_size
+        if size > _MAX_BYTES:
             raise InputError("file is over 512 MB", file=str(p), fix="split the framework")
+        if fmt == "apx" and size >= _MAP_FROM:
+            fast = _apx_mapped(p)
+            if fast is not None:
+                return fast
         raw = p.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=str(p), fix="check the path") from None
@@ -53,6 +60,13 @@ def read_af(path: str | Path) -> AF:
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=str(p), fix="check the path") from None
     return parse(raw, fmt, str(p))
+
+
+def _apx_mapped(p: Path) -> AF | None:
+    """The byte reader on the file mapped in place (no 80 MB copy and its page faults at 10⁶ arguments)."""
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        af = parse_canonical(mapped)
+    return af
 
 
 def read_framework(path: str | Path) -> tuple[list, list[tuple]]:

@@ -47,7 +47,7 @@ def parse_canonical(raw: bytes) -> AF | None:
     newline, comma, brackets, non_ascii = scan
     if non_ascii:
         try:
-            if _UNICODE_BLANK.search(raw.decode("utf-8")):
+            if _UNICODE_BLANK.search(raw[:].decode("utf-8")):
                 return None
         except UnicodeDecodeError:
             return None

@@ -12,6 +12,7 @@ others `{"extensions": [...]}` with every extension.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -101,6 +102,20 @@ def _w(names: list) -> str:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """Compact JSON for large documents (a million names print in well under a second), indented otherwise."""
+    """Compact JSON for large documents, indented otherwise. A large list of names that need no escaping is
+    written with one join (json's encoder takes ~0.2 s per million names); the text is the same either way."""
     size = sum(len(v) for v in doc.values() if isinstance(v, list))
-    return json.dumps(doc, ensure_ascii=False, indent=None if size > 10_000 else 2)
+    if size <= 10_000:
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+    return "{" + ", ".join(f"{json.dumps(k)}: {_compact(v)}" for k, v in doc.items()) + "}"
+
+
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list) and value and all(type(x) is str for x in value):
+        joined = '", "'.join(value)
+        if _NEEDS_ESCAPE.search(joined) is None:
+            return f'["{joined}"]'
+    return json.dumps(value, ensure_ascii=False)
