@@ -34,7 +34,8 @@ def test_components_are_the_sccs_in_topological_order():
 
 
 def test_recursive_extensions_equal_the_whole_engine_with_pins(monkeypatch):
-    monkeypatch.setattr(scc, "worth_it", lambda *args: True)  # decompose even where it does not pay
+    # Decompose wherever the components are disjoint, however few or lopsided.
+    monkeypatch.setattr(scc, "worth_it", lambda comp, count, src, dst: not (comp[src] != comp[dst]).any())
     monkeypatch.setattr(scc, "_SWITCH_AFTER", 1)  # and switch after the first extension
     rng = random.Random(14)
     for _ in range(400):
@@ -47,6 +48,8 @@ def test_recursive_extensions_equal_the_whole_engine_with_pins(monkeypatch):
                 comp, count = scc.components(af.n, af.src, af.dst)
                 recursive = scc.Recursive(af, sem, comp, count)
                 assert sorted(recursive.extensions()) == whole
+                if not (comp[af.src] != comp[af.dst]).any():  # disjoint components: the plain product
+                    assert sorted(sorted(e) for e in recursive.product()) == whole
                 some = recursive.some()
                 assert (some is None) == (not whole) and (some is None or some in whole)
 
@@ -59,6 +62,11 @@ def test_disjoint_components_are_decomposed_and_chained_ones_are_not():
     comp, count = scc.components(n, chained_src, chained_dst)
     assert not scc.worth_it(comp, count, chained_src, chained_dst)
     assert len(list(scc.extensions(AF(n, src, dst), None, "preferred"))) == 2 ** 6
+    big = AF(*even_pairs_case(10))  # 1,024 extensions: the first 256 from the solver, the rest as a product
+    for sem in ("complete", "preferred", "stable"):
+        streamed = list(scc.extensions(big, {0: "in"}, sem))
+        assert len(streamed) == len({tuple(e) for e in streamed})
+        assert sorted(streamed) == sorted(Engine(big, {0: "in"}).extensions(sem))
 
 
 @pytest.mark.parametrize("cycles", [3, 40])

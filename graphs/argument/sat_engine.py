@@ -8,9 +8,10 @@ in(a), out(a); undecided is neither):
     ¬in(a) ∨ ¬out(a);  in(a) → out(b) and in(b) → out(a) for every attacker b of a;
     (all attackers out) → in(a);  out(a) → (some attacker in).
 Stable adds in(a) ∨ out(a). Preferred extensions are found by CEGAR-style maximisation: from a complete
-extension S, ask for a complete extension that keeps S and adds an argument outside it, until none exists; for
-enumeration each preferred P found adds the clause "some argument outside P is in", which rules out exactly the
-complete extensions inside P.
+extension S, ask for a complete extension that keeps S and adds one of a block of arguments that could still join,
+until no block can; for enumeration each preferred P found adds the clause "some argument outside P is in", which
+rules out exactly the complete extensions inside P. Sceptical acceptance under preferred is a CEGAR loop over two
+solvers (`_sceptical_preferred`). SCC-recursive enumeration, for frameworks of many disjoint parts, is in `scc`.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ BENCHMARKS.md, issue 14), nor do chained components, so `worth_it` decides from 
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterator
 
 import numpy as np
@@ -96,8 +97,8 @@ def extensions(af: AF, fixed: dict | None, semantics: str) -> Iterator[list[int]
     else:
         return
     done = {tuple(e) for e in given}
-    for ext in Recursive(AF(engine.m, engine.att_src, engine.att_dst), semantics, comp, count).extensions():
-        found = engine._global(np.asarray(ext, dtype=np.int64))
+    for ext in Recursive(AF(engine.m, engine.att_src, engine.att_dst), semantics, comp, count).product():
+        found = sorted(engine.base_in.tolist() + engine.undec[ext].tolist())
         if tuple(found) not in done:
             yield found
 
@@ -147,6 +148,14 @@ class Recursive:
                 continue
             depth += 1
             choices[depth] = iter(self._local(depth, label))
+
+    def product(self) -> Iterator[list[int]]:
+        """Every extension when no attack joins two components (`worth_it`): the product of each component's
+        own extensions, without labelling anything per extension (~5x faster than the whole-core solver on 2^14-2^16 extensions)."""
+        label = np.zeros(self.af.n, dtype=np.int8)
+        own = [[part.tolist() for part in self._local(c, label)] for c in range(len(self.members))]
+        for combo in itertools.product(*own):
+            yield list(itertools.chain.from_iterable(combo))
 
     def some(self) -> list[int] | None:
         """SE: one extension, one solver answer per component (None: no stable extension)."""
