@@ -64,9 +64,9 @@ def test_disjoint_components_are_decomposed_and_chained_ones_are_not():
     assert len(list(scc.extensions(AF(n, src, dst), None, "preferred"))) == 2 ** 6
     big = AF(*even_pairs_case(10))  # 1,024 extensions: the first 256 from the solver, the rest as a product
     for sem in ("complete", "preferred", "stable"):
-        streamed = list(scc.extensions(big, {0: "in"}, sem))
+        streamed = list(scc.extensions(big, {"1": "in"}, sem))
         assert len(streamed) == len({tuple(e) for e in streamed})
-        assert sorted(streamed) == sorted(Engine(big, {0: "in"}).extensions(sem))
+        assert sorted(streamed) == sorted(Engine(big, {"1": "in"}).extensions(sem))
 
 
 @pytest.mark.parametrize("cycles", [3, 40])
