@@ -48,7 +48,8 @@ def read_af(path: str | Path) -> AF:
         size = p.stat().st_size
         if size > _MAX_BYTES:
             raise InputError("file is over 512 MB", file=str(p), fix="split the framework")
-        if fmt == "apx" and size >= _MAP_FROM:
+        mapped = fmt == "apx" and size >= _MAP_FROM
+        if mapped:
             fast = _apx_mapped(p)
             if fast is not None:
                 return fast
@@ -59,7 +60,7 @@ def read_af(path: str | Path) -> AF:
         raise InputError("is a directory", file=str(p), fix="give a framework file") from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=str(p), fix="check the path") from None
-    return parse(raw, fmt, str(p))
+    return parse(raw, fmt, str(p), try_bytes=not mapped)
 
 
 def _apx_mapped(p: Path) -> AF | None:
@@ -75,8 +76,9 @@ def read_framework(path: str | Path) -> tuple[list, list[tuple]]:
     return af.names_of(range(af.n)), af.pairs()
 
 
-def parse(raw: bytes | str, fmt: str, source: str) -> AF:
-    if fmt == "apx":
+def parse(raw: bytes | str, fmt: str, source: str, try_bytes: bool = True) -> AF:
+    """The framework in `raw`; `try_bytes=False` when the byte reader has already stepped aside."""
+    if fmt == "apx" and try_bytes:
         fast = parse_canonical(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
         if fast is not None:  # straight from the bytes; None: the checks and the line reader below decide
             return fast
