@@ -84,3 +84,12 @@ def test_stable_se_without_extension_and_bad_task_options(tmp_path):
     assert bad.returncode == 2 and "zz" in bad.stderr and bad.stderr.count("\n") == 1
     bad = gauntlet("af", str(f), "--task", "XX")
     assert bad.returncode == 2 and "--task" in bad.stderr
+
+
+def test_large_documents_are_the_same_json_as_the_encoder_gives():
+    from gauntlet.graphs.argument.iccma import dumps
+    plain_names = {"in": [f"a{i}" for i in range(20_000)], "out": [], "undec": ["é", "b"]}
+    odd_names = {"in": ['a"b', "c\\d", "e\x01", "é\u2028"] + ["x"] * 20_000, "out": ["y"], "undec": []}
+    for doc in (plain_names, odd_names):
+        text = dumps(doc)
+        assert text == json.dumps(doc, ensure_ascii=False) and json.loads(text) == doc

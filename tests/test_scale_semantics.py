@@ -17,10 +17,11 @@ def both(args, attacks, fixed, monkeypatch):
     return plain, arrays
 
 
-@pytest.mark.parametrize("wave", [1, 64])
+@pytest.mark.parametrize("wave,list_tail", [(1, 20_000), (64, 20_000), (64, 5)])
 @pytest.mark.parametrize("seed", range(40))
-def test_same_labelling_on_random_frameworks(seed, wave, monkeypatch):
+def test_same_labelling_on_random_frameworks(seed, wave, list_tail, monkeypatch):
     monkeypatch.setattr(sem, "_ARRAY_MIN_WAVE", wave)
+    monkeypatch.setattr(sem, "_LIST_TAIL", list_tail)  # 5: the tail switches from array elements to lists
     rng = random.Random(seed)
     n = rng.randint(1, 400)
     args = [f"a{i}" for i in range(n)] if seed % 2 else list(range(7, n + 7))

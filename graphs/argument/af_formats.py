@@ -2,12 +2,13 @@
 
 Every malformed input raises InputError naming the file, the line and the fix: a bad, huge or repeated header,
 an argument out of range, undeclared or declared twice, a TGF file without its `#` line, binary or empty files.
-Large files take vectorised fast paths; when a fast path's checks fail, the line-by-line reader runs to find and
-name the first bad line, so both paths accept and refuse exactly the same files.
+Large files take vectorised fast paths (canonical .apx files: `apx_tokens`); when a fast path's checks fail, the
+line-by-line reader runs to find and name the first bad line, so both paths accept and refuse exactly the same files.
 """
 
 from __future__ import annotations
 
+import mmap
 import re
 import warnings
 from pathlib import Path
@@ -15,18 +16,19 @@ from pathlib import Path
 import numpy as np
 
 from gauntlet.errors import InputError
+from gauntlet.graphs.argument.apx_tokens import parse_canonical
 from gauntlet.graphs.argument.framework import AF
 
 _MAX_BYTES = 512 * 1024 * 1024
 # An argument costs ~40 bytes in the engine's arrays and ~150 more once named in the output; a header that asks
 # for more than half the memory now available is refused before anything is allocated.
 _BYTES_PER_ARG = 200
+_MAP_FROM = 1 << 20  # .apx files from this size are read through a memory map
 _NAME = r"[^,()\s%]+"
 _APX_ARG = re.compile(rf"^[ \t]*arg\([ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _APX_ATT = re.compile(rf"^[ \t]*att\([ \t]*({_NAME})[ \t]*,[ \t]*({_NAME})[ \t]*\)[ \t]*\.[ \t]*(?:%.*)?$")
 _HEADER = re.compile(r"^p[ \t]+af[ \t]+([0-9]+)[ \t]*$")
 _PAIR = re.compile(r"^([0-9]+)[ \t]+([0-9]+)[ \t]*$")
-_SHORT_NAMES_FROM = 100_000  # attack endpoints; below this the dict is as fast
 _NOT_BLANK = re.compile(r"\S")
 _BYTE_CLASS = np.zeros(256, dtype=np.uint8)
 _BYTE_CLASS[48:58] = 1
@@ -43,8 +45,14 @@ def read_af(path: str | Path) -> AF:
         raise InputError(f"unknown framework format {p.suffix or '(none)'!r}", file=str(p),
                          fix="use .apx (arg(a). att(a,b).), .tgf or .af/.i23 (ICCMA 2023)")
     try:
-        if p.stat().st_size > _MAX_BYTES:
+        size = p.stat().st_size
+        if size > _MAX_BYTES:
             raise InputError("file is over 512 MB", file=str(p), fix="split the framework")
+        mapped = fmt == "apx" and size >= _MAP_FROM
+        if mapped:
+            fast = _apx_mapped(p)
+            if fast is not None:
+                return fast
         raw = p.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=str(p), fix="check the path") from None
@@ -52,7 +60,14 @@ def read_af(path: str | Path) -> AF:
         raise InputError("is a directory", file=str(p), fix="give a framework file") from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=str(p), fix="check the path") from None
-    return parse(raw, fmt, str(p))
+    return parse(raw, fmt, str(p), try_bytes=not mapped)
+
+
+def _apx_mapped(p: Path) -> AF | None:
+    """The byte reader on the file mapped in place (no 80 MB copy and its page faults at 10⁶ arguments)."""
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        af = parse_canonical(mapped)
+    return af
 
 
 def read_framework(path: str | Path) -> tuple[list, list[tuple]]:
@@ -61,7 +76,12 @@ def read_framework(path: str | Path) -> tuple[list, list[tuple]]:
     return af.names_of(range(af.n)), af.pairs()
 
 
-def parse(raw: bytes | str, fmt: str, source: str) -> AF:
+def parse(raw: bytes | str, fmt: str, source: str, try_bytes: bool = True) -> AF:
+    """The framework in `raw`; `try_bytes=False` when the byte reader has already stepped aside."""
+    if fmt == "apx" and try_bytes:
+        fast = parse_canonical(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
+        if fast is not None:  # straight from the bytes; None: the checks and the line reader below decide
+            return fast
     if isinstance(raw, bytes):
         if b"\0" in raw:
             raise InputError("binary file (NUL bytes)", file=source, line=raw[:raw.index(b"\0")].count(b"\n") + 1,
@@ -176,67 +196,11 @@ def _i23_lines(body: str, n: int, source: str, header_line: int) -> tuple[np.nda
 def parse_apx(text: str, source: str = "<apx>") -> AF:
     if _STATEMENT_LINE.search(text) is None:
         raise InputError("no arg(...) statements", file=source, line=1, fix=_EMPTY_FIX["apx"])
-    fast = _apx_fast(text)
-    return fast if fast is not None else _apx_lines(text, source)
-
-
-def _apx_fast(text: str) -> AF | None:
-    """Canonical files (no blanks, comments or CR; one statement per line) with C-speed string operations and a
-    vectorised check of the attack pairs. None when anything is off: the line reader then decides."""
-    if any(c in text for c in " \t\r%"):
-        return None
-    lines = text.split("\n")
-    statements = len(lines) - lines.count("")
-    names = [line[4:-2] for line in lines if line.startswith("arg(")]
-    pairs = [line[4:-2] for line in lines if line.startswith("att(")]
-    if len(names) + len(pairs) != statements or text.count(").\n") + text.endswith(").") != statements:
-        return None
-    joined_names, joined_pairs = "\n".join(names), "\n".join(pairs)
-    if any(c in joined_names for c in "(),") or "(" in joined_pairs or ")" in joined_pairs:
-        return None
-    if pairs:  # every pair is exactly "a,b": separators alternate comma, newline and no name is empty
-        raw = np.frombuffer(joined_pairs.encode("utf-8"), dtype=np.uint8)
-        seps = np.flatnonzero((raw == 44) | (raw == 10))
-        kinds = raw[seps]
-        if seps.size != 2 * len(pairs) - 1 or (kinds[0::2] != 44).any() or (kinds[1::2] != 10).any() \
-                or seps[0] == 0 or seps[-1] == raw.size - 1 or (np.diff(seps) == 1).any():
-            return None
-    index = dict(zip(names, range(len(names))))
-    if len(index) != len(names) or "" in index:
-        return None
-    flat = joined_pairs.replace("\n", ",").split(",") if pairs else []
-    idx = _short_name_positions(names, flat)
-    if idx is None:
-        try:
-            idx = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
-        except KeyError:
-            return None
-    elif (idx < 0).any():
-        return None
-    return AF(len(names), idx[0::2], idx[1::2], names, index)
+    return _apx_lines(text, source)
 
 
 _TGF_HASH = re.compile(r"^[ \t]*#[ \t]*\r?$", re.M)
 _STATEMENT_LINE = re.compile(r"^[ \t]*[^\s%]", re.M)
-
-
-def _short_name_positions(names: list[str], flat: list[str]) -> np.ndarray | None:
-    """Positions of `flat` in `names` when every name is ASCII of at most 8 bytes (generated frameworks: a123):
-    each name is then one uint64, and a sorted search beats ~6M random dict lookups (~5 s at 10⁶ arguments).
-    -1 marks an unknown name; None when the names do not fit (the caller uses the dict)."""
-    if len(flat) < _SHORT_NAMES_FROM:
-        return None
-    try:
-        keys, wanted = np.array(names, dtype="S"), np.array(flat, dtype="S")
-    except UnicodeEncodeError:
-        return None
-    if keys.dtype.itemsize > 8 or wanted.dtype.itemsize > 8:
-        return None
-    keys, wanted = keys.astype("S8").view(np.uint64), wanted.astype("S8").view(np.uint64)
-    order = np.argsort(keys)
-    ordered = keys[order]
-    at = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
-    return np.where(ordered[at] == wanted, order[at], -1)
 
 
 def _apx_lines(text: str, source: str) -> AF:

@@ -74,10 +74,21 @@ class AF:
 
 def csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, targets): the targets of i are targets[start[i]:start[i + 1]]."""
-    order = np.argsort(src)  # the order of an argument's targets does not matter
+    order = _radix_order(src, n)  # the order of an argument's targets does not matter
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=start[1:])
     return start, dst[order]
+
+
+def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:
+    """The permutation sorting keys in 0..n-1: by 16-bit digits with numpy's stable radix sort (linear; twice as
+    fast as argsort's quicksort on 3M keys), up to 2^32 keys; argsort beyond."""
+    if n <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if n > 1 << 32:
+        return np.argsort(keys)
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
 def ancestors(n: int, src: np.ndarray, dst: np.ndarray, roots: Sequence[int]) -> np.ndarray:

@@ -36,6 +36,13 @@ def cycles_case(count: int, length: int) -> tuple[int, np.ndarray, np.ndarray]:
     return count * length, base.ravel(), np.roll(base, -1, axis=1).ravel()
 
 
+def chained_cycles_case(count: int, length: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """`count` directed cycles where the first argument of each attacks the first of the next."""
+    n, src, dst = cycles_case(count, length)
+    first = np.arange(count - 1) * length
+    return n, np.concatenate((src, first)), np.concatenate((dst, first + length))
+
+
 def even_pairs_case(count: int) -> tuple[int, np.ndarray, np.ndarray]:
     """`count` disjoint mutual attacks a <-> b."""
     a = np.arange(0, 2 * count, 2)
@@ -76,6 +83,49 @@ def clingo_task(path: Path, semantics: str, task: str, limit: int) -> list[list[
     found: list[list[str]] = []
     ctl.solve(on_model=lambda m: found.append(sorted(str(s.arguments[0]) for s in m.symbols(shown=True))))
     return found[-1:] if semantics == "grounded" else found
+
+
+def gauntlet_sceptical(path: Path, arg: str) -> tuple[bool, list[str] | None]:
+    from gauntlet.graphs.argument.af_formats import read_af
+    from gauntlet.graphs.argument.iccma import run_task
+    doc = run_task(read_af(path), "preferred", "DS", arg, 1, str(path))
+    return doc["accepted"], doc["counterexample"]
+
+
+def clingo_sceptical(path: Path, arg: str) -> tuple[bool, list[str] | None]:
+    """DS-PR by clingo: preferred extensions enumerated with ASPARTIX's domain heuristics (domRec), stopping at
+    the first without arg (all of them when arg is sceptically accepted)."""
+    import clingo
+
+    from gauntlet.graphs.argument.aspartix import ENCODINGS, _quiet
+    ctl = clingo.Control(["0", "--heuristic=Domain", "--enum-mode=domRec", "--warn=none"], logger=_quiet)
+    ctl.load(str(path))
+    ctl.add("base", [], ENCODINGS["preferred"] + "#show in/1.\n")
+    ctl.ground([("base", [])])
+    found: list[list[str]] = []
+
+    def on_model(model) -> bool:
+        ext = sorted(str(s.arguments[0]) for s in model.symbols(shown=True))
+        if arg not in ext:
+            found.append(ext)
+            return False  # a counterexample: stop
+        return True
+
+    ctl.solve(on_model=on_model)
+    return not found, (found[0] if found else None)
+
+
+def run_sceptical_case(name: str, case: tuple, arg: str, tmp: Path, repeat: int) -> dict[str, Any]:
+    """DS-PR of one argument: the same answer from both, and a counterexample clingo confirms as preferred."""
+    n, src, dst = case
+    path = tmp / f"{name}.apx"
+    write_apx(path, n, src, dst)
+    ours_s, (yes, counter) = _timed(lambda: gauntlet_sceptical(path, arg), repeat)
+    ref_s, (ref_yes, _) = _timed(lambda: clingo_sceptical(path, arg), repeat)
+    agree = yes == ref_yes and (yes or (arg not in counter and clingo_confirms(path, counter, "preferred")))
+    return {"case": name, "args": n, "attacks": int(src.size), "semantics": "preferred", "task": "DS",
+            "arg": arg, "accepted": yes, "gauntlet_s": round(ours_s, 4), "clingo_s": round(ref_s, 4),
+            "ratio": round(ours_s / ref_s, 3) if ref_s > 0 else None, "extensions": None, "agree": agree}
 
 
 def clingo_confirms(path: Path, ext: list[str], semantics: str) -> bool:
@@ -125,21 +175,27 @@ def run_case(name: str, case: tuple, semantics: str, task: str, tmp: Path, repea
             "extensions": len(ours) if task == "EE" else None, "agree": agree}
 
 
-def grounded_end_to_end(n: int, tmp: Path) -> dict[str, Any]:
-    """`gauntlet af FILE.af --json` on a random framework of n arguments and 3n attacks, as a subprocess."""
+def grounded_end_to_end(n: int, tmp: Path, fmt: str = "af", repeat: int = 1) -> dict[str, Any]:
+    """`gauntlet af FILE --json` as a subprocess on a random framework of n arguments and 3n attacks, median wall
+    clock of `repeat` runs: ICCMA 2023 `.af` (numbered arguments) or `.apx` with string names a0 … a{n-1}."""
     _, src, dst = random_case(n, 3, seed=1)
-    path = tmp / "grounded_large.af"
-    with path.open("w", encoding="ascii") as f:
-        f.write(f"p af {n}\n")
-        f.write("".join(f"{a + 1} {b + 1}\n" for a, b in zip(src.tolist(), dst.tolist())))
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "af", str(path), "--json"],
-                         capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    path = tmp / f"grounded_large.{fmt}"
+    if fmt == "apx":
+        write_apx(path, n, src, dst)
+    else:
+        with path.open("w", encoding="ascii") as f:
+            f.write(f"p af {n}\n")
+            f.write("".join(f"{a + 1} {b + 1}\n" for a, b in zip(src.tolist(), dst.tolist())))
+    walls, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "af", str(path), "--json"],
+                             capture_output=True, text=True)
+        walls.append(time.perf_counter() - t0)
     doc = json.loads(out.stdout) if out.returncode == 0 else {}
-    return {"case": "grounded_end_to_end", "args": n, "attacks": int(src.size), "format": "af",
-            "gauntlet_s": round(wall, 3), "in": len(doc.get("in", [])), "undec": len(doc.get("undec", [])),
-            "ok": out.returncode == 0}
+    return {"case": f"grounded_end_to_end_{fmt}", "args": n, "attacks": int(src.size), "format": fmt,
+            "gauntlet_s": round(statistics.median(walls), 3), "runs_s": [round(w, 3) for w in walls],
+            "in": len(doc.get("in", [])), "undec": len(doc.get("undec", [])), "ok": out.returncode == 0}
 
 
 def cases(quick: bool) -> list[tuple[str, tuple, str, str]]:
@@ -162,7 +218,29 @@ def cases(quick: bool) -> list[tuple[str, tuple, str, str]]:
         ("self_attacker_10000", self_attacker_case(10_000), "preferred", "EE"),
         ("even_2cycles_x10_stable", even_pairs_case(10), "stable", "EE"),
         ("even_2cycles_x10_complete", even_pairs_case(10), "complete", "EE"),
+        ("even_2cycles_x14", even_pairs_case(14), "preferred", "EE"),  # 16,384: SCC-recursive (disjoint)
+        ("chained_2cycles_x14", chained_cycles_case(14, 2), "preferred", "EE"),  # 987: whole-core solver
     ]
+    return out
+
+
+def floating_case(cycles: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Floating acceptance behind `cycles` independent 2-cycles: b <-> c both attack d, d attacks a, and one side
+    of every cycle attacks d too; a is in every one of the 2^(cycles+1) preferred extensions (DS YES)."""
+    a, b, c, d = 0, 1, 2, 3
+    left = 4 + 2 * np.arange(cycles)
+    src = np.concatenate(([b, c, b, c, d], left, left + 1, left))
+    dst = np.concatenate(([c, b, d, d, a], left + 1, left, np.full(cycles, d)))
+    return 4 + 2 * cycles, src, dst
+
+
+def sceptical_cases(quick: bool) -> list[tuple[str, tuple, str]]:
+    """DS-PR: the hard random draw (argument a100 took ~60 s before the CEGAR loop and blockwise growth) and a
+    YES case with many preferred extensions."""
+    out = [("floating_x12_DS", floating_case(12), "a0")]  # clingo enumerates all 8,192 to answer YES
+    if not quick:
+        out += [(f"random_n10000_d3_seed13_DS_{arg}", random_case(10_000, 3.0, seed=13), arg)
+                for arg in ("a100", "a0")]
     return out
 
 
@@ -181,12 +259,18 @@ def af_bench(repeat: int = typer.Option(3, "--repeat", min=1, max=20, help="Runs
     _clingo()  # a clear one-line error when clingo is missing
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
+        run_case("warm_up", even_pairs_case(3), "preferred", "EE", Path(tmp), 1)  # imports and first solvers
         for name, case, semantics, task in cases(quick):
             print(f"bench af: {name}", file=sys.stderr, flush=True)
             rows.append(run_case(name, case, semantics, task, Path(tmp), repeat))
-        scale = None if quick else grounded_end_to_end(large, Path(tmp))
+        for name, case, arg in sceptical_cases(quick):
+            print(f"bench af: {name}", file=sys.stderr, flush=True)
+            rows.append(run_sceptical_case(name, case, arg, Path(tmp), repeat))
+        scale = None if quick else grounded_end_to_end(large, Path(tmp), "af", repeat)
+        scale_apx = None if quick else grounded_end_to_end(large, Path(tmp), "apx", repeat)
     structured = [r for r in rows if not r["case"].startswith("random")]
     doc = {"bench": "af", "repeat": repeat, "cases": rows, "grounded_end_to_end": scale,
+           "grounded_end_to_end_apx": scale_apx,
            "disagreements": sum(not r["agree"] for r in rows),
            "structured_within_target": all(r["gauntlet_s"] < 2.0 or (r["ratio"] or 0) <= 3 for r in structured),
            "median_ratio": round(statistics.median(r["ratio"] for r in rows if r["ratio"] is not None), 3)}
