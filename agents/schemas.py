@@ -29,7 +29,8 @@ FLAW_TYPES = {
 }
 SEVERITIES = ("fatal", "major", "minor")  # only sustained fatal/major critiques defeat; minor = revision request
 # The formalisation gate's checks (issue 12); an unfaithful_formalisation critique names the one it thinks failed.
-FORMAL_CHECKS = ("parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement")
+FORMAL_CHECKS = ("parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement", "unanimity",
+                 "witness")
 RULING_VOTES = ("sustained", "overruled")  # one juror's vote; a split jury makes the outcome `contested`
 
 

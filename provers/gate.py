@@ -5,7 +5,8 @@ and the variables z3 saw in the formula; parse and vacuity come from one sandbox
 Only a candidate that passes all of them reaches the LLM checks (back-translation and judge, provers.pipeline).
 
 Check names (stable: critiques and reviewers refer to them): `triage`, `names`, `copy_guard`, `parse`,
-`symbol_table`, `vacuity`, `generality`, `agreement`, `back_translation`.
+`symbol_table`, `vacuity`, `generality`, `unanimity`, `agreement`, `back_translation`, `witness` (the last four
+are decided across candidates or by the model: provers.consensus, provers.pipeline, provers.witness).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from gauntlet.provers import gate_z3
 from gauntlet.provers.fewshot import EXAMPLES
 from gauntlet.provers.formalise import Candidate
 
-CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "agreement",
-          "back_translation")
+CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "unanimity",
+          "agreement", "back_translation", "witness")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -125,21 +125,25 @@ def decide(req: dict[str, Any]) -> dict[str, Any]:
 
 
 def equivalent(a: dict[str, Any], b: dict[str, Any], timeout_ms: int) -> str:
-    """'yes' / 'no' / 'unknown': are (H_a → C_a) and (H_b → C_b) the same formula over the same variables?"""
+    """'yes' / 'no' / 'unknown': do a and b assume the same (their hypotheses are equivalent) and conclude the same
+    (their conclusions are equivalent), over the same variables? Part by part, because whole implications would
+    make any two proved candidates "equivalent" (both are valid) however different their statements."""
     import z3
 
-    def formula(c: dict[str, Any]) -> Any:
+    def parts(c: dict[str, Any]) -> tuple[Any, Any]:
         head = "".join(f"(declare-const {n} {s})" for n, s in c["decls"])
-        hyps = [_parse(z3, head, h) for h in c["hypotheses"]]
-        return z3.Implies(z3.And(hyps), _parse(z3, head, c["conclusion"]))
-    status, _ = _solve(z3, [formula(a) != formula(b)], timeout_ms)
-    return {"unsat": "yes", "sat": "no"}.get(status, "unknown")
+        return z3.And([_parse(z3, head, h) for h in c["hypotheses"]]), _parse(z3, head, c["conclusion"])
+    (ha, ca), (hb, cb) = parts(a), parts(b)
+    answers = [_solve(z3, [x != y], timeout_ms)[0] for x, y in ((ha, hb), (ca, cb))]
+    if "sat" in answers:
+        return "no"
+    return "yes" if answers == ["unsat", "unsat"] else "unknown"
 
 
 def equivalence(a: dict[str, Any], b: dict[str, Any], *, timeout_s: float = 5.0) -> str:
     """`equivalent` in the sandboxed child; both candidates were screened when their facts were computed."""
     request = json.dumps({"equivalence": [a, b], "timeout_ms": max(1, int(timeout_s * 1000))})
-    doc, _ = _ask_child(request, Limits(wall_s=timeout_s + _STARTUP_S))
+    doc, _ = _ask_child(request, Limits(wall_s=2 * timeout_s + _STARTUP_S))
     return doc["equivalent"] if doc else "unknown"
 
 
