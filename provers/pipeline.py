@@ -19,8 +19,9 @@ from typing import Any
 from gauntlet.agents.llm import LLM, Completion, LLMError, Message
 from gauntlet.provers import gate_z3, witness
 from gauntlet.provers.consensus import agreement, unanimity
-from gauntlet.provers.formalise import (BackTranslation, Candidate, Judgement, ask, back_translation_messages,
-                                        formalise_messages, judge_messages, repair_messages)
+from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Judgement, ask,
+                                        back_translation_messages, formalise_messages, judge_messages,
+                                        repair_messages)
 from gauntlet.provers.gate import Check, Screened, screen
 
 GATE_VERDICTS = ("proved", "refuted", "not_formalisable", "rejected", "unknown", "error")
@@ -149,13 +150,19 @@ class _Run:
             cand = await self.call(f"candidate {i + 1} repair {repairs}", msgs, Candidate, 0.2)
 
     async def faithful(self, cand: Candidate) -> Check:
-        """Back-translation without the claim, then a narrow judge: the same statement or not."""
+        """Back-translation without the claim, then a narrow judge asked both ways round: the same statement
+        (must be yes), then any difference between them (must be no)."""
         words: BackTranslation = await self.call("back-translation", back_translation_messages(cand),
                                                  BackTranslation, 0.0)
         verdict: Judgement = await self.call("judge", judge_messages(self.text, cand, words.statement),
                                              Judgement, 0.0)
         why = f"formal text reads: {words.statement!r}; judge: {verdict.reason}"
-        return Check("back_translation", verdict.same, why)
+        if not verdict.same:
+            return Check("back_translation", False, why)
+        other: Difference = await self.call("judge differ", judge_messages(self.text, cand, words.statement,
+                                                                           DIFFER_SYSTEM), Difference, 0.0)
+        why += f"; asked for a difference: {other.reason}"
+        return Check("back_translation", not other.differ, why)
 
     async def witness(self, cand: Candidate, counterexample: dict[str, Any]) -> Check:
         """The counterexample in the claim's words, judged twice without the formula (provers.witness)."""

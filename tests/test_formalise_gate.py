@@ -147,6 +147,10 @@ def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
         return asyncio.run(go())
 
 
+# The judge's second framing ("any difference?"), answered no: the back-translation then passes.
+DIFFER_NO = json.dumps({"reason": "same quantities, assumptions and bound", "differ": False})
+
+
 def _reply(c: Candidate | dict[str, Any]) -> str:
     return json.dumps(c.model_dump() if isinstance(c, Candidate) else c)
 
@@ -154,14 +158,14 @@ def _reply(c: Candidate | dict[str, Any]) -> str:
 def test_agreeing_faithful_candidates_with_matching_back_translation_are_proved() -> None:
     back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same bound on the same two probabilities", "same": True})
-    r = _gate([_reply(GOOD), _reply(GOOD), back, judge])
+    r = _gate([_reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
     assert r.verdict == "proved", r.reason
     checks = {c.check: c.passed for c in r.checks}
     assert checks == {"triage": True, "unanimity": True, "agreement": True, "back_translation": True}
     assert "(assert (not (<= (* p q) 0.04)))" in r.formal
     doc = r.as_json()
     assert set(doc) >= {"verdict", "counterexample", "checks", "formal", "candidates"}
-    assert doc["llm_calls"] == 4 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
+    assert doc["llm_calls"] == 5 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
 
 
 def test_back_translation_mismatch_rejects() -> None:
@@ -171,6 +175,11 @@ def test_back_translation_mismatch_rejects() -> None:
     assert r.verdict == "rejected" and r.accepted is None and r.formal is None
     failed = [c for c in r.checks if not c.passed]
     assert [c.check for c in failed] == ["back_translation"] and "at least" in failed[0].reason
+    # A judge that says "same" but, asked the other way round, finds a difference is not trusted either.
+    back = json.dumps({"statement": "if p and q are at most 0.2 then p times q is at most 0.04"})
+    differ = json.dumps({"reason": "B drops the lower bound 0 on p and q", "differ": True})
+    r = _gate([_reply(GOOD), _reply(GOOD), back, json.dumps({"reason": "same", "same": True}), differ])
+    assert r.verdict == "rejected" and "lower bound" in r.reason and len(r.calls) == 5
 
 
 def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
@@ -182,7 +191,7 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
     judge = json.dumps({"reason": "the same", "same": True})
     holds = json.dumps({"reason": "1 - 0.5*0.5 = 0.75, below 0.8", "answer": False})
     breaks = json.dumps({"reason": "0.75 < 0.8, so it is a counterexample", "answer": True})
-    r = _gate([_reply(cand), _reply(cand), back, judge, holds, breaks], claim)
+    r = _gate([_reply(cand), _reply(cand), back, judge, DIFFER_NO, holds, breaks], claim)
     assert r.verdict == "refuted" and r.counterexample == {"p": "1/2"}
     assert r.counterexample_text() == "p (probability a monitor catches a deceptive action) = 1/2"
     witnessed = next(c for c in r.checks if c.check == "witness")
@@ -205,7 +214,7 @@ def test_parse_error_is_fed_back_for_one_repair() -> None:
     broken = GOOD.model_copy(update={"conclusion": "(<= (* p q) Natural)"})
     back = json.dumps({"statement": "p q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge])
+    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
     assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1
     repair_prompt = r.calls[1]["messages"][-1]["content"]
     assert "Natural" in repair_prompt and r.calls[1]["label"] == "candidate 1 repair 1"
@@ -307,7 +316,7 @@ def test_cli_formalise_json_and_bad_options() -> None:
     from gauntlet.ui.cli import app
     back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    with running_server(script=[_reply(GOOD)] * 2 + [back, judge]) as url:
+    with running_server(script=[_reply(GOOD)] * 2 + [back, judge, DIFFER_NO]) as url:
         res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
                                        "--json"])
     assert res.exit_code == 0, res.output
@@ -352,7 +361,7 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
     # The older 2-of-k rule would have accepted the two good ones (kept behind --no-unanimity).
     back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    old = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD), back, judge], k=3, unanimous=False)
+    old = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD), back, judge, DIFFER_NO], k=3, unanimous=False)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
 
 
@@ -369,7 +378,7 @@ def test_candidates_with_other_names_are_lined_up_and_compared_part_by_part() ->
     assert align(GOOD, swapped) == {"m2": "q", "m1": "p"}
     back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    r = _gate([_reply(GOOD), _reply(swapped), back, judge])
+    r = _gate([_reply(GOOD), _reply(swapped), back, judge, DIFFER_NO])
     assert r.verdict == "proved", r.reason
     assert "1 pair(s) z3-equivalent" in next(c.reason for c in r.checks if c.check == "agreement")
     # Two proofs of different statements are not "the same formula" just because both are valid.
@@ -389,7 +398,7 @@ def test_a_counterexample_in_which_the_sentence_still_holds_is_no_refutation() -
     judge = json.dumps({"reason": "both bound the average by the two scores", "same": True})
     holds = json.dumps({"reason": "the average 0.5 lies between the smaller score 0 and the larger 1", "answer": True})
     breaks = json.dumps({"reason": "the sentence holds here", "answer": False})
-    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, holds, breaks], AVERAGE)
+    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, holds, breaks], AVERAGE)
     assert r.verdict == "rejected" and r.counterexample is None and r.accepted is None
     failed = [c for c in r.checks if not c.passed]
     assert [c.check for c in failed] == ["witness"] and "still holds" in failed[0].reason
@@ -400,7 +409,7 @@ def test_a_witness_that_says_yes_to_both_framings_is_not_trusted() -> None:
     back = json.dumps({"statement": "the average of a and b is at least a and at most b"})
     judge = json.dumps({"reason": "same", "same": True})
     yes = json.dumps({"reason": "yes", "answer": True})
-    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, yes, yes], AVERAGE)
+    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, yes, yes], AVERAGE)
     assert r.verdict == "rejected" and "contradict each other" in r.reason
 
 
