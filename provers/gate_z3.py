@@ -38,8 +38,8 @@ def facts(decls: list[tuple[str, str]], hypotheses: list[str], conclusion: str, 
         return {"parse_error": "refused by the screen: " + screening.summary(), "part": "screen"}
     request = json.dumps({"decls": decls, "hypotheses": hypotheses, "conclusion": conclusion,
                           "timeout_ms": max(1, int(timeout_s * 1000))})
-    # Up to three solver calls share the budget, each with its own z3 timeout.
-    limits = Limits(wall_s=3 * timeout_s + _STARTUP_S, cpu_s=int(3 * timeout_s) + 3, memory_mb=memory_mb)
+    # Up to four solver calls share the budget, each with its own z3 timeout.
+    limits = Limits(wall_s=4 * timeout_s + _STARTUP_S, cpu_s=int(4 * timeout_s) + 3, memory_mb=memory_mb)
     doc, why = _ask_child(request, limits)
     return doc if doc is not None else {"error": f"z3 worker failed: {why}"}
 
@@ -115,13 +115,20 @@ def decide(req: dict[str, Any]) -> dict[str, Any]:
     status, model = _solve(z3, hyps + [z3.Not(concl)], t)
     out["negation"] = status
     if model is not None:
-        cex, lines = {}, []
-        for d in sorted(model.decls(), key=lambda d: d.name()):
-            if d.name() in names and d.arity() == 0:
-                cex[d.name()] = _value(model[d])
-                lines.append(_readable(d.name(), model[d], cex[d.name()]))
-        out["counterexample"], out["counterexample_text"] = cex, ", ".join(lines)
+        out["counterexample"], out["counterexample_text"] = _assignment(z3, model, names)
+        # For the witness check's control: a point meeting the hypotheses where the conclusion DOES hold.
+        _, holding = _solve(z3, hyps + [concl], t)
+        out["example"] = _assignment(z3, holding, names)[0] if holding is not None else None
     return out
+
+
+def _assignment(z3: Any, model: Any, names: set[str]) -> tuple[dict[str, Any], str]:
+    values, lines = {}, []
+    for d in sorted(model.decls(), key=lambda d: d.name()):
+        if d.name() in names and d.arity() == 0:
+            values[d.name()] = _value(model[d])
+            lines.append(_readable(d.name(), model[d], values[d.name()]))
+    return values, ", ".join(lines)
 
 
 def equivalent(a: dict[str, Any], b: dict[str, Any], timeout_ms: int) -> str:

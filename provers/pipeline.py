@@ -164,14 +164,20 @@ class _Run:
         why += f"; asked for a difference: {other.reason}"
         return Check("back_translation", not other.differ, why)
 
-    async def witness(self, cand: Candidate, counterexample: dict[str, Any]) -> Check:
-        """The counterexample in the claim's words, judged twice without the formula (provers.witness)."""
-        where = witness.situation(cand, counterexample)
+    async def witness(self, cand: Candidate, facts: dict[str, Any]) -> Check:
+        """The counterexample in the claim's words, judged both ways round without the formula, then a control
+        point where the formula's conclusion holds (provers.witness)."""
+        where = witness.situation(cand, facts.get("counterexample") or {})
         holds = await self.call("witness holds", witness.messages(self.text, where, witness.HOLDS),
                                 witness.Reading, 0.0)
         breaks = await self.call("witness breaks", witness.messages(self.text, where, witness.BREAKS),
                                  witness.Reading, 0.0)
-        return witness.verdict(holds, breaks, where)
+        if holds.answer or not breaks.answer or not facts.get("example"):
+            return witness.verdict(holds, breaks, where)  # already failed, or no control point exists
+        control_where = witness.situation(cand, facts["example"])
+        control = await self.call("witness control", witness.messages(self.text, control_where, witness.HOLDS),
+                                  witness.Reading, 0.0)
+        return witness.verdict(holds, breaks, where, control, control_where)
 
 
 async def run_gate(llm: LLM, text: str, *, quantities: list[str] | None = None, claim_kind: str | None = None,
@@ -251,7 +257,7 @@ async def _decide(run: _Run) -> GateResult:
             return GateResult("rejected", "back-translation does not say what the claim says: " + faithful.reason,
                               checks, candidates)
     if screened.verdict == "refuted" and s.witness:
-        witnessed = await _llm_check(run.witness(cand, screened.facts.get("counterexample") or {}), "witness")
+        witnessed = await _llm_check(run.witness(cand, screened.facts), "witness")
         checks.append(witnessed)
         row["witness"] = witnessed.as_json()
         if not witnessed.passed:

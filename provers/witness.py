@@ -4,8 +4,10 @@ A refutation attacks a claim and every idea it supports, so it must survive a te
 formula at all. The counterexample is put back into the claim's own words (each variable's meaning and its value)
 and a narrow call that sees only the sentence and that concrete situation — never the formula — is asked twice,
 in opposite framings: "does the sentence hold here?" (must answer no) and "is this a counterexample to the
-sentence?" (must answer yes). A formula that misstates the claim yields a situation in which the sentence still
-holds; a weak model that answers yes to everything fails the pair of framings. Either way the gate abstains.
+sentence?" (must answer yes). Then a control: a second point z3 found where the formula's conclusion DOES hold,
+asked "does the sentence hold here?" (must answer yes), so a reader that calls every situation a counterexample
+fails. A formula that misstates the claim yields a situation in which the sentence still holds (or a control in
+which it fails); a reader that cannot tell the two points apart is no witness. Either way the gate abstains.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Reading(MoveModel):
 SYSTEM = ("You check one sentence against one concrete situation. Work out every number the sentence talks "
           "about in that situation (sums, averages, products, probabilities, 8-bit arithmetic that wraps at 256), "
           "then answer the question with true or false. Judge only the sentence's own words. Answer only with JSON.")
-HOLDS = "Question: in this situation, does what the sentence says hold (true) or not (false)?"
+HOLDS = "Question: for these particular values, is what the sentence says satisfied (true) or violated (false)?"
 BREAKS = "Question: is this situation a counterexample that shows the sentence is wrong (true) or not (false)?"
 
 
@@ -72,14 +74,21 @@ def messages(claim_text: str, where: str, question: str) -> list[Message]:
             {"role": "user", "content": f"Sentence: {claim_text}\nSituation:\n{where}\n{question}"}]
 
 
-def verdict(holds: Reading, breaks: Reading, where: str) -> Check:
-    """Passed only when both framings say the situation breaks the sentence."""
-    said = f"situation: {where.replace(chr(10), '; ')}; holds? {holds.answer} ({holds.reason}); " \
+def verdict(holds: Reading, breaks: Reading, where: str, control: Reading | None = None,
+            control_where: str = "") -> Check:
+    """Passed only when both framings say the counterexample breaks the sentence and, when there is a control
+    point, the reader says the sentence is satisfied there."""
+    said = f"counterexample: {where.replace(chr(10), '; ')}; satisfied? {holds.answer} ({holds.reason}); " \
            f"counterexample? {breaks.answer} ({breaks.reason})"
-    if not holds.answer and breaks.answer:
-        return Check("witness", True, said[:600])
+    if control is not None:
+        said += f"; control: {control_where.replace(chr(10), '; ')}; satisfied? {control.answer} ({control.reason})"
     if holds.answer and not breaks.answer:
         why = "in z3's counterexample, read in the claim's words, the sentence still holds: the formula misstates it"
-    else:
+    elif holds.answer or not breaks.answer:
         why = "the two readings of z3's counterexample contradict each other: no reliable witness"
-    return Check("witness", False, f"{why}; {said}"[:600])
+    elif control is not None and not control.answer:
+        why = ("the sentence is also read as violated at a point where the formula's conclusion holds: the reader "
+               "does not tell a counterexample from a non-counterexample, or the formula misstates the claim")
+    else:
+        return Check("witness", True, said[:700])
+    return Check("witness", False, f"{why}; {said}"[:700])

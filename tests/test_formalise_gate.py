@@ -432,3 +432,21 @@ def test_equivalence_compares_hypotheses_and_conclusions_separately() -> None:
     reordered = GOOD.model_copy(update={"hypotheses": list(reversed(GOOD.hypotheses)),
                                         "conclusion": "(>= 0.04 (* q p))"})
     assert gate_z3.equivalence(plain(GOOD), plain(reordered)) == "yes"
+
+
+def test_a_witness_must_also_see_the_sentence_hold_at_a_control_point() -> None:
+    text = "For every real x, x squared is at least x."
+    cand = _cand([("x", "Real", "real x")], [], "(>= (* x x) x)")
+    back = json.dumps({"statement": "for every real x, x times x is at least x"})
+    judge = json.dumps({"reason": "same", "same": True})
+    holds = json.dumps({"reason": "0.25 < 0.5", "answer": False})
+    breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
+    never = json.dumps({"reason": "violated", "answer": False})
+    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, never], text)
+    assert r.verdict == "rejected" and "does not tell a counterexample" in r.reason and len(r.calls) == 8
+    control_prompt = r.calls[-1]["messages"][-1]["content"]
+    assert r.calls[-1]["label"] == "witness control" and "real x (x) = 0.5" not in control_prompt
+    ok = json.dumps({"reason": "at this x the square is at least x", "answer": True})
+    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, ok], text)
+    assert r.verdict == "refuted" and r.counterexample == {"x": "1/2"}
+    assert next(c for c in r.checks if c.check == "witness").passed

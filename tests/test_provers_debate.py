@@ -135,12 +135,13 @@ def test_formaliser_agent_over_http_then_gate_then_z3() -> None:
     differ = json.dumps({"reason": "no difference", "differ": False})
     holds = json.dumps({"reason": "0.5 squared is 0.25, less than 0.5", "answer": False})
     breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
-    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge, differ, holds, breaks])
+    control = json.dumps({"reason": "at this x the square is at least x", "answer": True})
+    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge, differ, holds, breaks, control])
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser" and d["counterexample"] == {"x": "1/2"}
     assert d["smtlib"].endswith("(assert (not (>= (* x x) x)))\n(check-sat)")
     assert {c["check"] for c in d["checks"]} == {"triage", "unanimity", "agreement", "back_translation", "witness"}
-    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 8
+    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 9
 
 
 @has_server
