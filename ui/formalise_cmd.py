@@ -162,6 +162,9 @@ def eval_formalise_command(file: Optional[Path] = typer.Argument(None, help="Eva
            "back_translation": settings.back_translate, "witness": settings.witness,
            "llm_calls": sum(r["llm_calls"] for r in rows), "elapsed_s": round(time.perf_counter() - t0, 1),
            "interrupted": interrupted}
+    if rows:
+        doc["calls_per_case"] = round(doc["llm_calls"] / len(rows), 2)
+        doc["seconds_per_case"] = round(sum(r["elapsed_s"] for r in rows) / len(rows), 1)
     if per_case:
         doc["per_case"] = rows
     if as_json:
