@@ -225,6 +225,8 @@ async def _decide(run: _Run) -> GateResult:
             survivors.append((cand, screened))
         verdicts = {sc.verdict for _, sc in survivors}
         if len(verdicts & {"proved", "refuted"}) > 1:
+            first_failure = first_failure or (f"candidate {i + 1} is {screened.verdict} by z3, an earlier one "
+                                              f"{survivors[0][1].verdict}: they disagree")
             break  # survivors already disagree: nothing more can make them agree
         need = s.k if s.unanimous else s.min_agree
         if len(survivors) + (s.k - i - 1) < need:

@@ -203,8 +203,8 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
 
 def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
     false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) (* 0.04 0.2))"})
-    r = _gate([_reply(GOOD), _reply(false_bound)])
-    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2
+    r = _gate([_reply(GOOD), _reply(false_bound)], k=3)
+    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2  # candidate 3 never asked
     no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
     r = _gate([json.dumps(no)], "Interpretability will audit every frontier model by 2030.", k=3)
     assert r.verdict == "not_formalisable" and len(r.calls) == 1  # one honest "no" ends it: no more calls
