@@ -14,7 +14,7 @@ from typing import Any
 
 from gauntlet.provers import gate_z3
 from gauntlet.provers.formalise import Candidate
-from gauntlet.provers.gate import _TOKEN, Check, Screened, stems
+from gauntlet.provers.gate import Check, Screened, stems, substitute
 
 
 def unanimity(k: int, survivors: int, first_failure: str = "") -> Check:
@@ -44,11 +44,9 @@ def align(first: Candidate, other: Candidate) -> dict[str, str] | None:
 
 
 def renamed(c: Candidate, rename: dict[str, str]) -> dict[str, Any]:
-    """`c` as a plain formula with its variables renamed (all at once, so swapping two names is safe)."""
-    def sub(term: str) -> str:
-        return " ".join(rename.get(t, t) for t in _TOKEN.findall(term))
-    return {"decls": [(rename.get(n, n), s) for n, s in c.decls()], "hypotheses": [sub(h) for h in c.hypotheses],
-            "conclusion": sub(c.conclusion)}
+    """`c` as a plain formula with its variables renamed."""
+    return {"decls": [(rename.get(n, n), s) for n, s in c.decls()],
+            "hypotheses": [substitute(h, rename) for h in c.hypotheses], "conclusion": substitute(c.conclusion, rename)}
 
 
 def plain(c: Candidate) -> dict[str, Any]:

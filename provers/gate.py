@@ -87,11 +87,13 @@ def normal_form(c: Candidate | dict[str, Any]) -> tuple[str, str]:
     """(whole candidate, conclusion) with variables renamed by declaration order and sort, whitespace collapsed."""
     c = c if isinstance(c, Candidate) else Candidate.model_validate(c)
     rename = {v.name: f"v{i}:{v.sort}" for i, v in enumerate(c.variables)}
+    whole = " | ".join(sorted(substitute(h, rename) for h in c.hypotheses)) + " |- " + substitute(c.conclusion, rename)
+    return whole, substitute(c.conclusion, rename)
 
-    def norm(term: str) -> str:
-        return " ".join(rename.get(t, t) for t in _TOKEN.findall(term))
-    whole = " | ".join(sorted(norm(h) for h in c.hypotheses)) + " |- " + norm(c.conclusion)
-    return whole, norm(c.conclusion)
+
+def substitute(term: str, rename: dict[str, str]) -> str:
+    """`term` with its names replaced all at once (so swapping two names is safe), whitespace collapsed."""
+    return " ".join(rename.get(t, t) for t in _TOKEN.findall(term))
 
 
 _EXAMPLE_FORMS = [(ex.claim, normal_form(ex.answer)) for ex in EXAMPLES if ex.answer.get("formalisable")]
