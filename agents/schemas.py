@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gauntlet.kinds import ClaimKind, CritiqueKind, FlawType, RebuttalAction, Severity
+from gauntlet.kinds import FORMAL_CHECKS as CORE_FORMAL_CHECKS
+from gauntlet.kinds import ClaimKind, CritiqueKind, FlawType, FormalCheck, RebuttalAction, Severity
 
 # `unfaithful_formalisation` attacks a formal result whose formal text does not say what its claim says.
 ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
@@ -31,7 +32,7 @@ FLAW_TYPES = {
 }
 SEVERITIES = ("fatal", "major", "minor")  # only sustained fatal/major critiques defeat; minor = revision request
 # The formalisation gate's checks (issue 12); an unfaithful_formalisation critique names the one it thinks failed.
-FORMAL_CHECKS = ("parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement")
+FORMAL_CHECKS = CORE_FORMAL_CHECKS  # the core vocabulary (gauntlet.kinds)
 RULING_VOTES = ("sustained", "overruled")  # one juror's vote; a split jury makes the outcome `contested`
 
 
@@ -68,8 +69,7 @@ class CritiqueItem(MoveModel):
     flaw_type: FlawType = "none"
     severity: Severity = "major"
     # For unfaithful_formalisation only: which formalisation check the critic believes failed ("" otherwise).
-    failed_check: Literal["", "parse", "copy_guard", "symbol_table", "vacuity", "back_translation",
-                          "agreement"] = ""
+    failed_check: Literal["", FormalCheck] = ""
     text: str = Field(max_length=360)
 
 

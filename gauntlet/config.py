@@ -138,6 +138,10 @@ class ProverConfig(_Strict):
     repairs: int = Field(default=1, ge=0, le=5)
     min_agree: int = Field(default=2, ge=1, le=16)
     back_translate: bool = True
+    # Unanimity: a verdict needs ALL k candidates to pass and agree (min_agree is then unused); witness: a
+    # refutation needs its counterexample, read in the claim's words, to break the sentence (2 calls).
+    unanimous: bool = True
+    witness: bool = True
 
     @model_validator(mode="after")
     def _ray_available(self) -> "ProverConfig":

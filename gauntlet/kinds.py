@@ -26,6 +26,9 @@ RebuttalAction = Literal["concede", "revise", "counter"]
 ClaimKind = Literal["theorem", "empirical"]
 # Formal results (issue 12): a verdict only from a formalisation that passed every check, else an abstention.
 FormalVerdict = Literal["proved", "refuted", "not_formalisable", "rejected", "unknown", "error"]
+# The gate's checks a critic may name as the one that failed (an `unfaithful_formalisation` critique).
+FormalCheck = Literal["parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement", "unanimity",
+                      "witness"]
 
 NODE_KINDS: tuple[str, ...] = get_args(NodeKind)
 EDGE_KINDS: tuple[str, ...] = get_args(EdgeKind)
@@ -33,3 +36,4 @@ EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 IDEA_STATUSES: tuple[str, ...] = get_args(IdeaStatus)
 FORMAL_VERDICTS: tuple[str, ...] = get_args(FormalVerdict)
+FORMAL_CHECKS: tuple[str, ...] = get_args(FormalCheck)

@@ -13,13 +13,13 @@ Core: imports nothing above `gauntlet.kinds` and `gauntlet.errors`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import models_json_schema
 
 from gauntlet.errors import InputError
-from gauntlet.kinds import (ClaimKind, CritiqueKind, EdgeKind, FlawType, FormalVerdict, NodeKind,
+from gauntlet.kinds import (ClaimKind, CritiqueKind, EdgeKind, FlawType, FormalCheck, FormalVerdict, NodeKind,
                             RebuttalAction, RulingOutcome, Severity)
 
 
@@ -64,7 +64,7 @@ class CritiqueData(NodeData):
     unanchored: bool = False  # its quote is not in the target: it answers but attacks nothing
     flaw_type: FlawType | None = None
     severity: Severity | None = None
-    failed_check: str = ""  # for unfaithful_formalisation: the gate check the critic says failed
+    failed_check: Literal["", FormalCheck] = ""  # for unfaithful_formalisation: the gate check the critic says failed
     assigned: bool = False
     reasked: bool = False
     toy_case: bool = False

@@ -51,6 +51,12 @@ class Judgement(MoveModel):
     same: bool
 
 
+class Difference(MoveModel):
+    """The judge's question turned round: a model that says yes to whatever it is asked fails one of the two."""
+    reason: str = Field(max_length=160)
+    differ: bool
+
+
 def candidate_schema() -> dict[str, Any]:
     return schema_for(Candidate)
 
@@ -109,9 +115,14 @@ def back_translation_messages(c: Candidate) -> list[Message]:
     return [{"role": "system", "content": BACK_SYSTEM}, {"role": "user", "content": describe_formal(c)}]
 
 
-def judge_messages(claim_text: str, c: Candidate, statement: str) -> list[Message]:
+DIFFER_SYSTEM = ("Look for a difference between two statements: a quantity, an assumption, a bound, a direction "
+                 "or a condition that one has and the other lacks or changes. Give a short reason, then differ true "
+                 "if you find one, false if they say the same thing. Answer only with JSON.")
+
+
+def judge_messages(claim_text: str, c: Candidate, statement: str, system: str = JUDGE_SYSTEM) -> list[Message]:
     table = "; ".join(f"{v.name} = {v.meaning}" for v in c.variables)
-    return [{"role": "system", "content": JUDGE_SYSTEM},
+    return [{"role": "system", "content": system},
             {"role": "user", "content": f"Statement A: {claim_text}\nStatement B: {statement}\n"
                                         f"(In B, {table}.)"}]
 

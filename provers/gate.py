@@ -5,7 +5,8 @@ and the variables z3 saw in the formula; parse and vacuity come from one sandbox
 Only a candidate that passes all of them reaches the LLM checks (back-translation and judge, provers.pipeline).
 
 Check names (stable: critiques and reviewers refer to them): `triage`, `names`, `copy_guard`, `parse`,
-`symbol_table`, `vacuity`, `generality`, `agreement`, `back_translation`.
+`symbol_table`, `vacuity`, `generality`, `unanimity`, `agreement`, `back_translation`, `witness` (the last four
+are decided across candidates or by the model: provers.consensus, provers.pipeline, provers.witness).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from gauntlet.provers import gate_z3
 from gauntlet.provers.fewshot import EXAMPLES
 from gauntlet.provers.formalise import Candidate
 
-CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "agreement",
-          "back_translation")
+CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "unanimity",
+          "agreement", "back_translation", "witness")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -86,11 +87,13 @@ def normal_form(c: Candidate | dict[str, Any]) -> tuple[str, str]:
     """(whole candidate, conclusion) with variables renamed by declaration order and sort, whitespace collapsed."""
     c = c if isinstance(c, Candidate) else Candidate.model_validate(c)
     rename = {v.name: f"v{i}:{v.sort}" for i, v in enumerate(c.variables)}
+    whole = " | ".join(sorted(substitute(h, rename) for h in c.hypotheses)) + " |- " + substitute(c.conclusion, rename)
+    return whole, substitute(c.conclusion, rename)
 
-    def norm(term: str) -> str:
-        return " ".join(rename.get(t, t) for t in _TOKEN.findall(term))
-    whole = " | ".join(sorted(norm(h) for h in c.hypotheses)) + " |- " + norm(c.conclusion)
-    return whole, norm(c.conclusion)
+
+def substitute(term: str, rename: dict[str, str]) -> str:
+    """`term` with its names replaced all at once (so swapping two names is safe), whitespace collapsed."""
+    return " ".join(rename.get(t, t) for t in _TOKEN.findall(term))
 
 
 _EXAMPLE_FORMS = [(ex.claim, normal_form(ex.answer)) for ex in EXAMPLES if ex.answer.get("formalisable")]

@@ -38,8 +38,8 @@ def facts(decls: list[tuple[str, str]], hypotheses: list[str], conclusion: str, 
         return {"parse_error": "refused by the screen: " + screening.summary(), "part": "screen"}
     request = json.dumps({"decls": decls, "hypotheses": hypotheses, "conclusion": conclusion,
                           "timeout_ms": max(1, int(timeout_s * 1000))})
-    # Up to three solver calls share the budget, each with its own z3 timeout.
-    limits = Limits(wall_s=3 * timeout_s + _STARTUP_S, cpu_s=int(3 * timeout_s) + 3, memory_mb=memory_mb)
+    # Up to four solver calls share the budget, each with its own z3 timeout.
+    limits = Limits(wall_s=4 * timeout_s + _STARTUP_S, cpu_s=int(4 * timeout_s) + 3, memory_mb=memory_mb)
     doc, why = _ask_child(request, limits)
     return doc if doc is not None else {"error": f"z3 worker failed: {why}"}
 
@@ -115,31 +115,42 @@ def decide(req: dict[str, Any]) -> dict[str, Any]:
     status, model = _solve(z3, hyps + [z3.Not(concl)], t)
     out["negation"] = status
     if model is not None:
-        cex, lines = {}, []
-        for d in sorted(model.decls(), key=lambda d: d.name()):
-            if d.name() in names and d.arity() == 0:
-                cex[d.name()] = _value(model[d])
-                lines.append(_readable(d.name(), model[d], cex[d.name()]))
-        out["counterexample"], out["counterexample_text"] = cex, ", ".join(lines)
+        out["counterexample"], out["counterexample_text"] = _assignment(z3, model, names)
+        # For the witness check's control: a point meeting the hypotheses where the conclusion DOES hold.
+        _, holding = _solve(z3, hyps + [concl], t)
+        out["example"] = _assignment(z3, holding, names)[0] if holding is not None else None
     return out
 
 
+def _assignment(z3: Any, model: Any, names: set[str]) -> tuple[dict[str, Any], str]:
+    values, lines = {}, []
+    for d in sorted(model.decls(), key=lambda d: d.name()):
+        if d.name() in names and d.arity() == 0:
+            values[d.name()] = _value(model[d])
+            lines.append(_readable(d.name(), model[d], values[d.name()]))
+    return values, ", ".join(lines)
+
+
 def equivalent(a: dict[str, Any], b: dict[str, Any], timeout_ms: int) -> str:
-    """'yes' / 'no' / 'unknown': are (H_a → C_a) and (H_b → C_b) the same formula over the same variables?"""
+    """'yes' / 'no' / 'unknown': do a and b assume the same (their hypotheses are equivalent) and conclude the same
+    (their conclusions are equivalent), over the same variables? Part by part, because whole implications would
+    make any two proved candidates "equivalent" (both are valid) however different their statements."""
     import z3
 
-    def formula(c: dict[str, Any]) -> Any:
+    def parts(c: dict[str, Any]) -> tuple[Any, Any]:
         head = "".join(f"(declare-const {n} {s})" for n, s in c["decls"])
-        hyps = [_parse(z3, head, h) for h in c["hypotheses"]]
-        return z3.Implies(z3.And(hyps), _parse(z3, head, c["conclusion"]))
-    status, _ = _solve(z3, [formula(a) != formula(b)], timeout_ms)
-    return {"unsat": "yes", "sat": "no"}.get(status, "unknown")
+        return z3.And([_parse(z3, head, h) for h in c["hypotheses"]]), _parse(z3, head, c["conclusion"])
+    (ha, ca), (hb, cb) = parts(a), parts(b)
+    answers = [_solve(z3, [x != y], timeout_ms)[0] for x, y in ((ha, hb), (ca, cb))]
+    if "sat" in answers:
+        return "no"
+    return "yes" if answers == ["unsat", "unsat"] else "unknown"
 
 
 def equivalence(a: dict[str, Any], b: dict[str, Any], *, timeout_s: float = 5.0) -> str:
     """`equivalent` in the sandboxed child; both candidates were screened when their facts were computed."""
     request = json.dumps({"equivalence": [a, b], "timeout_ms": max(1, int(timeout_s * 1000))})
-    doc, _ = _ask_child(request, Limits(wall_s=timeout_s + _STARTUP_S))
+    doc, _ = _ask_child(request, Limits(wall_s=2 * timeout_s + _STARTUP_S))
     return doc["equivalent"] if doc else "unknown"
 
 

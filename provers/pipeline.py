@@ -1,5 +1,6 @@
 """The whole formalisation pipeline for one claim: triage → k candidates (with bounded repair) → deterministic
-checks (provers.gate) → agreement → back-translation + judge → a verdict, or an abstention with its reason.
+checks (provers.gate) → unanimity + agreement (provers.consensus) → back-translation + judge → for a refutation,
+the witness (provers.witness) → a verdict, or an abstention with its reason.
 
 Verdicts: `proved` / `refuted` only from a candidate that passed every check; `not_formalisable` (triage, or
 the formaliser's own answer), `rejected` (no candidate survived, or the survivors disagree), `unknown` (z3 timed
@@ -17,9 +18,11 @@ from typing import Any
 
 from gauntlet.agents.llm import LLM, Completion, LLMError, Message
 from gauntlet.kinds import FORMAL_VERDICTS
-from gauntlet.provers import gate_z3
-from gauntlet.provers.formalise import (BackTranslation, Candidate, Judgement, ask, back_translation_messages,
-                                        formalise_messages, judge_messages, repair_messages)
+from gauntlet.provers import gate_z3, witness
+from gauntlet.provers.consensus import agreement, unanimity
+from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Judgement, ask,
+                                        back_translation_messages, formalise_messages, judge_messages,
+                                        repair_messages)
 from gauntlet.provers.gate import Check, Screened, screen
 
 GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
@@ -29,17 +32,21 @@ GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
 class GateSettings:
     k: int = 3  # candidates sampled
     repairs: int = 1  # repair calls per candidate when z3 cannot parse it
-    min_agree: int = 2  # surviving candidates that must agree before a verdict
+    min_agree: int = 2  # surviving candidates that must agree (only when unanimous is off)
+    unanimous: bool = True  # a verdict needs ALL k candidates to pass and agree (k >= 2)
     back_translate: bool = True
+    witness: bool = True  # a refutation needs its counterexample, in the claim's words, to break the sentence
     temperature: float = 0.5
     timeout_s: float = 5.0
     max_tokens: int = 240
 
     @classmethod
     def from_config(cls, cfg: Any) -> "GateSettings":
-        """From gauntlet.config.ProverConfig (its k, repairs, min_agree, back_translate, timeout_s)."""
+        """From gauntlet.config.ProverConfig (k, repairs, min_agree, unanimous, back_translate, witness,
+        timeout_s)."""
         return cls(k=cfg.k, repairs=cfg.repairs, min_agree=min(cfg.min_agree, cfg.k),
-                   back_translate=cfg.back_translate, timeout_s=cfg.timeout_s)
+                   unanimous=cfg.unanimous, back_translate=cfg.back_translate,
+                   witness=cfg.witness, timeout_s=cfg.timeout_s)
 
 
 @dataclass
@@ -144,13 +151,34 @@ class _Run:
             cand = await self.call(f"candidate {i + 1} repair {repairs}", msgs, Candidate, 0.2)
 
     async def faithful(self, cand: Candidate) -> Check:
-        """Back-translation without the claim, then a narrow judge: the same statement or not."""
+        """Back-translation without the claim, then a narrow judge asked both ways round: the same statement
+        (must be yes), then any difference between them (must be no)."""
         words: BackTranslation = await self.call("back-translation", back_translation_messages(cand),
                                                  BackTranslation, 0.0)
         verdict: Judgement = await self.call("judge", judge_messages(self.text, cand, words.statement),
                                              Judgement, 0.0)
         why = f"formal text reads: {words.statement!r}; judge: {verdict.reason}"
-        return Check("back_translation", verdict.same, why)
+        if not verdict.same:
+            return Check("back_translation", False, why)
+        other: Difference = await self.call("judge differ", judge_messages(self.text, cand, words.statement,
+                                                                           DIFFER_SYSTEM), Difference, 0.0)
+        why += f"; asked for a difference: {other.reason}"
+        return Check("back_translation", not other.differ, why)
+
+    async def witness(self, cand: Candidate, facts: dict[str, Any]) -> Check:
+        """The counterexample in the claim's words, judged both ways round without the formula, then a control
+        point where the formula's conclusion holds (provers.witness)."""
+        where = witness.situation(cand, facts.get("counterexample") or {})
+        holds = await self.call("witness holds", witness.messages(self.text, where, witness.HOLDS),
+                                witness.Reading, 0.0)
+        breaks = await self.call("witness breaks", witness.messages(self.text, where, witness.BREAKS),
+                                 witness.Reading, 0.0)
+        if holds.answer or not breaks.answer or not facts.get("example"):
+            return witness.verdict(holds, breaks, where)  # already failed, or no control point exists
+        control_where = witness.situation(cand, facts["example"])
+        control = await self.call("witness control", witness.messages(self.text, control_where, witness.HOLDS),
+                                  witness.Reading, 0.0)
+        return witness.verdict(holds, breaks, where, control, control_where)
 
 
 async def run_gate(llm: LLM, text: str, *, quantities: list[str] | None = None, claim_kind: str | None = None,
@@ -171,13 +199,16 @@ async def _decide(run: _Run) -> GateResult:
         return GateResult("not_formalisable", checks[0].reason, checks)
     candidates: list[dict[str, Any]] = []
     survivors: list[tuple[Candidate, Screened]] = []
-    errors = 0
+    errors, first_failure = 0, ""
     for i in range(s.k):
         try:
             cand, screened, repairs = await run.candidate(i)
         except LLMError as exc:
             errors += 1
             candidates.append({"index": i + 1, "status": "error", "reason": str(exc)[:300]})
+            first_failure = first_failure or f"candidate {i + 1}: no valid answer from the model"
+            if s.unanimous:
+                break
             continue
         row = {"index": i + 1, "candidate": cand.model_dump(), "repairs": repairs,
                "checks": [c.as_json() for c in screened.checks]}
@@ -189,12 +220,17 @@ async def _decide(run: _Run) -> GateResult:
         failed = screened.failed
         row.update(status="rejected" if failed else "passed", reason=failed.reason if failed else "",
                    verdict=None if failed else screened.verdict)
-        if not failed:
+        if failed:
+            first_failure = first_failure or f"candidate {i + 1} failed {failed.check}"
+        else:
             survivors.append((cand, screened))
         verdicts = {sc.verdict for _, sc in survivors}
         if len(verdicts & {"proved", "refuted"}) > 1:
+            first_failure = first_failure or (f"candidate {i + 1} is {screened.verdict} by z3, an earlier one "
+                                              f"{survivors[0][1].verdict}: they disagree")
             break  # survivors already disagree: nothing more can make them agree
-        if len(survivors) + (s.k - i - 1) < s.min_agree:
+        need = s.k if s.unanimous else s.min_agree
+        if len(survivors) + (s.k - i - 1) < need:
             break  # too few candidates left to reach agreement: stop paying for calls
     if errors == len(candidates):
         return GateResult("error", "the formaliser gave no valid answer", checks, candidates)
@@ -202,55 +238,47 @@ async def _decide(run: _Run) -> GateResult:
         for c in row.get("checks", []):
             if not c["passed"]:
                 checks.append(Check(c["check"], False, f"candidate {row['index']}: {c['reason']}"))
-    agreement = await asyncio.to_thread(_agreement, survivors, s)
-    checks.append(agreement)
-    if not agreement.passed:
-        return GateResult("rejected", agreement.reason, checks, candidates)
+    if s.unanimous:
+        checks.append(unanimity(s.k, len(survivors), first_failure))
+        if not checks[-1].passed:
+            return GateResult("rejected", checks[-1].reason, checks, candidates)
+    agreed = await asyncio.to_thread(agreement, survivors, k=s.k, min_agree=s.min_agree, unanimous=s.unanimous,
+                                     timeout_s=s.timeout_s)
+    checks.append(agreed)
+    if not agreed.passed:
+        return GateResult("rejected", agreed.reason, checks, candidates)
     cand, screened = survivors[0]
     if screened.verdict == "unknown":
         return GateResult("unknown", "z3 could not decide the agreed formalisation in time", checks, candidates,
                           cand, screened.facts)
+    row = candidates[_index(candidates, cand)]
     if s.back_translate:
-        try:
-            faithful = await run.faithful(cand)
-        except LLMError as exc:
-            faithful = Check("back_translation", False, f"no answer from the model: {exc}"[:300])
+        faithful = await _llm_check(run.faithful(cand), "back_translation")
         checks.append(faithful)
-        candidates[_index(candidates, cand)]["back_translation"] = faithful.as_json()
+        row["back_translation"] = faithful.as_json()
         if not faithful.passed:
             return GateResult("rejected", "back-translation does not say what the claim says: " + faithful.reason,
+                              checks, candidates)
+    if screened.verdict == "refuted" and s.witness:
+        witnessed = await _llm_check(run.witness(cand, screened.facts), "witness")
+        checks.append(witnessed)
+        row["witness"] = witnessed.as_json()
+        if not witnessed.passed:
+            return GateResult("rejected", "the counterexample does not break the sentence: " + witnessed.reason,
                               checks, candidates)
     reason = ("z3: no values meeting the hypotheses break the conclusion" if screened.verdict == "proved"
               else "z3: counterexample " + screened.facts.get("counterexample_text", ""))
     return GateResult(screened.verdict, reason, checks, candidates, cand, screened.facts)
 
 
+async def _llm_check(pending: Any, name: str) -> Check:
+    """An LLM-judged check; a model that gives no valid answer fails it (abstaining is the safe side)."""
+    try:
+        return await pending
+    except LLMError as exc:
+        return Check(name, False, f"no answer from the model: {exc}"[:300])
+
+
 def _index(rows: list[dict[str, Any]], cand: Candidate) -> int:
     dumped = cand.model_dump()
     return next(i for i, r in enumerate(rows) if r.get("candidate") == dumped and r.get("status") == "passed")
-
-
-def _agreement(survivors: list[tuple[Candidate, Screened]], s: GateSettings) -> Check:
-    """At least `min_agree` survivors, one verdict among them, and no pair z3 shows to be different formulas."""
-    if len(survivors) < s.min_agree:
-        return Check("agreement", False, f"{len(survivors)} of {s.k} candidates passed the checks; "
-                                         f"{s.min_agree} must agree")
-    verdicts = sorted({sc.verdict for _, sc in survivors})
-    if len(verdicts) > 1:
-        return Check("agreement", False, "the surviving candidates disagree: " + " vs ".join(verdicts))
-    first = survivors[0][0]
-    compared = 0
-    for other, _ in survivors[1:]:
-        if sorted(first.decls()) != sorted(other.decls()):
-            continue  # different names or sorts: z3 cannot line them up; the verdicts still agree
-        same = gate_z3.equivalence(_plain(first), _plain(other), timeout_s=s.timeout_s)
-        compared += 1
-        if same == "no":
-            return Check("agreement", False, "two surviving candidates are different formulas (z3 finds a "
-                                             "point where they differ)")
-    how = f"; {compared} pair(s) z3-equivalent" if compared else ""
-    return Check("agreement", True, f"{len(survivors)} candidates agree: {verdicts[0]}{how}")
-
-
-def _plain(c: Candidate) -> dict[str, Any]:
-    return {"decls": c.decls(), "hypotheses": list(c.hypotheses), "conclusion": c.conclusion}

@@ -147,6 +147,10 @@ def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
         return asyncio.run(go())
 
 
+# The judge's second framing ("any difference?"), answered no: the back-translation then passes.
+DIFFER_NO = json.dumps({"reason": "same quantities, assumptions and bound", "differ": False})
+
+
 def _reply(c: Candidate | dict[str, Any]) -> str:
     return json.dumps(c.model_dump() if isinstance(c, Candidate) else c)
 
@@ -154,14 +158,14 @@ def _reply(c: Candidate | dict[str, Any]) -> str:
 def test_agreeing_faithful_candidates_with_matching_back_translation_are_proved() -> None:
     back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same bound on the same two probabilities", "same": True})
-    r = _gate([_reply(GOOD), _reply(GOOD), back, judge])
+    r = _gate([_reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
     assert r.verdict == "proved", r.reason
     checks = {c.check: c.passed for c in r.checks}
-    assert checks == {"triage": True, "agreement": True, "back_translation": True}
+    assert checks == {"triage": True, "unanimity": True, "agreement": True, "back_translation": True}
     assert "(assert (not (<= (* p q) 0.04)))" in r.formal
     doc = r.as_json()
     assert set(doc) >= {"verdict", "counterexample", "checks", "formal", "candidates"}
-    assert doc["llm_calls"] == 4 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
+    assert doc["llm_calls"] == 5 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
 
 
 def test_back_translation_mismatch_rejects() -> None:
@@ -171,6 +175,11 @@ def test_back_translation_mismatch_rejects() -> None:
     assert r.verdict == "rejected" and r.accepted is None and r.formal is None
     failed = [c for c in r.checks if not c.passed]
     assert [c.check for c in failed] == ["back_translation"] and "at least" in failed[0].reason
+    # A judge that says "same" but, asked the other way round, finds a difference is not trusted either.
+    back = json.dumps({"statement": "if p and q are at most 0.2 then p times q is at most 0.04"})
+    differ = json.dumps({"reason": "B drops the lower bound 0 on p and q", "differ": True})
+    r = _gate([_reply(GOOD), _reply(GOOD), back, json.dumps({"reason": "same", "same": True}), differ])
+    assert r.verdict == "rejected" and "lower bound" in r.reason and len(r.calls) == 5
 
 
 def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
@@ -180,15 +189,22 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
                  "(>= (- 1.0 (* (- 1.0 p) (- 1.0 p))) 0.8)")
     back = json.dumps({"statement": "if p = 0.5 then 1 - (1-p)^2 >= 0.8"})
     judge = json.dumps({"reason": "the same", "same": True})
-    r = _gate([_reply(cand), _reply(cand), back, judge], claim)
+    holds = json.dumps({"reason": "1 - 0.5*0.5 = 0.75, below 0.8", "answer": False})
+    breaks = json.dumps({"reason": "0.75 < 0.8, so it is a counterexample", "answer": True})
+    r = _gate([_reply(cand), _reply(cand), back, judge, DIFFER_NO, holds, breaks], claim)
     assert r.verdict == "refuted" and r.counterexample == {"p": "1/2"}
     assert r.counterexample_text() == "p (probability a monitor catches a deceptive action) = 1/2"
+    witnessed = next(c for c in r.checks if c.check == "witness")
+    assert witnessed.passed and "probability a monitor catches a deceptive action (p) = 0.5" in witnessed.reason
+    # The witness calls see the sentence and the situation in its words, never the formula.
+    asked = [c["messages"][-1]["content"] for c in r.calls if c["label"].startswith("witness")]
+    assert len(asked) == 2 and all(claim in m and "(* " not in m and "1.0" not in m for m in asked)
 
 
 def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
     false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) (* 0.04 0.2))"})
-    r = _gate([_reply(GOOD), _reply(false_bound)])
-    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2
+    r = _gate([_reply(GOOD), _reply(false_bound)], k=3)
+    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2  # candidate 3 never asked
     no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
     r = _gate([json.dumps(no)], "Interpretability will audit every frontier model by 2030.", k=3)
     assert r.verdict == "not_formalisable" and len(r.calls) == 1  # one honest "no" ends it: no more calls
@@ -198,7 +214,7 @@ def test_parse_error_is_fed_back_for_one_repair() -> None:
     broken = GOOD.model_copy(update={"conclusion": "(<= (* p q) Natural)"})
     back = json.dumps({"statement": "p q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge])
+    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
     assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1
     repair_prompt = r.calls[1]["messages"][-1]["content"]
     assert "Natural" in repair_prompt and r.calls[1]["label"] == "candidate 1 repair 1"
@@ -233,7 +249,7 @@ def test_a_copied_example_on_a_non_math_claim_no_longer_shoots_the_idea_down() -
     assert [e["kind"] for e in update["edges"]] == ["formalises"]  # attacks nothing
     assert {c["status"] for c in d["candidates"]} == {"rejected"}
     assert any(c["check"] == "copy_guard" and not c["passed"] for c in d["checks"])
-    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 2  # two rejections: the third cannot agree
+    assert [c["phase"] for c in update["calls"]] == ["formalise"]  # one rejection: unanimity is out of reach
     graph = ArgumentGraph(state["nodes"] + update["nodes"], state["edges"] + update["edges"])
     assert graph.status("i1") == "standing"
 
@@ -300,7 +316,7 @@ def test_cli_formalise_json_and_bad_options() -> None:
     from gauntlet.ui.cli import app
     back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    with running_server(script=[_reply(GOOD)] * 2 + [back, judge]) as url:
+    with running_server(script=[_reply(GOOD)] * 2 + [back, judge, DIFFER_NO]) as url:
         res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
                                        "--json"])
     assert res.exit_code == 0, res.output
@@ -326,3 +342,111 @@ def test_a_measured_quantity_left_free_is_not_refuted_for_all_values() -> None:
     assert s.failed.check == "generality" and "acc" in s.failed.reason
     universal = _cand([("x", "Real", "real x")], [], "(>= (* x x) x)")
     assert screen(universal, "For every real x, x squared is at least x.").passed
+
+
+# --- unanimity, agreement across names, and the witness of a refutation -----------------------------------
+AVERAGE = "The average of two scores is never smaller than the smaller score and never larger than the larger score."
+# The dev set's one wrong verdict: a formula that quietly assumes the first score is the smaller one.
+AVERAGE_UNFAITHFUL = _cand([("a", "Real", "the first score"), ("b", "Real", "the second score")], [],
+                           "(and (>= (/ (+ a b) 2.0) a) (<= (/ (+ a b) 2.0) b))")
+
+
+def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> None:
+    unmapped = _cand([(v.name, v.sort, v.meaning) for v in GOOD.variables] + [("z", "Real", "zebra population")],
+                     list(GOOD.hypotheses), GOOD.conclusion)
+    r = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD)], k=3)
+    assert r.verdict == "rejected" and r.formal is None and len(r.calls) == 2  # candidate 3 never asked
+    unanimity = next(c for c in r.checks if c.check == "unanimity")
+    assert not unanimity.passed and "1 of 3" in unanimity.reason and "symbol_table" in unanimity.reason
+    # The older 2-of-k rule would have accepted the two good ones (kept behind --no-unanimity).
+    back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    old = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD), back, judge, DIFFER_NO], k=3, unanimous=False)
+    assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
+
+
+def test_a_single_candidate_is_never_unanimous() -> None:
+    r = _gate([_reply(GOOD)], k=1)
+    assert r.verdict == "rejected" and "k >= 2" in r.reason and len(r.calls) == 1
+
+
+def test_candidates_with_other_names_are_lined_up_and_compared_part_by_part() -> None:
+    from gauntlet.provers.consensus import align
+    swapped = _cand([("m2", "Real", "probability the second monitor misses"),
+                     ("m1", "Real", "probability the first monitor misses an attack")],
+                    ["(and (>= m1 0.0) (<= m1 0.2))", "(and (<= m2 0.2) (>= m2 0.0))"], "(<= (* m2 m1) 0.04)")
+    assert align(GOOD, swapped) == {"m2": "q", "m1": "p"}
+    back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    r = _gate([_reply(GOOD), _reply(swapped), back, judge, DIFFER_NO])
+    assert r.verdict == "proved", r.reason
+    assert "1 pair(s) z3-equivalent" in next(c.reason for c in r.checks if c.check == "agreement")
+    # Two proofs of different statements are not "the same formula" just because both are valid.
+    tighter = GOOD.model_copy(update={"hypotheses": ["(and (>= p 0.0) (<= p 0.1))", "(and (>= q 0.0) (<= q 0.2))"]})
+    r = _gate([_reply(GOOD), _reply(tighter)])
+    assert r.verdict == "rejected" and "different formulas" in r.reason and len(r.calls) == 2
+    # Different sorts cannot be lined up: under unanimity that is disagreement, not a pass.
+    as_ints = GOOD.model_copy(update={"variables": [v.model_copy(update={"sort": "Int"}) for v in GOOD.variables],
+                                      "hypotheses": ["(and (>= p 0) (<= (* 5 p) 1))", "(and (>= q 0) (<= (* 5 q) 1))"],
+                                      "conclusion": "(<= (* 25 p q) 1)"})
+    assert align(GOOD, as_ints) is None
+
+
+def test_a_counterexample_in_which_the_sentence_still_holds_is_no_refutation() -> None:
+    """The dev set's wrong verdict (average-between): agreeing unfaithful candidates and an accepting judge."""
+    back = json.dumps({"statement": "the average of a and b is at least a and at most b"})
+    judge = json.dumps({"reason": "both bound the average by the two scores", "same": True})
+    holds = json.dumps({"reason": "the average 0.5 lies between the smaller score 0 and the larger 1", "answer": True})
+    breaks = json.dumps({"reason": "the sentence holds here", "answer": False})
+    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, holds, breaks], AVERAGE)
+    assert r.verdict == "rejected" and r.counterexample is None and r.accepted is None
+    failed = [c for c in r.checks if not c.passed]
+    assert [c.check for c in failed] == ["witness"] and "still holds" in failed[0].reason
+    assert r.candidates[0]["witness"]["passed"] is False
+
+
+def test_a_witness_that_says_yes_to_both_framings_is_not_trusted() -> None:
+    back = json.dumps({"statement": "the average of a and b is at least a and at most b"})
+    judge = json.dumps({"reason": "same", "same": True})
+    yes = json.dumps({"reason": "yes", "answer": True})
+    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, yes, yes], AVERAGE)
+    assert r.verdict == "rejected" and "contradict each other" in r.reason
+
+
+def test_the_situation_is_written_in_the_claims_words() -> None:
+    from gauntlet.provers.witness import situation
+    bv = _cand([("r", "(_ BitVec 8)", "the first reward"), ("s", "(_ BitVec 8)", "the second reward")], [],
+               "(bvsgt (bvadd r s) #x00)")
+    where = situation(bv, {"r": 100, "s": 64})
+    assert where.splitlines() == ["- the first reward (r) = 100 as a 8-bit unsigned value",
+                                  "- the second reward (s) = 64 as a 8-bit unsigned value"]
+    assert "(-56 if read as signed)" in situation(bv, {"r": 200})
+    assert "the second reward (s): any value" in situation(bv, {"r": 1})
+    assert "1/3 (about 0.3333)" in situation(AVERAGE_UNFAITHFUL, {"a": "1/3", "b": 0})
+
+
+def test_equivalence_compares_hypotheses_and_conclusions_separately() -> None:
+    from gauntlet.provers.consensus import plain
+    tighter = GOOD.model_copy(update={"hypotheses": ["(and (>= p 0.0) (<= p 0.1))", "(and (>= q 0.0) (<= q 0.2))"]})
+    assert gate_z3.equivalence(plain(GOOD), plain(tighter)) == "no"
+    reordered = GOOD.model_copy(update={"hypotheses": list(reversed(GOOD.hypotheses)),
+                                        "conclusion": "(>= 0.04 (* q p))"})
+    assert gate_z3.equivalence(plain(GOOD), plain(reordered)) == "yes"
+
+
+def test_a_witness_must_also_see_the_sentence_hold_at_a_control_point() -> None:
+    text = "For every real x, x squared is at least x."
+    cand = _cand([("x", "Real", "real x")], [], "(>= (* x x) x)")
+    back = json.dumps({"statement": "for every real x, x times x is at least x"})
+    judge = json.dumps({"reason": "same", "same": True})
+    holds = json.dumps({"reason": "0.25 < 0.5", "answer": False})
+    breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
+    never = json.dumps({"reason": "violated", "answer": False})
+    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, never], text)
+    assert r.verdict == "rejected" and "does not tell a counterexample" in r.reason and len(r.calls) == 8
+    control_prompt = r.calls[-1]["messages"][-1]["content"]
+    assert r.calls[-1]["label"] == "witness control" and "real x (x) = 0.5" not in control_prompt
+    ok = json.dumps({"reason": "at this x the square is at least x", "answer": True})
+    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, ok], text)
+    assert r.verdict == "refuted" and r.counterexample == {"x": "1/2"}
+    assert next(c for c in r.checks if c.check == "witness").passed

@@ -132,12 +132,16 @@ def test_formaliser_agent_over_http_then_gate_then_z3() -> None:
             "hypotheses": [], "conclusion": "(>= (* x x) x)"}
     back = json.dumps({"statement": "for every real x, x times x is at least x"})
     judge = json.dumps({"reason": "same", "same": True})
-    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge])
+    differ = json.dumps({"reason": "no difference", "differ": False})
+    holds = json.dumps({"reason": "0.5 squared is 0.25, less than 0.5", "answer": False})
+    breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
+    control = json.dumps({"reason": "at this x the square is at least x", "answer": True})
+    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge, differ, holds, breaks, control])
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser" and d["counterexample"] == {"x": "1/2"}
     assert d["smtlib"].endswith("(assert (not (>= (* x x) x)))\n(check-sat)")
-    assert {c["check"] for c in d["checks"]} == {"triage", "agreement", "back_translation"}
-    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 5
+    assert {c["check"] for c in d["checks"]} == {"triage", "unanimity", "agreement", "back_translation", "witness"}
+    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 9
 
 
 @has_server
