@@ -122,10 +122,13 @@ def summary(graph: ArgumentGraph, rule: CoverageRule, *, stopped_by: str | None 
     counts = [len(c["critics"]) for c in per.values()]
     crits = [c["critiques"] for c in per.values()]
     n = len(per)
+    # Met the coverage rule, whatever the rulings: beside `examined`, it tells a missing critic from a missing ruling.
+    covered = sum(len(c["critics"]) >= max(c["required"], 1) for c in per.values())
     doc: dict[str, Any] = {
         "min_critics_per_idea": rule.min_critics, "rulings": rulings_apply(graph), "ideas": n,
         "examined": n - len(unexamined),
         "examined_share": round((n - len(unexamined)) / n, 4) if n else None,
+        "covered": covered, "covered_share": round(covered / n, 4) if n else None,
         "critics_per_idea": {"min": min(counts, default=0), "mean": round(sum(counts) / n, 3) if n else None},
         "critiques_per_idea": {"min": min(crits, default=0), "mean": round(sum(crits) / n, 3) if n else None},
         "complete": not unexamined, "unexamined": unexamined,
@@ -135,8 +138,11 @@ def summary(graph: ArgumentGraph, rule: CoverageRule, *, stopped_by: str | None 
                       "min_critics": min((len(per[i]["critics"]) for i in allocated), default=0)},
         "added_after_last_critique": len(late)}
     if unexamined:
+        want_ruling = sum(1 for u in unexamined if u["critics"] >= max(u["required"], 1))
         doc["note"] = (f"{len(unexamined)} of {n} ideas unexamined"
-                       + (f": the budget ended ({stopped_by}) before coverage was met" if stopped_by else ""))
+                       + (f": the budget ended ({stopped_by}) before coverage was met" if stopped_by else "")
+                       + (f"; {want_ruling} of them met the coverage rule but have critiques no juror ruled on"
+                          if want_ruling else ""))
     return doc
 
 

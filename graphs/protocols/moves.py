@@ -165,13 +165,13 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     model skipped), plus, with spare room, recent rebuttals and formal results."""
     ctx = runtime.context
     who, rnd, batch, closing = task["persona"], task["round"], task.get("batch", 0), task.get("closing", False)
-    part = f"b{batch + 1}" if batch else ""
-    tag = ("close" if closing else "") + part  # a closing-pass call is told apart from the round's own
+    tag = f"b{batch + 1}" if batch else ""
+    phase = "close" if closing else "critique"  # a closing-pass call is told apart from the round's own
     by_id = {n["id"]: n for n in task["nodes"]}
     assigned = [i for i in task.get("assigned", []) if i in by_id]
     extras = [] if batch or closing else [n for n in critique_targets(task["nodes"], task["edges"], rnd, who)
                                           if n["kind"] != "idea"]
-    key = f"r{rnd}/critique/{who}/{tag}"
+    key = f"r{rnd}/{phase}/{who}/{tag}"
     targets = allocation.shuffled([by_id[i] for i in assigned], ctx.config.seed, key) + extras
     if not targets:
         return {}
@@ -181,8 +181,8 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
-    prefix = f"r{rnd}-{'close' if closing else 'crit'}-{who}" + (f"-{part}" if part else "")
-    out = await critique_assigned(ctx, who, "critique", rnd, msgs, targets, assigned, k, prefix, tag)
+    prefix = f"r{rnd}-{'close' if closing else 'crit'}-{who}" + (f"-{tag}" if tag else "")
+    out = await critique_assigned(ctx, who, phase, rnd, msgs, targets, assigned, k, prefix, tag)
     if closing:  # made in the closing pass (protocols/closing.py): its calls and critiques say so
         for c in out["calls"]:
             c["closing"] = True
