@@ -100,8 +100,9 @@ def hold_messages(p: Persona, topic: str, mine: str, cases: str, ids: list[str])
 # --- red team -------------------------------------------------------------------------------------------------
 def red_team_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int) -> list[Message]:
     task = (f"Topic: {topic}\n\nYou are on a red team. The items still standing:\n{context}\n\n"
-            f"Find the fastest way to shoot down these items ({', '.join(targets)}): up to {max_items} attacks, "
-            "each the single cheapest decisive objection, counterexample or missing assumption you can see. "
+            f"Find the fastest way to shoot down these items ({', '.join(targets)}): one attack on EACH of them "
+            f"({max_items} in all), each the single cheapest decisive objection, counterexample or missing "
+            "assumption you can see. "
             "Name the item's id as target, copy into anchor the exact words of it you attack, name flaw_type "
             "and severity (fatal, major or minor), and say in two sentences why it fails. Use kind support only "
             "if you truly cannot break it.")

@@ -143,17 +143,21 @@ def test_many_ideas_every_one_is_examined(store, many):
     loaded, rid = many
     doc = show(store, rid)
     graph = load_graph(store, rid)
-    revisions = {e.src for e in graph.edges if e.kind == "refines"}  # born after the last critique round
+    revisions = {e.src for e in graph.edges if e.kind == "refines"}  # born in the rebuttals: the closing pass
     originals = [i for i in doc["ideas"] if i["id"] not in revisions]
-    assert len(originals) == 14
-    for idea in originals:
-        assert len(idea["critics"]) >= 2 and idea["examined"], idea
+    assert len(originals) == 14 and revisions
+    for idea in doc["ideas"]:  # revisions too: the closing pass gave them their critics
+        assert len(idea["critics"]) >= 2, idea
         assert idea["defender"] not in idea["critics"]  # nobody critiques what they defend
+        # Examined = covered and every anchored critique ruled; the synthetic juror sometimes rules one critique
+        # twice and skips another, which leaves that one without a vote, and the idea unexamined.
+        assert idea["examined"] == (not idea["unruled"]), idea
+        for c in idea["unruled"]:
+            assert not graph.rulings.get(c, {}).get("votes")
     cov = doc["coverage"]
-    assert cov["critics_per_idea"]["min"] >= 0 and cov["ideas"] == len(doc["ideas"])
-    assert {u["id"] for u in cov["unexamined"]} <= revisions
-    assert cov["allocated"] == {"ideas": 14, "examined_share": 1.0, "min_critics": cov["allocated"]["min_critics"]}
-    assert cov["allocated"]["min_critics"] >= 2
+    assert cov["rulings"] is True and cov["ideas"] == len(doc["ideas"]) and cov["critics_per_idea"]["min"] >= 2
+    assert all(u["why"].startswith("critiques not ruled") for u in cov["unexamined"])
+    assert cov["allocated"]["ideas"] == len(doc["ideas"]) and cov["allocated"]["min_critics"] >= 2
     # persona_stats: critiques given add up to critiques received, per persona and idea.
     stats = {r["persona"]: r for r in doc["persona_stats"]}
     given = sum(r["critiques_given"] for r in stats.values())
@@ -258,9 +262,11 @@ def test_revisions_are_allocated_in_the_next_round(store, synthetic_url):
     rid = run_debate(store, loaded, synthetic_url)
     graph = load_graph(store, rid)
     cov = show(store, rid)["coverage"]
-    assert cov["allocated"]["examined_share"] == 1.0 and cov["allocated"]["min_critics"] >= 2
+    assert cov["allocated"]["min_critics"] >= 2 and cov["critics_per_idea"]["min"] >= 2
     early_revisions = [n for n in graph.ideas() if n.data.get("revises") and n.round == 1]
     assert early_revisions  # the synthetic panel revises some ideas in round 1 (seeded)
     per = {i["id"]: i for i in show(store, rid)["ideas"]}
     for n in early_revisions:  # born after round 1's critiques, critiqued in round 2
-        assert len(per[n.id]["critics"]) >= 2 and per[n.id]["examined"]
+        assert len(per[n.id]["critics"]) >= 2 and per[n.id]["examined"] == (not per[n.id]["unruled"])
+        assert any(c.round == 2 and c.data.get("target") == n.id for c in graph.nodes.values()
+                   if c.kind == "critique" and not c.data.get("closing"))

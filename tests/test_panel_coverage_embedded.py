@@ -29,9 +29,12 @@ def test_every_seed_idea_gets_two_critics_and_a_champion_defends_it(tmp_path):
     seeds = [i for i in doc["ideas"] if i["id"].startswith("seed-")]
     assert len(seeds) == 2
     for idea in seeds:
-        assert len(idea["critics"]) >= 2 and idea["examined"], idea
+        assert len(idea["critics"]) >= 2, idea
+        # Examined also needs every anchored critique ruled with a vote; the 1.5B juror often only restates the
+        # critique, an abstention, and then the idea is honestly unexamined with those critiques named.
+        assert idea["examined"] == (not idea["unruled"]), idea
         assert idea["defender"] not in idea["critics"]
-    assert doc["coverage"]["allocated"]["examined_share"] == 1.0
+    assert doc["coverage"]["covered_share"] == 1.0
     graph = load_graph(store, run_id)
     assert {n.data["champion_source"] for n in graph.ideas() if n.persona == "seed"} == {"protocol"}
     for n in graph.nodes.values():  # rebuttals come only from the attacked idea's champion

@@ -131,7 +131,9 @@ def show(run_id: str = typer.Argument(..., help="Run id (see `gauntlet runs`).")
         by = i["persona"] if i["defender"] == i["persona"] else f"{i['persona']} (defended by {i['defender']})"
         why = ", ".join(f"{d['id']} ({d.get('flaw_type') or d['kind']})" for d in i.get("shot_down_by", []))
         table.add_row(i["title"], by, f"[{colour[i['status']]}]{status_mark(i['status'], i['examined'])}[/]",
-                      str(len(i["critics"])), "" if i["score"] is None else f"{i['score']:g}", escape(why))
+                      str(len(i["critics"])) + (f" (unruled: {escape(', '.join(i['unruled']))})" if i.get("unruled")
+                                                else ""),
+                      "" if i["score"] is None else f"{i['score']:g}", escape(why))
     con.print(table)
     if doc["coverage"].get("note"):  # an unexamined idea stands only because nobody critiqued it
         con.print(f"coverage: {doc['coverage']['note']}", markup=False, highlight=False)

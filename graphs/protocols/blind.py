@@ -57,7 +57,8 @@ def idea_block(label: str, idea: Mapping[str, Any], status: str, examined: bool,
     """One idea as the judge reads it: label, title, claim, status, how examined, and a few critique excerpts —
     no ids, no names."""
     head = f"[{label}] {scrub(idea.get('title', ''), pattern)}: {scrub(idea.get('text', ''), pattern)}"
-    state = status.replace("_", " ") + ("" if examined else ", UNEXAMINED (too few critics reached it)")
+    state = status.replace("_", " ") + ("" if examined else
+                                        ", UNEXAMINED (too few critics reached it, or no juror ruled its critiques)")
     lines = [head, f"  status: {state}; critiques received: {len(critiques)}"]
     # Attacks first: what a critic found wrong says more about an idea than a support.
     ranked = sorted(critiques, key=lambda c: (c.get("data") or {}).get("critique_kind") == "support")

@@ -1,5 +1,6 @@
 """The *gauntlet* protocol as a LangGraph StateGraph: propose → critique (fan-out) → formalise (when there are
-math claims) → rebut (fan-out) → rule (independent jurors on each anchored critique) → judge."""
+math claims) → rebut (fan-out) → rule (independent jurors on each anchored critique) → judge; in the final round a
+closing critique pass (allocated, then ruled) first gives ideas born late, e.g. revisions, their critics."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from gauntlet.graphs.protocols import critique_routing as routing
 from gauntlet.graphs.protocols import moves
 from gauntlet.graphs.protocols.formalise_move import formalise, pending_claims
 from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, task_for
 
-SUMMARY = "propose, critique, formalise, rebut, rule, judge"
+SUMMARY = "propose, critique, formalise, rebut, rule, judge (a closing critique pass covers final-round revisions)"
 
 
 def route_critique(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
     """Critique work is allocated (every idea gets its critics; see protocols/allocation.py), one `Send` per
     critic and batch of assigned ideas."""
-    sends = moves.critique_sends(state, runtime.context.config)
+    sends = routing.critique_sends(state, runtime.context.config)
     # Claims still get their provers when nobody critiques (formalise then goes on to rebut/judge).
     return sends or ("formalise" if _claims_pending(state) else "judge")
 
@@ -64,6 +66,8 @@ def build_gauntlet() -> StateGraph:
     g.add_node("formalise", formalise)  # math claims → provers → formal_result nodes
     g.add_node("rebut", moves.rebut)
     g.add_node("rule", rule)  # issue 13: only sustained critiques defeat
+    g.add_node(routing.CLOSE, moves.critique)  # the closing pass: ideas still short of critics
+    g.add_node(routing.CLOSE_RULE, rule)
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
@@ -74,7 +78,9 @@ def build_gauntlet() -> StateGraph:
     g.add_conditional_edges("review", route_formalise, ["formalise", "rebut", "rule"])
     g.add_conditional_edges("formalise", route_rebut, ["rebut", "rule"])
     g.add_edge("rebut", "rule")
-    g.add_edge("rule", "judge")
+    g.add_conditional_edges("rule", routing.route_close, [routing.CLOSE, "judge"])
+    g.add_edge(routing.CLOSE, routing.CLOSE_RULE)
+    g.add_edge(routing.CLOSE_RULE, "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g

@@ -110,40 +110,11 @@ def critique_targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], r
 
 class CritiqueTask(Task):
     """One critique call: the critic, and the ideas the protocol assigned to it (`batch` numbers a critic's calls
-    when its assignments are cut into several)."""
+    when its assignments are cut into several; `closing` marks the closing pass, see protocols/closing.py)."""
 
     assigned: list[str]
     batch: int
-
-
-def critique_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], rnd: int, *,
-                  min_critics: int, per_critic: int, seed: int) -> dict[str, list[str]]:
-    """This round's allocation over the live ideas; critiques from earlier rounds count toward coverage."""
-    gone = superseded(nodes, edges)
-    ideas = [n for n in nodes if n["kind"] == "idea"]
-    seen: dict[str, set[str]] = {}
-    for n in nodes:
-        if n["kind"] == "critique" and n["data"].get("target"):
-            seen.setdefault(n["data"]["target"], set()).add(n["persona"])
-    live = [n["id"] for n in ideas if n["id"] not in gone]
-    return allocation.allocate(live, {n["id"]: owner(n) for n in ideas}, critics, min_critics=min_critics,
-                               per_critic=per_critic, seed=seed, key=f"r{rnd}", seen=seen)
-
-
-def critique_sends(state: DebateState, cfg: Any) -> list[Send]:
-    """One `Send` per (critic, batch of assigned ideas); a critic with nothing assigned still gets a call when
-    there are rebuttals or formal results it may critique."""
-    nodes, edges, rnd = state.get("nodes", []), state.get("edges", []), state["round"]
-    plan = critique_plan(nodes, edges, state.get("critics", []), rnd, min_critics=cfg.min_critics_per_idea,
-                         per_critic=cfg.critiques_per_critic, seed=cfg.seed)
-    sends = []
-    for critic in state.get("critics", []):
-        chunks = allocation.batches(plan.get(critic, []))
-        if not chunks and any(n["kind"] != "idea" for n in critique_targets(nodes, edges, rnd, critic)):
-            chunks = [[]]
-        sends += [Send("critique", {**task_for(state, critic), "assigned": chunk, "batch": j})
-                  for j, chunk in enumerate(chunks)]
-    return sends
+    closing: bool
 
 
 def route_propose(state: DebateState) -> list[Send] | str:
@@ -196,13 +167,14 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     """A critic critiques the ideas allocated to it (each must get its own critique; one re-ask covers any the
     model skipped), plus, with spare room, recent rebuttals and formal results."""
     ctx = runtime.context
-    who, rnd, batch = task["persona"], task["round"], task.get("batch", 0)
+    who, rnd, batch, closing = task["persona"], task["round"], task.get("batch", 0), task.get("closing", False)
     tag = f"b{batch + 1}" if batch else ""
+    phase = "close" if closing else "critique"  # a closing-pass call is told apart from the round's own
     by_id = {n["id"]: n for n in task["nodes"]}
     assigned = [i for i in task.get("assigned", []) if i in by_id]
-    extras = [] if batch else [n for n in critique_targets(task["nodes"], task["edges"], rnd, who)
-                               if n["kind"] != "idea"]
-    key = f"r{rnd}/critique/{who}/{tag}"
+    extras = [] if batch or closing else [n for n in critique_targets(task["nodes"], task["edges"], rnd, who)
+                                          if n["kind"] != "idea"]
+    key = f"r{rnd}/{phase}/{who}/{tag}"
     targets = allocation.shuffled([by_id[i] for i in assigned], ctx.config.seed, key) + extras
     if not targets:
         return {}
@@ -212,15 +184,35 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
-    prefix = f"r{rnd}-crit-{who}" + (f"-{tag}" if tag else "")
-    out = await ask_critiques(ctx, who, "critique", rnd, msgs, targets, k, prefix, tag=tag, min_items=len(assigned))
+    prefix = f"r{rnd}-{'close' if closing else 'crit'}-{who}" + (f"-{tag}" if tag else "")
+    out = await critique_assigned(ctx, who, phase, rnd, msgs, targets, assigned, k, prefix, tag)
+    if closing:  # made in the closing pass (protocols/closing.py): its calls and critiques say so
+        for c in out["calls"]:
+            c["closing"] = True
+        for n in out["nodes"]:
+            n["data"]["closing"] = True
+    if shown:  # the clone's stated positions it saw, and those its text cites by label
+        for n in out["nodes"]:
+            n["data"].update(stances_shown=[st.model_dump() for st in shown],
+                             stances_cited=stances.citations(n["text"], shown))
+    return out
+
+
+async def critique_assigned(ctx: DebateContext, who: str, phase: str, rnd: int, msgs: list,
+                            targets: list[dict[str, Any]], assigned: list[str], k: int, prefix: str,
+                            tag: str) -> Update:
+    """A critic's call on the targets allocated to it, each of which must get its own critique: the schema asks
+    for at least one item per assigned target, and one more call per target the answer still skipped."""
+    by_id = {t["id"]: t for t in targets}
+    out = await ask_critiques(ctx, who, phase, rnd, msgs, targets, k, prefix, tag=tag, min_items=len(assigned))
     out["calls"][0]["assigned"] = assigned
     missing = [i for i in assigned if i not in {n["data"]["target"] for n in out["nodes"]}]
     if missing:
         # The model doubled up on one idea and skipped another: one more call per skipped idea, each with that
         # idea as its only allowed target, so a schema-constrained model cannot miss it again.
-        again = await asyncio.gather(*(cover(ctx, who, rnd, by_id[i], f"{tag}cover{j + 1}", f"{prefix}-cover{j + 1}")
-                                       for j, i in enumerate(missing)), return_exceptions=True)
+        again = await asyncio.gather(*(cover(ctx, who, phase, rnd, by_id[i], f"{tag}cover{j + 1}",
+                                             f"{prefix}-cover{j + 1}") for j, i in enumerate(missing)),
+                                     return_exceptions=True)
         for more in again:
             if isinstance(more, BudgetReached):
                 out["stopped"] = str(more)  # keep the calls already made (and paid for); the round then ends
@@ -231,17 +223,15 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
                 out[key_] = out[key_] + more[key_]
     for n in out["nodes"]:
         n["data"]["assigned"] = n["data"]["target"] in assigned
-        if shown:  # the clone's stated positions it saw, and those its text cites by label
-            n["data"].update(stances_shown=[st.model_dump() for st in shown],
-                             stances_cited=stances.citations(n["text"], shown))
     return out
 
 
-async def cover(ctx: DebateContext, who: str, rnd: int, idea: dict[str, Any], tag: str, id_prefix: str) -> Update:
+async def cover(ctx: DebateContext, who: str, phase: str, rnd: int, idea: dict[str, Any], tag: str,
+                id_prefix: str) -> Update:
     """One critique of one allocated idea the critic's first answer skipped."""
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
                                      [idea["id"]], 1, assigned=[idea["id"]])
-    out = await ask_critiques(ctx, who, "critique", rnd, msgs, [idea], 1, id_prefix, tag=tag, min_items=1)
+    out = await ask_critiques(ctx, who, phase, rnd, msgs, [idea], 1, id_prefix, tag=tag, min_items=1)
     out["calls"][0]["assigned"] = [idea["id"]]
     return out
 

@@ -1,11 +1,16 @@
 """The *red_team* protocol: many critics, one defender, the fastest path to shooting an idea down.
 
-    open → propose (fan-out) → gather → attack (fan-out to every critic) → defend (one defender) → rule → judge
-         → next round while something still stands | end
+    open → propose (fan-out) → gather → attack (allocated fan-out) → defend (one defender) → rule
+         → [final round: closing critique pass → rule] → judge → next round while something still stands | end
 
 Critics attack only what is still standing (ideas, and the defender's counters that reinstate them), so each
-round spends the panel on the survivors; the run ends early once every idea is shot down. The defender is one
-persona for every idea (`protocol_options.defender`, default the first proposer).
+round spends the panel on the survivors; the run ends early once every idea is shot down. As in the gauntlet
+protocol, no critic picks its target: each round the panel is allocated afresh over what still stands
+(`allocation.allocate`), so every target gets `min_critics_per_idea` distinct attackers (fewer only when the
+panel, less the target's owner and the defender, is smaller) and the load is balanced; a survivor faces the panel
+again next round. Revisions the defender makes in the final round get their critics in the closing pass
+(protocols/critique_routing.py). The defender is one persona for every idea (`protocol_options.defender`, default
+the first proposer) and never attacks.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.agents.schemas import RebuttalSet, rebuttal_schema
-from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.protocols import allocation, moves
+from gauntlet.graphs.protocols import critique_routing as routing
 from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
+from gauntlet.graphs.protocols.state import DebateContext, DebateState
 
 SUMMARY = "many critics attack, one defender answers, until every idea is shot down or the rounds run out"
 
@@ -51,20 +57,32 @@ def defender_of(ctx: DebateContext) -> str:
     return opts.defender or (ctx.config.panel.proposers or [ctx.config.panel.judge or ""])[0]
 
 
-def targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critic: str) -> list[dict[str, Any]]:
+def targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What is still worth attacking: live ideas and defender counters that are not already rejected."""
     graph = ArgumentGraph(nodes, edges)
     gone = moves.superseded(nodes, edges)
-    return [n for n in nodes if n["id"] not in gone and n["persona"] != critic
+    return [n for n in nodes if n["id"] not in gone
             and (n["kind"] == "idea" or (n["kind"] == "rebuttal" and n["data"].get("action") == "counter"))
             and graph.status(n["id"]) != "shot_down"]
 
 
+def attack_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], defender: str,
+                rnd: int, *, min_critics: int, per_critic: int, seed: int) -> dict[str, list[str]]:
+    """critic → the targets it attacks this round: the allocation over what still stands, never a target's owner,
+    never the defender (it answers the attacks)."""
+    live = targets(nodes, edges)
+    return allocation.allocate([n["id"] for n in live], {n["id"]: moves.owner(n) for n in live},
+                               [c for c in critics if c != defender], min_critics=min_critics,
+                               per_critic=per_critic, seed=seed, key=f"red_team/r{rnd}")
 
-def route_attack(state: DebateState) -> list[Send] | str:
-    sends = [Send("attack", task_for(state, c)) for c in state.get("critics", [])
-             if targets(state.get("nodes", []), state.get("edges", []), c)]
-    return sends or "judge"
+
+def route_attack(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+    """One `Send` per (critic, batch of allocated targets)."""
+    ctx = runtime.context
+    plan = attack_plan(state.get("nodes", []), state.get("edges", []), state.get("critics", []), defender_of(ctx),
+                       state["round"], min_critics=ctx.config.min_critics_per_idea,
+                       per_critic=ctx.config.critiques_per_critic, seed=ctx.config.seed)
+    return routing.assignment_sends(state, plan, "attack") or "judge"
 
 
 def route_next(state: DebateState) -> str:
@@ -78,16 +96,20 @@ def route_next(state: DebateState) -> str:
 
 
 @moves.budgeted
-async def attack(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
+async def attack(task: moves.CritiqueTask, runtime: Runtime[DebateContext]) -> moves.Update:
+    """A critic attacks the targets allocated to it, each with its own attack (listed in a per-call seeded order)."""
     ctx = runtime.context
-    who, rnd = task["persona"], task["round"]
-    live = targets(task["nodes"], task["edges"], who)
-    if not live:
+    who, rnd, batch = task["persona"], task["round"], task.get("batch", 0)
+    by_id = {n["id"]: n for n in task["nodes"]}
+    assigned = [i for i in task.get("assigned", []) if i in by_id]
+    if not assigned:
         return {}
+    tag = f"b{batch + 1}" if batch else ""
+    live = allocation.shuffled([by_id[i] for i in assigned], ctx.config.seed, f"r{rnd}/attack/{who}/{tag}")
     ids = [t["id"] for t in live]
-    k = min(ctx.config.critiques_per_critic, len(ids))
-    msgs = pp.red_team_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(live), ids, k)
-    return await moves.ask_critiques(ctx, who, "attack", rnd, msgs, live, k, f"r{rnd}-attack-{who}")
+    msgs = pp.red_team_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(live), ids, len(ids))
+    prefix = f"r{rnd}-attack-{who}" + (f"-{tag}" if tag else "")
+    return await moves.critique_assigned(ctx, who, "attack", rnd, msgs, live, assigned, len(ids), prefix, tag)
 
 
 @moves.budgeted
@@ -123,6 +145,8 @@ def build_red_team() -> StateGraph:
     g.add_node("attack", attack)
     g.add_node("defend", defend)
     g.add_node("rule", rule)  # issue 13: independent jurors rule each anchored critique
+    g.add_node(routing.CLOSE, moves.critique)  # the closing pass: final-round revisions get their critics
+    g.add_node(routing.CLOSE_RULE, rule)
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
@@ -131,7 +155,9 @@ def build_red_team() -> StateGraph:
     g.add_conditional_edges("gather", route_attack, ["attack", "judge"])
     g.add_edge("attack", "defend")
     g.add_edge("defend", "rule")
-    g.add_edge("rule", "judge")
+    g.add_conditional_edges("rule", routing.route_close, [routing.CLOSE, "judge"])
+    g.add_edge(routing.CLOSE, routing.CLOSE_RULE)
+    g.add_edge(routing.CLOSE_RULE, "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g

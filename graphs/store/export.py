@@ -28,7 +28,8 @@ def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:
     doc = {"run": run,
            "nodes": [{"id": n.id, "kind": n.kind, "persona": n.persona, "round": n.round, "title": n.title,
                       "text": n.text, "data": n.data, "status": graph.status(n.id),
-                      **({"critics": per[n.id]["critics"], "examined": per[n.id]["examined"]} if n.id in per else {})}
+                      **({"critics": per[n.id]["critics"], "examined": per[n.id]["examined"],
+                          "unruled": per[n.id]["unruled"]} if n.id in per else {})}
                      for n in graph.nodes.values()],
            "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind, **_edge_fields(graph, e)} for e in graph.edges],
            "annotations": run.get("annotations", []),
@@ -68,7 +69,8 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         c = per[n.id]
         out.append(f"| {md_escape(n.title)} | {md_escape(n.persona)} | "
                    f"{coverage.status_mark(graph.status(n.id), c['examined'])} | {scores.get(n.id, '')} | "
-                   f"{len(c['critics'])} of {c['required']} needed | "
+                   f"{len(c['critics'])} of {c['required']} needed"
+                   f"{'; unruled: ' + md_escape(', '.join(c['unruled'])) if c['unruled'] else ''} | "
                    f"{md_escape(', '.join(d['id'] for d in shot_down_by(graph, n.id)))} |")
     cov = coverage.summary(graph, _rule(run), stopped_by=(run.get("stats") or {}).get("stopped_by"))
     if cov.get("note"):

@@ -82,11 +82,13 @@ def _add_strength(graph: ArgumentGraph, ideas: list[dict[str, Any]]) -> None:
 
 def add_coverage(doc: dict[str, Any], graph: ArgumentGraph, rule: "coverage.CoverageRule",
                  stopped_by: str | None) -> None:
-    """Each idea gets `critics`, `examined` and `defender`; the document gets the run's `coverage` figures."""
+    """Each idea gets `critics`, `examined`, `unruled` (its anchored critiques still awaiting a ruling) and
+    `defender`; the document gets the run's `coverage` figures."""
     per = coverage.ideas_coverage(graph, rule)
     for idea in doc["ideas"]:
         c = per[idea["id"]]
-        idea.update({"critics": c["critics"], "examined": c["examined"], "defender": c["defender"]})
+        idea.update({"critics": c["critics"], "examined": c["examined"], "unruled": c["unruled"],
+                     "defender": c["defender"]})
     doc["coverage"] = coverage.summary(graph, rule, stopped_by=stopped_by)
 
 

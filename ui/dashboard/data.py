@@ -107,6 +107,7 @@ def build_view(store: Store, run_id: str, step: int) -> RunView:
         att = attackers.get(n.id, [])
         ideas.append({"id": n.id, "title": n.title, "persona": n.persona, "round": n.round,
                       "critics": covered[n.id]["critics"], "examined": covered[n.id]["examined"],
+                      "unruled": covered[n.id]["unruled"], "required": covered[n.id]["required"],
                       "defender": covered[n.id]["defender"],
                       "status": nodes[n.id]["status"], "score": scores.get(n.id), "strength": strength.get(n.id),
                       "shot_down_by": [a for a in att if nodes[a]["status"] == "standing"],

@@ -150,7 +150,10 @@ def _ideas(view: RunView) -> None:
     show_text(view.nodes[pick]["text"])
     if idea["cruxes"]:
         st.markdown("**Cruxes:** " + md_escape(", ".join(idea["cruxes"])))
-    if not idea["examined"]:
+    if not idea["examined"] and idea.get("unruled") and len(idea["critics"]) >= max(idea["required"], 1):
+        st.warning("Unexamined: no juror ruled on its critiques " + md_escape(", ".join(idea["unruled"]))
+                   + "; its status rests on no juror's verdict.")
+    elif not idea["examined"]:
         st.warning("Unexamined: too few critics reached this idea; it stands only because nobody shot it down.")
     if not idea["shot_down_by"]:
         st.caption("No standing critique attacks it." if idea["status"] != "shot_down" else
