@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from langgraph.runtime import Runtime
+from langgraph.graph import END
 from langgraph.types import Send
 
 from gauntlet.graphs.protocols import allocation
@@ -71,13 +72,16 @@ def closing_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], criti
                          key=f"r{rnd}/close")
 
 
-def route_close(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
-    """After the final round's rulings: the closing pass when some live idea is short of critics, else the judge.
-    Not after a budget stop (the debate is over; `show` reports the gap) nor before the final round (the next
-    round's allocation covers late ideas)."""
-    if state.get("stopped") or state["round"] < state["rounds"]:
-        return "judge"
-    cfg = runtime.context.config
-    plan = closing_plan(state.get("nodes", []), state.get("edges", []), state.get("critics", []), state["round"],
-                        min_critics=cfg.min_critics_per_idea, seed=cfg.seed)
-    return assignment_sends(state, plan, CLOSE, closing=True) or "judge"
+def closing_router(route_next: Callable[[DebateState], str]) -> Callable[..., list[Send] | str]:
+    """The conditional edge after a round's rulings: the closing pass when this round is the debate's last (the
+    protocol's own `route_next` would end it: the final round, or a red team with nothing left standing) and some
+    live idea is short of critics, else the judge. Not after a budget stop (the debate is over; `show` reports the
+    gap); before a later round, that round's allocation covers late ideas."""
+    def route_close(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
+        if state.get("stopped") or route_next(state) != END:
+            return "judge"
+        cfg = runtime.context.config
+        plan = closing_plan(state.get("nodes", []), state.get("edges", []), state.get("critics", []),
+                            state["round"], min_critics=cfg.min_critics_per_idea, seed=cfg.seed)
+        return assignment_sends(state, plan, CLOSE, closing=True) or "judge"
+    return route_close

@@ -78,7 +78,7 @@ def build_gauntlet() -> StateGraph:
     g.add_conditional_edges("review", route_formalise, ["formalise", "rebut", "rule"])
     g.add_conditional_edges("formalise", route_rebut, ["rebut", "rule"])
     g.add_edge("rebut", "rule")
-    g.add_conditional_edges("rule", routing.route_close, [routing.CLOSE, "judge"])
+    g.add_conditional_edges("rule", routing.closing_router(route_next), [routing.CLOSE, "judge"])
     g.add_edge(routing.CLOSE, routing.CLOSE_RULE)
     g.add_edge(routing.CLOSE_RULE, "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])

@@ -155,7 +155,7 @@ def build_red_team() -> StateGraph:
     g.add_conditional_edges("gather", route_attack, ["attack", "judge"])
     g.add_edge("attack", "defend")
     g.add_edge("defend", "rule")
-    g.add_conditional_edges("rule", routing.route_close, [routing.CLOSE, "judge"])
+    g.add_conditional_edges("rule", routing.closing_router(route_next), [routing.CLOSE, "judge"])
     g.add_edge(routing.CLOSE, routing.CLOSE_RULE)
     g.add_edge(routing.CLOSE_RULE, "judge")
     g.add_conditional_edges("judge", route_next, ["next_round", END])
