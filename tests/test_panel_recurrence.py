@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from gauntlet.testing.synthetic_server import running_server
 from gauntlet.ui.eval_panel import seed_list
 
 from tests.conftest import ROOT
+from tests.test_panel_rulings_e2e import _gauntlet
 
 FLAWED = PanelCase(id="rlhf", proposal="Train a reward model on human ratings and optimise a policy against it.",
                    known_flaws=["Optimising hard against the learned reward overoptimises the proxy.",
@@ -117,11 +116,6 @@ def test_seed_options():
     for seeds, repeats in (("0,x", None), ("1,1", None), ("0", 2), (None, 0)):
         with pytest.raises(InputError):
             seed_list(seeds, repeats, 11)
-
-
-def _gauntlet(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", *args], capture_output=True, text=True,
-                          timeout=600, cwd=ROOT)
 
 
 def test_eval_panel_with_two_seeds_end_to_end(tmp_path: Path, synthetic_url):

@@ -4,26 +4,21 @@ major ones defeat. Runs against a real HTTP server (the synthetic OpenAI-compati
 
 from __future__ import annotations
 
-import asyncio
 import json
-from types import SimpleNamespace
 
 import pytest
 
-from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.agents.schemas import CritiqueItem
 from gauntlet.graphs.argument.anchors import locate
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.argument.rulings import shot_down_by
 from gauntlet.graphs.protocols import critiques, moves
-from gauntlet.graphs.protocols import rulings as rule_move
 from gauntlet.graphs.protocols.deconfusion import given_way
-from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.graphs.run.loading import load_config
 from gauntlet.graphs.store.views import load_graph, show
-from gauntlet.testing.synthetic_server import running_server
 
 from tests.conftest import ROOT, run_debate
+from tests.test_rulings import rule_scripted
 
 CONFIGS = ROOT / "runs" / "configs"
 
@@ -82,19 +77,8 @@ def test_deconfusion_toy_cases_are_ruled_and_an_intuition_gives_way_only_to_a_su
 
 def _rule(config_name: str, nodes: list, edges: list, vote: str) -> tuple[ArgumentGraph, dict]:
     """The ruling move on these nodes, its one juror answering `vote` (a scripted reply from a real server)."""
-    loaded = load_config(CONFIGS / config_name)
     reply = json.dumps({"rulings": [{"critique": "case", "reason": "one line", "vote": vote}]})
-
-    async def go() -> dict:
-        with running_server(script=[reply]) as url:
-            llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
-            try:
-                ctx = DebateContext(run_id="t", config=loaded.config, personas=dict(loaded.personas), llm=llm)
-                return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1},
-                                            SimpleNamespace(context=ctx))
-            finally:
-                await llm.aclose()
-    update = asyncio.run(go())
+    update = rule_scripted(load_config(CONFIGS / config_name), nodes, edges, reply)
     return ArgumentGraph(nodes + update["nodes"], edges + update["edges"]), update
 
 

@@ -118,9 +118,8 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
     assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
 
 
-def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
-    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
-    revision that claimed to fix it."""
+def rule_scripted(loaded, nodes: list, edges: list, reply: str) -> dict:
+    """The rule move on these nodes against a real HTTP server whose one juror call answers `reply`."""
     import asyncio
     from types import SimpleNamespace
 
@@ -129,21 +128,26 @@ def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
     from gauntlet.graphs.protocols.state import DebateContext
     from gauntlet.testing.synthetic_server import running_server
 
-    nodes, edges = debate(None, reply="revise")
-    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
-    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
-    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
-
     async def go() -> dict:
-        with running_server(script=[vote]) as url:
+        with running_server(script=[reply]) as url:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
-                ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
+                ctx = DebateContext(run_id="t", config=loaded.config, personas=dict(loaded.personas), llm=llm)
                 return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1},
                                             SimpleNamespace(context=ctx))
             finally:
                 await llm.aclose()
-    update = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
+    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
+    revision that claimed to fix it."""
+    nodes, edges = debate(None, reply="revise")
+    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
+    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
+    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
+    update = rule_scripted(demo, nodes, edges, vote)
     assert {"src": "crit", "dst": "rev", "kind": "attacks"} in update["edges"]
     (ruling,) = update["nodes"]
     assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
