@@ -170,3 +170,13 @@ def test_a_reason_that_restates_the_critique_is_an_abstention():
     critique = "The optimised policy may not scale with increasing capability due to increased complexity."
     assert echoes("The optimised policy may not scale with increasing capability due to", critique)
     assert not echoes("Capability growth is exactly where reward hacking bites; the item ignores it.", critique)
+
+
+def test_a_reason_that_restates_another_critique_of_the_batch_is_an_abstention():
+    from gauntlet.graphs.protocols.rulings import groundless
+    by_id = {"c1": {"text": "The optimised policy does not necessarily align with what humans want."},
+             "c2": {"text": "Raters can be fooled by outputs that merely look good to them."}}
+    pasted = "The optimised policy does not necessarily align with what humans want."
+    assert groundless(pasted, "c2", ["c1", "c2"], by_id) == "reason restates another critique"
+    assert groundless(pasted, "c1", ["c1", "c2"], by_id) == "reason restates the critique"
+    assert groundless("Sycophancy is exactly this: raters reward flattery.", "c2", ["c1", "c2"], by_id) == ""
