@@ -41,11 +41,29 @@ class CaseResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def defender(base: RunConfig) -> str | None:
+    """Who defends each case: the champion the config's seed proposal names, else (with no proposers) its last
+    critic. Fixed per evaluation so that every arm and seed has the same defender, and never the baseline's critic
+    (a critic who defends an idea does not critique it); None leaves it to the protocol (proposers defend)."""
+    named = base.seed_proposals[0].champion if base.seed_proposals else None
+    if named:
+        return named
+    return None if base.panel.proposers else base.panel.critics[-1]
+
+
+def baseline_critics(base: RunConfig) -> list[str]:
+    """The single-critic arm: the first critic who is not the defender (the defender stays on the panel to
+    defend, and critiques nothing: its only idea is the case it defends)."""
+    who = defender(base)
+    first = next(c for c in base.panel.critics if c != who)
+    return [first] + ([who] if who in base.panel.critics else [])
+
+
 def case_config(base: RunConfig, case: PanelCase, critics: list[str] | None = None,
                 seed: int | None = None) -> RunConfig:
-    """The configured run with the case as its one seed proposal (for the baseline, fewer critics; for a
-    repeat, another run seed)."""
-    proposal = SeedProposal(title=case.title or case.id, claim=case.proposal)
+    """The configured run with the case as its one seed proposal, defended by `defender(base)` (for the
+    baseline, fewer critics; for a repeat, another run seed)."""
+    proposal = SeedProposal(title=case.title or case.id, claim=case.proposal, champion=defender(base))
     panel = base.panel.model_copy(update={"critics": critics or list(base.panel.critics)})
     return base.model_copy(update={"seed_proposals": [proposal], "panel": panel,
                                    "seed": base.seed if seed is None else seed})
@@ -184,7 +202,7 @@ async def evaluate_arm(store: Store, loaded: LoadedConfig, cases: list[PanelCase
         m["recurring"] = (m["seed"], m["critique"]) in recurring
     costs = [r.stats for by_case in runs.values() for r in by_case.values()]
     return {**pooled(cases, seeds, runs, matches, recurring), "seeds": seeds,
-            "critics": critics or list(loaded.config.panel.critics),
+            "critics": [c for c in critics or loaded.config.panel.critics if c != defender(loaded.config)],
             "matches": matches, "recurrence_links": links,
             "cases": [{"id": r.case, "seed": s, "run_id": r.run_id, "shot_down": r.shot_down,
                        "sustained": len(r.sustained), "recurring": sum((s, c["id"]) in recurring for c in r.sustained),
@@ -205,9 +223,9 @@ async def evaluate(store: Store, loaded: LoadedConfig, cases: list[PanelCase], *
     seeds = list(dict.fromkeys(seeds or [loaded.config.seed]))
     panel = await evaluate_arm(store, loaded, cases, None, llm, progress, seeds)
     doc = {"n": len(cases), "flawed": sum(not c.sound for c in cases), "sound": sum(c.sound for c in cases),
-           "config": loaded.source, **panel}
+           "config": loaded.source, "defender": defender(loaded.config), **panel}
     if baseline:
-        first = loaded.config.panel.critics[:1]
+        first = baseline_critics(loaded.config)
         progress(f"single-critic baseline ({first[0]})")
         single = await evaluate_arm(store, loaded, cases, first, llm, progress, seeds)
         doc["baseline"] = {k: single[k] for k in ("critics", "flaw_recall", "flaws_found", "false_shootdown_rate",
