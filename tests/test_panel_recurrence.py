@@ -88,12 +88,13 @@ def test_the_narrow_judge_links_an_objection_that_comes_back_in_another_seed(ans
 
 
 def result(case: str, shot_down: bool, *ids: str) -> CaseResult:
-    return CaseResult(case, f"run-{case}", shot_down, [crit(i, f"objection {i}") for i in ids])
+    status = "shot_down" if shot_down else "undecided" if ids else "standing"
+    return CaseResult(case, f"run-{case}", shot_down, [crit(i, f"objection {i}") for i in ids], status=status)
 
 
 def test_pooled_figures_over_seeds_and_recall_counting_only_recurring_matches():
     runs = {0: {"rlhf": result("rlhf", True, "c0", "n0"), "canary": result("canary", True, "k0")},
-            1: {"rlhf": result("rlhf", True, "c1"), "canary": result("canary", False)}}
+            1: {"rlhf": result("rlhf", False, "c1"), "canary": result("canary", False)}}
     matches = [match(0, "c0"), match(1, "c1"), match(0, "n0", flaw_index=1)]
     recurring = recur.recurring_keys(recur.flaw_links(matches))
     doc = pooled([FLAWED, SOUND], [0, 1], runs, matches, recurring)
@@ -101,7 +102,8 @@ def test_pooled_figures_over_seeds_and_recall_counting_only_recurring_matches():
     assert doc["flaw_recall_any_seed"] == 1.0
     assert doc["recurring_flaw_recall"] == 0.5  # flaw 1 was stated in seed 0 only
     assert [f["seeds"] for f in doc["flaw_seeds"]] == [[0, 1], [0]]
-    assert doc["false_shootdown_rate"] == 0.5 and doc["shot_down_flawed"] == 2
+    assert doc["false_shootdown_rate"] == 0.5 and doc["shot_down_flawed"] == 1
+    assert doc["undecided_flawed"] == 1 and doc["undecided_sound"] == 0  # abstentions, counted apart
     assert [(u["id"], u["seed"], u["recurring"]) for u in doc["unmatched_sustained"]] == [("k0", 0, False)]
     one = pooled([FLAWED, SOUND], [0], {0: runs[0]}, matches[::2], set())
     plain = score([FLAWED, SOUND], runs[0], matches[::2])

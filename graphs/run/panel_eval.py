@@ -39,6 +39,7 @@ class CaseResult:
     shot_down: bool
     sustained: list[dict[str, Any]]
     stats: dict[str, Any] = field(default_factory=dict)
+    status: str = ""  # standing | shot_down | undecided (an abstention: e.g. every ruling contested)
 
 
 def defender(base: RunConfig) -> str | None:
@@ -150,6 +151,9 @@ def pooled(cases: list[PanelCase], seeds: list[int], runs: dict[int, dict[str, C
         "recurring_flaw_recall": recur.recurring_recall(cases, per_flaw, len(seeds)),
         "false_shootdown_rate": round(sum(sound_runs) / len(sound_runs), 3) if sound_runs else None,
         "shot_down_flawed": sum(runs[s][c.id].shot_down for s in seeds for c in flawed),
+        # Abstentions: runs whose case ended undecided (a contested ruling left it open), flawed and sound.
+        "undecided_flawed": sum(runs[s][c.id].status == "undecided" for s in seeds for c in flawed),
+        "undecided_sound": sum(runs[s][c.id].status == "undecided" for s in seeds for c in cases if c.sound),
         "unmatched_sustained": [{**u, "seed": s, "recurring": (s, u["id"]) in recurring}
                                 for s in seeds for u in per_seed[s]["unmatched_sustained"]],
         "recurring_flaws": [{**r, "seed": s} for s in seeds for r in per_seed[s]["recurring_flaws"]],
@@ -179,13 +183,14 @@ async def evaluate_arm(store: Store, loaded: LoadedConfig, cases: list[PanelCase
                 one = LoadedConfig(config=cfg, personas=loaded.personas, source=f"{loaded.source}#{case.id}")
                 run_id = await Runner(store, llm=llm).start(one)
                 graph = load_graph(store, run_id)
-                result = CaseResult(case.id, run_id, graph.status("seed-1") == "shot_down",
-                                    sustained_critiques(graph), run_cost(store, run_id))
+                status = graph.status("seed-1")
+                result = CaseResult(case.id, run_id, status == "shot_down", sustained_critiques(graph),
+                                    run_cost(store, run_id), status)
                 runs[seed][case.id] = result
                 found, tokens = await match_flaws(judge, case, result, seed, similarity)
                 matches += found
                 match_tokens += tokens
-                progress(f"{case.id} (seed {seed}): {'shot down' if result.shot_down else 'survives'}, "
+                progress(f"{case.id} (seed {seed}): {status.replace('_', ' ')}, "
                          f"{len(result.sustained)} sustained, {len(found)} flaw matches ({run_id})")
         if len(seeds) > 1:
             for case in cases:
@@ -204,7 +209,7 @@ async def evaluate_arm(store: Store, loaded: LoadedConfig, cases: list[PanelCase
     return {**pooled(cases, seeds, runs, matches, recurring), "seeds": seeds,
             "critics": [c for c in critics or loaded.config.panel.critics if c != defender(loaded.config)],
             "matches": matches, "recurrence_links": links,
-            "cases": [{"id": r.case, "seed": s, "run_id": r.run_id, "shot_down": r.shot_down,
+            "cases": [{"id": r.case, "seed": s, "run_id": r.run_id, "status": r.status, "shot_down": r.shot_down,
                        "sustained": len(r.sustained), "recurring": sum((s, c["id"]) in recurring for c in r.sustained),
                        **r.stats} for s in seeds for r in runs[s].values()],
             "time_s": round(time.perf_counter() - t0, 1),
@@ -229,7 +234,8 @@ async def evaluate(store: Store, loaded: LoadedConfig, cases: list[PanelCase], *
         progress(f"single-critic baseline ({first[0]})")
         single = await evaluate_arm(store, loaded, cases, first, llm, progress, seeds)
         doc["baseline"] = {k: single[k] for k in ("critics", "flaw_recall", "flaws_found", "false_shootdown_rate",
-                                                  "shot_down_flawed", "time_s", "tokens", "cases", "matches",
+                                                  "shot_down_flawed", "undecided_flawed", "undecided_sound",
+                                                  "time_s", "tokens", "cases", "matches",
                                                   "flaw_recall_any_seed", "recurring_flaw_recall", "flaw_seeds",
                                                   "per_seed")}
         doc["baseline"]["unmatched_sustained"] = len(single["unmatched_sustained"])
