@@ -78,8 +78,10 @@ def panel(file: Path = typer.Argument(..., help="YAML list of {id, proposal, kno
         return
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.0f}%"
-    print(f"flaw recall {pct(doc['flaw_recall'])} ({doc['flaws_found']}/{doc['flaws']} known flaws), "
+    per = " (known flaw, seed) pairs" if len(doc["seeds"]) > 1 else " known flaws"
+    print(f"flaw recall {pct(doc['flaw_recall'])} ({doc['flaws_found']}/{doc['flaws']}{per}), "
           f"false shoot-down rate {pct(doc['false_shootdown_rate'])} over {doc['sound']} sound, "
+          f"undecided (abstained) {doc['undecided_flawed']} flawed / {doc['undecided_sound']} sound runs, "
           f"{len(doc['unmatched_sustained'])} unmatched sustained, {doc['time_s']} s, {doc['tokens']} tokens")
     if len(doc["seeds"]) > 1:
         print(f"over seeds {', '.join(map(str, doc['seeds']))}: stated in any seed {pct(doc['flaw_recall_any_seed'])}, "
