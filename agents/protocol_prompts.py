@@ -12,12 +12,21 @@ from pydantic import Field
 
 from gauntlet.agents.llm import Message
 from gauntlet.agents.persona import Persona
-from gauntlet.agents.prompts import system_message
-from gauntlet.agents.schemas import MoveModel, schema_for
+from gauntlet.agents.prompts import flaw_taxonomy, system_message
+from gauntlet.agents.schemas import FlawType, MoveModel, anchored_variants, schema_for
+
+# Issue 13: a match argument and a toy case attack like any critique, so they quote the words they attack and name
+# the flaw and its severity; jurors then rule on them, and only sustained fatal/major ones defeat.
+_ANCHOR_TASK = ("Copy into anchor, word for word, the words of {what} you attack; name flaw_type, one of: {flaws}; "
+                "and severity: fatal (it cannot work), major (it fails unless fixed) or minor (worth revising).")
 
 
 # --- tournament ---------------------------------------------------------------------------------------------
 class MatchArgument(MoveModel):
+    # Field order is generation order: the rival's words, the verdict on them, then the case.
+    anchor: str = Field(default="", max_length=240)
+    flaw_type: FlawType = "none"
+    severity: Literal["fatal", "major", "minor"] = "major"
     text: str = Field(max_length=360)
 
 
@@ -26,8 +35,9 @@ class MatchDecision(MoveModel):
     reason: str = Field(default="", max_length=240)
 
 
-def match_argument_schema() -> dict[str, Any]:
-    return schema_for(MatchArgument)
+def match_argument_schema(rival_spans: list[str] | None = None) -> dict[str, Any]:
+    """With the rival's quotable spans, anchor is an enum of them (a grammar-constrained model quotes real words)."""
+    return schema_for(MatchArgument, enums={"anchor": rival_spans} if rival_spans else None)
 
 
 def match_decision_schema(ids: list[str]) -> dict[str, Any]:
@@ -37,7 +47,8 @@ def match_decision_schema(ids: list[str]) -> dict[str, Any]:
 def match_argument_messages(p: Persona, topic: str, mine: str, theirs: str, grounding: str = "") -> list[Message]:
     task = (f"Topic: {topic}\n\n{grounding}Your idea:\n{mine}\n\nThe rival idea:\n{theirs}\n\n"
             "In a head-to-head match, argue in at most three sentences why your idea is the better research bet "
-            "and name the rival's most serious weakness.")
+            "and name the rival's most serious weakness. "
+            + _ANCHOR_TASK.format(what="the rival idea", flaws=flaw_taxonomy()))
     return [system_message(p), {"role": "user", "content": task}]
 
 
@@ -57,6 +68,9 @@ class Intuition(MoveModel):
 class ToyCase(MoveModel):
     target: str
     verdict: Literal["undermines", "supports"]
+    anchor: str = Field(default="", max_length=240)
+    flaw_type: FlawType = "counterexample"
+    severity: Literal["fatal", "major", "minor"] = "major"
     case: str = Field(max_length=420)
 
 
@@ -64,8 +78,10 @@ def intuition_schema() -> dict[str, Any]:
     return schema_for(Intuition)
 
 
-def toy_case_schema(ids: list[str]) -> dict[str, Any]:
-    return schema_for(ToyCase, enums={"target": ids})
+def toy_case_schema(ids: list[str], spans: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """With spans (intuition id → its quotable spans), one variant per intuition whose anchor quotes only it."""
+    schema = schema_for(ToyCase, enums={"target": ids})
+    return anchored_variants(schema, ids, spans) if spans else schema
 
 
 def intuition_messages(p: Persona, topic: str, rival: str = "") -> list[Message]:
@@ -84,7 +100,8 @@ def toy_case_messages(p: Persona, topic: str, tension: str, ids: list[str], earl
             + (f"Toy cases so far:\n{earlier}\n\n" if earlier else "")
             + f"Build ONE new concrete toy case (a small, fully specified scenario, model or example) that bears on "
               f"them. Name the intuition it bears on ({', '.join(ids)}) as target and say whether the case "
-              "undermines or supports it.")
+              "undermines or supports it. If it undermines it, "
+            + _ANCHOR_TASK.format(what="that intuition", flaws=flaw_taxonomy()))
     return [system_message(p), {"role": "user", "content": task}]
 
 

@@ -184,16 +184,22 @@ def critique_schema(targets: list[str], max_items: int, spans: dict[str, list[st
     target's spans, so a grammar-constrained model can only quote real words."""
     schema = schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (max(1, min_items), max_items)})
     if spans:
-        item = schema["properties"]["critiques"]["items"]
-        variants = []
-        for t in targets:
-            v = copy.deepcopy(item)
-            v["properties"]["target"] = {"type": "string", "enum": [t]}
-            if spans.get(t):
-                v["properties"]["anchor"] = {"type": "string", "enum": list(spans[t])}
-            variants.append(v)
-        schema["properties"]["critiques"]["items"] = {"anyOf": variants} if len(variants) > 1 else variants[0]
+        schema["properties"]["critiques"]["items"] = anchored_variants(schema["properties"]["critiques"]["items"],
+                                                                       targets, spans)
     return schema
+
+
+def anchored_variants(item: dict[str, Any], targets: list[str], spans: dict[str, list[str]]) -> dict[str, Any]:
+    """An item schema with `target` and `anchor` fields turned into one variant per target, whose anchor is an
+    enum of that target's quotable spans (one variant: no anyOf)."""
+    variants = []
+    for t in targets:
+        v = copy.deepcopy(item)
+        v["properties"]["target"] = {"type": "string", "enum": [t]}
+        if spans.get(t):
+            v["properties"]["anchor"] = {"type": "string", "enum": list(spans[t])}
+        variants.append(v)
+    return {"anyOf": variants} if len(variants) > 1 else variants[0]
 
 
 def ruling_schema(critiques: list[str]) -> dict[str, Any]:

@@ -104,3 +104,25 @@ def test_eval_panel_rejects_a_bad_file_in_one_line(tmp_path: Path, text, needle)
     out = _gauntlet("eval", "panel", str(bad), "--json")
     assert out.returncode == 2 and out.stdout == ""
     assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_each_case_has_one_fixed_defender_who_is_never_the_baseline_critic():
+    """A critic who defends an idea does not critique it: were the baseline's one critic the defender, the baseline
+    would measure no critique at all."""
+    from gauntlet.graphs.run.loading import load_config, parse_config
+    from gauntlet.graphs.run.panel_cases import load_cases
+    from gauntlet.graphs.run.panel_eval import baseline_critics, case_config, defender
+
+    loaded = load_config(ROOT / "runs/configs/eval-panel.yaml")
+    case = load_cases(ROOT / "runs/evals/panel.yaml", ["sound-canary"])[0]
+    assert defender(loaded.config) == "agent-foundations-theorist"
+    single = baseline_critics(loaded.config)
+    assert single[0] != defender(loaded.config) and single[1:] == [defender(loaded.config)]
+    for critics, seed in ((None, 0), (single, 1)):
+        cfg = case_config(loaded.config, case, critics, seed)
+        assert cfg.seed_proposals[0].champion == "agent-foundations-theorist" and cfg.seed == seed
+        assert cfg.seed_proposals[0].claim == case.proposal
+    raw = yaml.safe_load((ROOT / "runs/configs/eval-panel.yaml").read_text())
+    del raw["seed_proposals"][0]["champion"]  # none named and no proposers: the last critic defends
+    unnamed = parse_config(yaml.safe_dump(raw), "e.yaml", ROOT / "runs" / "configs").config
+    assert defender(unnamed) == "ml-empiricist" and baseline_critics(unnamed) == ["security-engineer", "ml-empiricist"]

@@ -118,9 +118,8 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
     assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
 
 
-def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
-    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
-    revision that claimed to fix it."""
+def rule_scripted(loaded, nodes: list, edges: list, reply: str) -> dict:
+    """The rule move on these nodes against a real HTTP server whose one juror call answers `reply`."""
     import asyncio
     from types import SimpleNamespace
 
@@ -129,21 +128,26 @@ def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
     from gauntlet.graphs.protocols.state import DebateContext
     from gauntlet.testing.synthetic_server import running_server
 
-    nodes, edges = debate(None, reply="revise")
-    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
-    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
-    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
-
     async def go() -> dict:
-        with running_server(script=[vote]) as url:
+        with running_server(script=[reply]) as url:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
-                ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
+                ctx = DebateContext(run_id="t", config=loaded.config, personas=dict(loaded.personas), llm=llm)
                 return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1},
                                             SimpleNamespace(context=ctx))
             finally:
                 await llm.aclose()
-    update = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
+    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
+    revision that claimed to fix it."""
+    nodes, edges = debate(None, reply="revise")
+    nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
+    edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
+    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
+    update = rule_scripted(demo, nodes, edges, vote)
     assert {"src": "crit", "dst": "rev", "kind": "attacks"} in update["edges"]
     (ruling,) = update["nodes"]
     assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
@@ -166,3 +170,13 @@ def test_a_reason_that_restates_the_critique_is_an_abstention():
     critique = "The optimised policy may not scale with increasing capability due to increased complexity."
     assert echoes("The optimised policy may not scale with increasing capability due to", critique)
     assert not echoes("Capability growth is exactly where reward hacking bites; the item ignores it.", critique)
+
+
+def test_a_reason_that_restates_another_critique_of_the_batch_is_an_abstention():
+    from gauntlet.graphs.protocols.rulings import groundless
+    by_id = {"c1": {"text": "The optimised policy does not necessarily align with what humans want."},
+             "c2": {"text": "Raters can be fooled by outputs that merely look good to them."}}
+    pasted = "The optimised policy does not necessarily align with what humans want."
+    assert groundless(pasted, "c2", ["c1", "c2"], by_id) == "reason restates another critique"
+    assert groundless(pasted, "c1", ["c1", "c2"], by_id) == "reason restates the critique"
+    assert groundless("Sycophancy is exactly this: raters reward flattery.", "c2", ["c1", "c2"], by_id) == ""

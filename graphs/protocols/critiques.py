@@ -81,25 +81,33 @@ def critique_records(placed: list[Placed], who: str, rnd: int,
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, str]] = []
     for i, (item, anchor, reasked) in enumerate(placed):
-        cid = f"{id_prefix}-{i + 1}"
-        attack = item.kind in ATTACK_KINDS
-        flaw = item.flaw_type if item.flaw_type != "none" or not attack else _KIND_FLAW.get(item.kind, "none")
-        data: dict[str, Any] = {
-            "critique_kind": item.kind, "target": item.target, "anchor": anchor.quote,
-            "anchor_match": anchor.match, "anchor_span": [anchor.start, anchor.end],
-            "flaw_type": flaw if attack else "none", "severity": item.severity if attack else "minor",
-            "failed_check": item.failed_check if item.kind == "unfaithful_formalisation" else "",
-            "reasked": reasked}
-        if anchor.match != "exact" and item.anchor:
-            data["anchor_given"] = item.anchor[:240]  # what the critic wrote, for a reader to judge the snap
-        title = item.kind.replace("_", " ")
-        if attack and anchor.match == "none":
-            data["unanchored"] = True
-            title = "comment (unanchored " + title + ")"
-            kind = "answers"
-        else:
-            kind = "attacks" if attack else "supports"
-        nodes.append({"id": cid, "kind": "critique", "persona": who, "round": rnd, "title": title,
-                      "text": prompts.tidy(item.text, 360), "data": data})
-        edges.append({"src": cid, "dst": item.target, "kind": kind})
+        n, e = critique_record(item, anchor, who, rnd, f"{id_prefix}-{i + 1}", reasked=reasked)
+        nodes.append(n)
+        edges.append(e)
     return nodes, edges
+
+
+def critique_record(item: CritiqueItem, anchor: Anchor, who: str, rnd: int, cid: str, *, reasked: bool = False,
+                    title: str = "", max_chars: int = 360, **extra: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """One critique node and its edge (see critique_records); `title` replaces the kind as the node's title and
+    `extra` goes into its data (a protocol's own fields, e.g. a tournament match's index)."""
+    attack = item.kind in ATTACK_KINDS
+    flaw = item.flaw_type if item.flaw_type != "none" or not attack else _KIND_FLAW.get(item.kind, "none")
+    data: dict[str, Any] = {
+        "critique_kind": item.kind, "target": item.target, "anchor": anchor.quote,
+        "anchor_match": anchor.match, "anchor_span": [anchor.start, anchor.end],
+        "flaw_type": flaw if attack else "none", "severity": item.severity if attack else "minor",
+        "failed_check": item.failed_check if item.kind == "unfaithful_formalisation" else "",
+        "reasked": reasked, **extra}
+    if anchor.match != "exact" and item.anchor:
+        data["anchor_given"] = item.anchor[:240]  # what the critic wrote, for a reader to judge the snap
+    title = title or item.kind.replace("_", " ")
+    if attack and anchor.match == "none":
+        data["unanchored"] = True
+        title = "comment (unanchored " + title + ")"
+        kind = "answers"
+    else:
+        kind = "attacks" if attack else "supports"
+    return ({"id": cid, "kind": "critique", "persona": who, "round": rnd, "title": title,
+             "text": prompts.tidy(item.text, max_chars), "data": data},
+            {"src": cid, "dst": item.target, "kind": kind})

@@ -2,13 +2,16 @@
 until one intuition gives way.
 
     open → intuitions (holder A states, then holder B states the one most in tension with it) → build (fan-out:
-    each builder makes one toy case) → hold (fan-out: each holder concedes, weakens or counters) → next round
-    while both intuitions stand | judge → end
+    each builder makes one toy case) → hold (fan-out: each holder concedes, weakens or counters) → rule → next
+    round while both intuitions stand | judge → end
 
 The tension is a mutual attack between the two intuitions, so under grounded semantics both start undecided.
-A toy case that undermines an intuition attacks it; a holder's counter attacks the case; a concession supports
-it. When a case goes unanswered or is conceded, its intuition is rejected, the rival is reinstated, and the
-debate stops: one has given way. A revision (a weaker intuition) replaces the old one and stays in tension.
+A toy case that undermines an intuition is an anchored critique of it (it quotes the words it breaks, names a
+flaw type and a severity); a holder's counter attacks the case; a concession supports it. Then independent
+jurors rule on each case like on any critique (graphs/protocols/rulings.py, issue 13): only a sustained fatal or
+major case defeats its intuition, which then gives way, the rival is reinstated, and the debate stops. A revision
+(a weaker intuition) replaces the old one, stays in tension, and faces the case it claims to survive unless the
+jury overruled that case.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
-from gauntlet.agents.schemas import RebuttalSet, rebuttal_schema
-from gauntlet.graphs.protocols import moves
+from gauntlet.agents.schemas import CritiqueItem, RebuttalSet, rebuttal_schema
+from gauntlet.graphs.protocols import critiques, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 SUMMARY = "two intuitions in tension; the others build toy cases until one gives way"
@@ -112,16 +116,18 @@ async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     earlier = prompts.describe_nodes([n for n in task["nodes"] if n["data"].get("toy_case")], limit_chars=1200)
     msgs = pp.toy_case_messages(ctx.personas[who], ctx.config.topic, tension, ids, earlier)
     tc: pp.ToyCase
-    tc, call = await moves.ask(ctx, who, "build", rnd, msgs, pp.ToyCase, pp.toy_case_schema(ids))
+    tc, call = await moves.ask(ctx, who, "build", rnd, msgs, pp.ToyCase,
+                               pp.toy_case_schema(ids, critiques.quotable([by_id[i] for i in ids])))
     if tc.target not in ids:
         return {"calls": [call]}
-    cid = f"r{rnd}-case-{who}"
     kind = "counterexample" if tc.verdict == "undermines" else "support"
-    n = moves.node(cid, "critique", who, rnd, "toy case", prompts.tidy(tc.case, 420), critique_kind=kind,
-                   target=tc.target, toy_case=True)
-    return {"nodes": moves.cited([n], call),
-            "edges": [moves.edge(cid, tc.target, "attacks" if kind == "counterexample" else "supports")],
-            "calls": [call]}
+    item = CritiqueItem.model_construct(target=tc.target, kind=kind, anchor=tc.anchor, flaw_type=tc.flaw_type,
+                                        severity=tc.severity, failed_check="", text=tc.case)  # a case runs longer
+    (item, anchor, _), = critiques.place([item], by_id)
+    # Anchored, a case that undermines attacks its intuition (counted once sustained); unanchored, it is a comment.
+    n, e = critiques.critique_record(item, anchor, who, rnd, f"r{rnd}-case-{who}", title="toy case",
+                                     max_chars=420, toy_case=True)
+    return {"nodes": moves.cited([n], call), "edges": [e], "calls": [call]}
 
 
 def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
@@ -129,7 +135,7 @@ def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send
     live = intuitions(state.get("nodes", []), state.get("edges", []), holders)
     hit = {e["dst"] for e in state.get("edges", []) if e["kind"] == "attacks" and e["src"].startswith(
         f"r{state['round']}-case-")}
-    return [Send("hold", task_for(state, h)) for h in holders if live.get(h) in hit] or "check"
+    return [Send("hold", task_for(state, h)) for h in holders if live.get(h) in hit] or "rule"
 
 
 @moves.budgeted
@@ -155,8 +161,9 @@ async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
         new_id = f"r{rnd}-intuition-{who}"
         weakened.append(new_id)
         title = prompts.tidy(r.revised_title, 90) or by_id[mine]["title"] + " (weakened)"
+        # `fixes`: the case this weaker intuition claims to survive; jurors see it, and face it unless overruled.
         return ([moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=mine,
-                            intuition=True)],
+                            intuition=True, fixes=[r.target])],
                 [moves.edge(new_id, mine, "refines"), moves.edge(rid, new_id, "supports"),
                  moves.edge(new_id, rival, "attacks"), moves.edge(rival, new_id, "attacks")])
 
@@ -189,15 +196,17 @@ def build_deconfusion() -> StateGraph:
     g.add_node("build", build)
     g.add_node("review", lambda state: {})  # joins the toy-case branches before the holders answer
     g.add_node("hold", hold)
-    g.add_node("check", lambda state: {})  # joins the holders' answers before deciding whether one gave way
+    g.add_node("rule", rule)  # issue 13: jurors rule on the toy cases; only sustained fatal/major ones defeat
+    g.add_node("check", lambda state: {})  # after the rulings: decides whether one intuition gave way
     g.add_node("judge", moves.judge)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
     g.add_edge("open", "intuitions")
     g.add_conditional_edges("intuitions", route_build, ["build", "judge"])
     g.add_edge("build", "review")
-    g.add_conditional_edges("review", route_hold, ["hold", "check"])
-    g.add_edge("hold", "check")
+    g.add_conditional_edges("review", route_hold, ["hold", "rule"])
+    g.add_edge("hold", "rule")
+    g.add_edge("rule", "check")
     g.add_conditional_edges("check", route_next, ["next_round", "judge"])
     g.add_conditional_edges("next_round", route_build, ["build", "judge"])
     g.add_edge("judge", END)

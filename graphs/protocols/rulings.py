@@ -68,6 +68,16 @@ def plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], pool: list[st
     return calls
 
 
+def groundless(reason: str, critique: str, batch: list[str], by_id: dict[str, dict[str, Any]]) -> str:
+    """Why a juror's reason backs no verdict on `critique` ("" when it does): it only restates that critique, or
+    another critique of the same call (a small model pastes one critic's words as its reason for every ruling)."""
+    if echoes(reason, by_id[critique]["text"]):
+        return "reason restates the critique"
+    if any(echoes(reason, by_id[c]["text"]) for c in batch if c != critique):
+        return "reason restates another critique"
+    return ""
+
+
 async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
     ctx = runtime.context
     nodes, edges, rnd = state.get("nodes", []), state.get("edges", []), state["round"]
@@ -99,7 +109,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
     votes: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
     abstained: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
     calls, stopped = [], ""
-    for (juror, _), (_, rs, call) in zip(batches, results):
+    for (juror, target), (_, rs, call) in zip(batches, results):
         if call is None:
             stopped = stopped or (str(rs) if isinstance(rs, BudgetReached) else "")
             continue
@@ -111,9 +121,9 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
                 vote, repair = settled_vote(item.vote, item.reason)  # a vote means what its reason says
                 entry = {"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
                          **({"vote_given": item.vote, "vote_repair": repair} if repair else {})}
-                if echoes(item.reason, by_id[item.critique]["text"]):
-                    # A reason that only restates the critique backs no verdict: the juror abstains.
-                    abstained[item.critique].append({**entry, "abstained": "reason restates the critique"})
+                why_not = groundless(item.reason, item.critique, batches[(juror, target)], by_id)
+                if why_not:  # a reason that only restates a text it was shown backs no verdict: an abstention
+                    abstained[item.critique].append({**entry, "abstained": why_not})
                     continue
                 votes[item.critique].append(entry)
     out_nodes, out_edges = [], []

@@ -1,15 +1,18 @@
 """The *tournament* protocol: ideas meet in pairwise matches, a judge decides each, Elo ranks them.
 
-    open → propose (fan-out) → gather → match (fan-out, one branch per pairing) → standings → next round | end
+    open → propose (fan-out) → gather → match (fan-out, one branch per pairing) → rule → standings → next round | end
 
-In a match each idea's advocate argues why theirs is the better bet (an argument that attacks the rival idea),
-then the judge picks a winner, blind (labels A/B, names scrubbed) and twice, once in each order: position bias is a
-known LLM-judge failure, so when the two answers disagree the match is a tie (half a point each in Elo, and the
-decision attacks both arguments, so neither idea falls to it). Otherwise the decision attacks the loser's argument,
-so in the argument graph the winner survives the match and the loser does not. A judge who defends one of the two
-ideas hands the match to a stand-in panellist. Decisions are stored as judgement nodes with
+In a match each idea's advocate argues why theirs is the better bet: an anchored critique of the rival idea (it
+quotes the rival's words it attacks, names a flaw type and a severity). The judge then picks a winner, blind
+(labels A/B, names scrubbed) and twice, once in each order: position bias is a known LLM-judge failure, so when the
+two answers disagree the match is a tie (half a point each in Elo). A judge who defends one of the two ideas hands
+the match to a stand-in panellist. Decisions are stored as judgement nodes with
 `data["match"] = {a, b, winner, loser, tie, round, index}`; Elo is recomputed from them (graphs/analysis.py), so the
 stored graph, not this process, is the source of the ranking.
+
+Ranking is not refutation (issue 13): losing a match shoots no idea down. After the round's matches, independent
+jurors rule on every match argument like on any critique (graphs/protocols/rulings.py); only a sustained fatal or
+major argument defeats the idea it attacks, and the match decision attacks nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.graphs.argument import analysis
-from gauntlet.graphs.protocols import blind, moves
+from gauntlet.agents.schemas import CritiqueItem
+from gauntlet.graphs.argument.anchors import spans
+from gauntlet.graphs.protocols import blind, critiques, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task
 
 SUMMARY = "pairwise matches between ideas, a judge decides each, Elo ratings rank them"
@@ -134,7 +140,6 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
     edges: list[dict[str, str]] = []
     calls: list[dict[str, Any]] = []
     cases = {a: "(no argument)", b: "(no argument)"}
-    arg_ids: dict[str, str] = {}
     if opts.debate:
         async def argue(mine: str, theirs: str, slot: int) -> None:
             who = advocate(by_id[mine], by_id[theirs], state_like, i + slot)
@@ -142,15 +147,17 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
                                               _line(by_id[theirs]))
             arg: pp.MatchArgument
             arg, call = await moves.ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
-                                         pp.match_argument_schema(), tag=f"m{i}-{mine}")
-            text = prompts.tidy(arg.text, 360)
-            cases[mine] = text
-            nid = f"r{rnd}-m{i}-for-{mine}"
-            arg_ids[mine] = nid
-            nodes.extend(moves.cited([moves.node(nid, "critique", who, rnd, "match argument", text,
-                                                 critique_kind="objection", target=theirs, match=i, side=mine)],
-                                     call))
-            edges.append(moves.edge(nid, theirs, "attacks"))
+                                         pp.match_argument_schema(spans(critiques.anchor_text(by_id[theirs]))),
+                                         tag=f"m{i}-{mine}")
+            cases[mine] = prompts.tidy(arg.text, 360)
+            item = CritiqueItem(target=theirs, kind="objection", anchor=arg.anchor, flaw_type=arg.flaw_type,
+                                severity=arg.severity, text=arg.text)
+            (item, anchor, _), = critiques.place([item], by_id)
+            # Anchored, it attacks the rival (counted once sustained); unanchored, it is a comment that attacks nothing.
+            n, e = critiques.critique_record(item, anchor, who, rnd, f"r{rnd}-m{i}-for-{mine}",
+                                             title="match argument", match=i, side=mine)
+            nodes.extend(moves.cited([n], call))
+            edges.append(e)
             calls.append(call)
 
         await asyncio.gather(argue(a, b, 0), argue(b, a, 1))
@@ -163,15 +170,12 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
                                 prompts.tidy(" / ".join(reasons), 240),
                                 match={"a": a, "b": b, "winner": a, "loser": b, "tie": True, "round": rnd,
                                        "index": i}))
-        edges += [moves.edge(jid, arg_ids[x], "attacks") for x in (a, b) if x in arg_ids]  # neither case carried
         return {"nodes": nodes, "edges": edges, "calls": calls}
     loser = b if winner == a else a
     nodes.append(moves.node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}",
                             prompts.tidy(reasons[0], 240),
                             match={"a": a, "b": b, "winner": winner, "loser": loser, "tie": False, "round": rnd,
                                    "index": i}))
-    if loser in arg_ids:
-        edges.append(moves.edge(jid, arg_ids[loser], "attacks"))
     return {"nodes": nodes, "edges": edges, "calls": calls}
 
 
@@ -216,13 +220,15 @@ def build_tournament() -> StateGraph:
     g.add_node("propose", moves.propose)
     g.add_node("gather", lambda state: {})  # joins the proposal branches before pairing
     g.add_node("match", match)
+    g.add_node("rule", rule)  # issue 13: jurors rule on the match arguments; only sustained ones defeat
     g.add_node("standings", standings)
     g.add_node("next_round", moves.next_round)
     g.add_edge(START, "open")
     g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
     g.add_edge("propose", "gather")
     g.add_conditional_edges("gather", route_matches, ["match", "standings"])
-    g.add_edge("match", "standings")
+    g.add_edge("match", "rule")
+    g.add_edge("rule", "standings")
     g.add_conditional_edges("standings", route_next, ["next_round", END])
     g.add_edge("next_round", "gather")
     return g

@@ -10,6 +10,7 @@ from gauntlet.payloads import EdgePayload, LLMCallPayload, NodePayload, RunStart
 from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.argument.rulings import shot_down_by
+from gauntlet.graphs.store.siblings import add_recurrence
 from gauntlet.graphs.store.store import Store, typed_payload
 from gauntlet.graphs.store.tables import Event
 
@@ -54,6 +55,8 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     _add_strength(graph, out["ideas"])
     for idea in out["ideas"]:  # issue 13: the sustained critiques and refutations that defeat each idea
         idea["shot_down_by"] = shot_down_by(graph, idea["id"])
+    if until is None:  # issue 13: which of them recur in repeats of this debate with another seed
+        add_recurrence(out, store, run_id, graph, load_graph)
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     add_coverage(out, graph, coverage_rule(store, run_id), (rec["stats"] or {}).get("stopped_by"))
