@@ -22,6 +22,7 @@ from gauntlet.provers.cache import VerdictCache
 from gauntlet.errors import RunPaused
 from gauntlet.graphs.protocols.budget import Budget, BudgetReached
 from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.run.collector import debate_collector
 from gauntlet.graphs.run.log_state import require_checkpoints
 from gauntlet.graphs.store.event_writer import BatchedWriter
 from gauntlet.graphs.protocols.gauntlet import initial_state
@@ -152,6 +153,10 @@ class Runner:
                 self.on_event(e)
 
     async def _drive(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
+        with debate_collector():  # the GC walked every object in the process many times a turn (collector.py)
+            await self._drive_graph(run_id, ctx, state)
+
+    async def _drive_graph(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
         t0 = time.perf_counter() - ctx.budget.elapsed_before  # wall time counts across resumes
         graph = PROTOCOLS[ctx.config.protocol]()
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100 + 10 * ctx.config.rounds}
