@@ -111,6 +111,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     if prof:
         prof.disable()
     debate_cpu, server1 = time.process_time() - cpu0, _server_cpu(url)
+    llm.finish()
     calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
     turns = turns_of(calls, llm.bodies)
     bare = bare_client(url, turns, concurrency)
