@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from gauntlet.agents.llm import Completion, Message
+from gauntlet.graphs.run import event_loop
 
 
 def _key(messages: list[Message]) -> str:
@@ -117,7 +118,7 @@ async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: 
 def bare_client(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> dict[str, float]:
     """Run the replay in a fresh event loop; its wall time and this process's CPU time per call."""
     cpu0 = time.process_time()
-    wall = asyncio.run(replay(base_url, turns, concurrency))
+    wall = event_loop.run(replay(base_url, turns, concurrency))  # the debate's kind of loop
     calls = sum(len(t) for t in turns)
     return {"bare_s": wall, "bare_cpu_ms_per_call": 1000 * (time.process_time() - cpu0) / max(1, calls)}
 

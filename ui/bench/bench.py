@@ -78,6 +78,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
 
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.graphs.argument.coverage import summary as coverage_summary
+    from gauntlet.graphs.run import event_loop
     from gauntlet.graphs.run.runner import Runner
     from gauntlet.graphs.store.store import Store
     from gauntlet.graphs.store.views import coverage_rule, load_graph
@@ -107,7 +108,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     server0, cpu0 = _server_cpu(url), time.process_time()
     if prof:
         prof.enable()
-    run_id, actual = asyncio.run(go())
+    run_id, actual = event_loop.run(go())  # the bare client runs on the same kind of loop
     if prof:
         prof.disable()
     debate_cpu, server1 = time.process_time() - cpu0, _server_cpu(url)
@@ -169,7 +170,10 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
     doc = _median_of(samples, ("efficiency", "vs_bare_client", "actual_s", "bare_s", "bare_efficiency",
                                "debate_cpu_ms_per_call", "bare_cpu_ms_per_call", "server_cpu_ms_per_call",
                                "latency_p50_s", "latency_p95_s", "queued_total_s"))
-    _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms, **doc})
+    from gauntlet.graphs.run.event_loop import loop_name
+
+    _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms,
+           "event_loop": loop_name(), **doc})
 
 
 def _synthetic_server():
