@@ -10,6 +10,7 @@ could rule on is `contested`, so it defeats nothing and leaves its target undeci
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -34,7 +35,7 @@ def jury_pool(config: Any) -> list[str]:
 def jurors_for(pool: list[str], critic: str, author: str, k: int) -> list[str]:
     """The first k of the pool who neither wrote the critique nor own its target (same order for every critique,
     so one juror's calls batch all the critiques of a target)."""
-    return [p for p in pool if p not in (critic, author)][:k]
+    return list(itertools.islice((p for p in pool if p not in (critic, author)), k))  # stop at k: pools are big
 
 
 def unruled(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
