@@ -158,3 +158,24 @@ def test_a_resumed_run_writes_what_the_checkpoint_holds_but_the_log_missed(store
 
     asyncio.run(redrive())
     assert set(lost) <= {e.key for e in store.events(run_id)}
+
+
+def test_group_committed_task_writes_all_land_with_upstream_semantics(store):
+    """Writes of many tasks finishing together share transactions, and each comes back on load as upstream's
+    saver would store it (a regular write is kept on a repeat, INSERT OR IGNORE)."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    async def go() -> list:
+        async with checkpointer_for(store) as saver:
+            assert type(saver).__name__ == "GroupCommitSqliteSaver"
+            cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+            cfg = await saver.aput(cfg, empty_checkpoint(), {"step": 0}, {})
+            await asyncio.gather(*(saver.aput_writes(cfg, [("nodes", [{"id": f"n{i}"}]), ("calls", [i])],
+                                                     f"task-{i}") for i in range(60)))
+            await saver.aput_writes(cfg, [("nodes", [{"id": "again"}])], "task-0")  # a repeat: first kept
+            return (await saver.aget_tuple(cfg)).pending_writes
+
+    pending = asyncio.run(go())
+    assert len(pending) == 120
+    assert {(t, c) for t, c, _ in pending} == {(f"task-{i}", c) for i in range(60) for c in ("nodes", "calls")}
+    assert [v for t, c, v in pending if t == "task-0" and c == "nodes"] == [[{"id": "n0"}]]
