@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gauntlet.agents.http_transport import pooled_transport
+from gauntlet.agents.http_transport import Reply, json_client
 from gauntlet.agents.llm import Completion, LLMError, Message
 from gauntlet.agents.response_format import Style, is_request_error, rejects_json_schema, response_format
 from gauntlet.agents.structured import parse_json
@@ -42,10 +42,7 @@ class OpenAIBackend:
         self.style: Style = "json_object" if structured_output == "json_object" else "json_schema"
         self._slots = asyncio.Semaphore(concurrency)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, limits=limits,
-                                         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-                                         transport=pooled_transport(concurrency, timeout_s))
+        self._client = json_client(self.base_url, headers, concurrency, timeout_s)
         self._jitter = random.Random(0)  # jitter only spaces retries; it never touches model output
 
     @classmethod
@@ -69,7 +66,7 @@ class OpenAIBackend:
             body["response_format"] = response_format(schema, self.style)
         return body
 
-    def _switch_dialect(self, resp: httpx.Response, body: dict[str, Any], schema: dict[str, Any] | None) -> bool:
+    def _switch_dialect(self, resp: Reply, body: dict[str, Any], schema: dict[str, Any] | None) -> bool:
         """On a server that rejects json_schema (llama-cpp-python), move to json_object + schema; True if done."""
         if schema is None or not self.adaptive or body["response_format"]["type"] != "json_schema":
             return False
@@ -93,11 +90,11 @@ class OpenAIBackend:
                 t0 = time.perf_counter()
                 fault = None
                 try:
-                    resp = await self._client.post("/chat/completions", json=body)
+                    resp = await self._client.post_json("/chat/completions", body)
                     if resp.status_code >= 400 and self._switch_dialect(resp, body, schema):
                         # A dialect mismatch is not a fault of the call: ask again at once, same attempt.
                         t0 = time.perf_counter()
-                        resp = await self._client.post("/chat/completions", json=body)
+                        resp = await self._client.post_json("/chat/completions", body)
                 except httpx.TimeoutException:
                     fault = "timeout"
                 except httpx.TransportError:
@@ -122,7 +119,7 @@ class OpenAIBackend:
                     await asyncio.sleep(min(delay, 30.0))
         raise LLMError(f"{self.base_url}: gave up after {self.max_retries + 1} tries ({', '.join(faults)})")
 
-    def _parse(self, resp: httpx.Response, schema: dict[str, Any] | None, latency: float, queued: float,
+    def _parse(self, resp: Reply, schema: dict[str, Any] | None, latency: float, queued: float,
                attempts: int) -> Completion | None:
         try:
             payload = resp.json()

@@ -6,6 +6,7 @@ import json
 from typing import Any, TypeVar
 
 import json_repair
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from gauntlet.agents.llm import LLM, Completion, LLMError, Message
@@ -16,14 +17,18 @@ T = TypeVar("T", bound=BaseModel)
 def parse_json(text: str) -> tuple[dict[str, Any] | None, bool]:
     """The JSON object in `text`; the flag says whether it had to be repaired. None if nothing usable."""
     try:
-        value = json.loads(text)
+        value = orjson.loads(text)  # the common case, ~5x faster than json.loads
         repaired = False
-    except (json.JSONDecodeError, RecursionError):
-        try:
-            value = json_repair.loads(text)
-        except Exception:  # noqa: BLE001 - the repairer's failure modes are its own; treat all as unusable
-            return None, True
-        repaired = True
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses but the stdlib takes (NaN, lone surrogates, huge ints) is not a repair
+            value = json.loads(text)
+            repaired = False
+        except (json.JSONDecodeError, RecursionError):
+            try:
+                value = json_repair.loads(text)
+            except Exception:  # noqa: BLE001 - the repairer's failure modes are its own; treat all as unusable
+                return None, True
+            repaired = True
     return (value, repaired) if isinstance(value, dict) else (None, repaired)
 
 

@@ -35,6 +35,9 @@ def test_orchestration_runs_the_bare_client_on_the_same_calls():
     assert doc["bare_s"] >= doc["ideal_s"] * 0.95
     assert doc["vs_bare_client"] == pytest.approx(doc["bare_s"] / doc["actual_s"], rel=0.01)
     assert doc["server_cpu_ms_per_bare_call"] > 0 and doc["debate_cpu_ms_per_call"] > 0
+    assert doc["event_loop"] in ("uvloop", "asyncio")  # the debate and the bare client ran on this kind of loop
+    assert doc["warmup"] == 1 and len(doc["warmup_samples"]) == 1  # the untimed first run is listed, not hidden
+    assert len(doc["samples"]) == 1
     wall = doc["debate_wall"]
     assert set(wall) == {"setup_s", "in_turns_s", "between_turns_s", "finish_s"}
     assert sum(wall.values()) == pytest.approx(doc["actual_s"], abs=0.05)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
 import time
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from gauntlet.graphs.run.loading import LoadedConfig
+from gauntlet.graphs.run import event_loop
 from gauntlet.graphs.run.runner import Runner
 from gauntlet.graphs.store.store import NewEvent, Store
 
@@ -65,9 +65,9 @@ def _run_plain(store: Store, err: TextIO, quiet: bool, start: LoadedConfig | Non
 
 def _drive(runner: Runner, start: LoadedConfig | None, resume: str | None) -> str:
     if start is not None:
-        return asyncio.run(runner.start(start))
+        return event_loop.run(runner.start(start))
     assert resume is not None
-    return asyncio.run(runner.resume(resume))
+    return event_loop.run(runner.resume(resume))
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:

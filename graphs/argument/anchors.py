@@ -8,6 +8,7 @@ enum so a grammar-constrained model can only quote real words.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -30,7 +31,8 @@ class Anchor:
     ratio: float = 0.0
 
 
-def _normalised(text: str) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=4096)  # a target's text is located by every critic that attacks it (issue 18)
+def _normalised(text: str) -> tuple[str, tuple[int, ...]]:
     """Text with whitespace runs collapsed to one space and case folded, plus each character's index in `text`."""
     chars, index = [], []
     prev_space = True
@@ -48,10 +50,10 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     while chars and chars[-1] == " ":
         chars.pop()
         index.pop()
-    return "".join(chars), index
+    return "".join(chars), tuple(index)
 
 
-def _span(text: str, index: list[int], lo: int, hi: int) -> Anchor:
+def _span(text: str, index: tuple[int, ...], lo: int, hi: int) -> Anchor:
     return Anchor("exact", text[index[lo]:index[hi - 1] + 1], index[lo], index[hi - 1] + 1, 1.0)
 
 

@@ -49,6 +49,10 @@ class ArgumentGraph:
     def __init__(self, nodes: Iterable[Any], edges: Iterable[Any], overrides: Iterable[Any] = ()) -> None:
         self.nodes: dict[str, ArgNode] = {}
         for r in nodes:
+            if isinstance(r, dict) and isinstance(r.get("data"), dict):  # a debate state's node: no lookups per field
+                self.nodes[r["id"]] = ArgNode(r["id"], r["kind"], r.get("persona", ""), r.get("round", 0),
+                                              r.get("title", ""), r.get("text", ""), r["data"], r.get("seq", 0))
+                continue
             data = _get(r, "data")
             if data is None:
                 data = json.loads(_get(r, "data_json", "{}") or "{}")

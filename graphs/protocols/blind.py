@@ -8,6 +8,7 @@ persona scores an idea it defends: those go to a stand-in panellist.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
@@ -31,7 +32,12 @@ def scrubber(names: Iterable[str]) -> re.Pattern[str] | None:
             forms.add(re.escape(n).replace(r"\-", r"[-\s]"))
     if not forms:
         return None
-    return re.compile(r"\b(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+    return _alternation(tuple(sorted(forms, key=lambda f: (-len(f), f))))
+
+
+@functools.lru_cache(maxsize=32)  # the same panel every round; compiling hundreds of names took ~10 ms (issue 18)
+def _alternation(forms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(forms) + r")\b", re.IGNORECASE)
 
 
 def scrub(text: str, pattern: re.Pattern[str] | None) -> str:

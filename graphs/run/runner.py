@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import orjson
+from sqlalchemy import select
+
 from gauntlet.agents.backends import describe
 from gauntlet.agents.llm import LLM, LLMError
 from gauntlet.agents.routing import make_run_llm
@@ -24,12 +27,14 @@ from gauntlet.payloads import (BudgetReachedPayload, LLMCallPayload, RoundStarte
                                RunResumedPayload, RunStartedPayload)
 from gauntlet.graphs.protocols.budget import Budget, BudgetReached
 from gauntlet.graphs.run.checkpoint import checkpointer_for
+from gauntlet.graphs.run.collector import debate_collector
 from gauntlet.graphs.run.log_state import require_checkpoints
 from gauntlet.graphs.store.event_writer import BatchedWriter
 from gauntlet.graphs.protocols.gauntlet import initial_state
 from gauntlet.graphs.protocols.registry import PROTOCOLS
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.graphs.store.store import NewEvent, Store
+from gauntlet.graphs.store.tables import Event
 
 log = logging.getLogger("gauntlet.run")
 OnEvent = Callable[[NewEvent], None]
@@ -58,9 +63,34 @@ def events_from_update(node_name: str, update: dict[str, Any], superstep: int) -
     return out
 
 
+def call_payloads(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The run's llm_call payloads in order. Only that column, parsed with orjson: loading ORM rows and json.loads
+    of every prompt was most of a finished run's bookkeeping (~0.1 s at 410 calls)."""
+    q = select(Event.payload).where(Event.run_id == run_id, Event.kind == "llm_call").order_by(Event.seq)
+    with store.engine.connect() as conn:
+        return [orjson.loads(p) for p in conn.execute(q).scalars()]
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_without_saver(factory: Callable[[], Any]) -> Any:
+    return factory().compile()
+
+
+def compiled(factory: Callable[[], Any], saver: Any) -> Any:
+    """The protocol's graph compiled with this run's checkpointer. Compiling (validation, channels from the state
+    type) took 20-50 ms a run, so it is done once per protocol and copied with the saver; LangGraph's strict
+    msgpack mode wraps the saver at compile time, so it compiles afresh there."""
+    from langgraph._internal import _serde
+
+    if _serde.STRICT_MSGPACK_ENABLED:
+        return factory().compile(checkpointer=saver)
+    return _compiled_without_saver(factory).copy({"checkpointer": saver})
+
+
 def run_stats(store: Store, run_id: str, wall_s: float | None = None) -> dict[str, Any]:
     """Per-run accounting from the stored llm_call events."""
-    calls: list[LLMCallPayload] = store.payloads(run_id, "llm_call")
+    # Typed without re-validating: every payload passed its model on the way into the store.
+    calls = [LLMCallPayload.model_construct(**c) for c in call_payloads(store, run_id)]
     lat = [c.latency_s for c in calls]
     faults: dict[str, int] = {}
     for c in calls:
@@ -156,30 +186,25 @@ class Runner:
                 self.on_event(e)
 
     async def _drive(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
+        with debate_collector():  # the GC walked every object in the process many times a turn (collector.py)
+            await self._drive_graph(run_id, ctx, state)
+
+    async def _drive_graph(self, run_id: str, ctx: DebateContext, state: dict[str, Any] | None) -> None:
         t0 = time.perf_counter() - ctx.budget.elapsed_before  # wall time counts across resumes
-        graph = PROTOCOLS[ctx.config.protocol]()
+        factory = PROTOCOLS[ctx.config.protocol]
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": 100 + 10 * ctx.config.rounds}
         try:
             async with checkpointer_for(self.store) as saver:
-                app = graph.compile(checkpointer=saver)
-                superstep = 0
-                # Batched and off the event loop: the stream (and so the next superstep) never waits on a write.
-                writer = BatchedWriter(functools.partial(self._emit, run_id))
-                try:
-                    async for mode, chunk in app.astream(state, config, context=ctx, durability="async",
-                                                         stream_mode=["updates", "checkpoints"]):
-                        if mode == "checkpoints":
-                            superstep = int(chunk["metadata"].get("step", superstep)) + 1
-                            continue
-                        for node_name, update in chunk.items():
-                            if isinstance(update, dict):
-                                writer.put(events_from_update(node_name, update, superstep))
-                finally:
-                    await writer.close()  # also on failure: what happened before it is in the log
-                # A crash between a checkpoint and its events loses nothing: re-derive from the final state.
-                final = (await app.aget_state(config)).values
-                self._emit(run_id, events_from_update("final", {k: final.get(k) for k in
-                                                                ("calls", "nodes", "edges")}, superstep))
+                app = compiled(factory, saver)
+                final, superstep, streamed = await self._stream(run_id, app, state, config, ctx)
+                if final is None:  # no superstep ran in this process: the state is the checkpoint's
+                    final = (await app.aget_state(config)).values
+                # A crash between a checkpoint and its events loses nothing: re-derive from the final state what
+                # the stream did not carry (on a resume, what the killed process checkpointed but never wrote).
+                missing = [e for e in events_from_update("final", {k: final.get(k) for k in
+                                                                   ("calls", "nodes", "edges")}, superstep)
+                           if e.key not in streamed]
+                self._emit(run_id, missing)
         except BudgetReached:
             pass  # a move outside the budgeted wrapper hit the cap; what it did before is already stored
         except LLMError as exc:
@@ -201,6 +226,29 @@ class Runner:
             self._emit(run_id, [NewEvent(key="run/budget_reached", kind="budget_reached",
                                          payload=BudgetReachedPayload(reason=ctx.budget.reason).model_dump())])
         self._finish(run_id, "done", t0, stopped_by=ctx.budget.reason)
+
+    async def _stream(self, run_id: str, app: Any, state: dict[str, Any] | None, config: dict[str, Any],
+                      ctx: DebateContext) -> tuple[dict[str, Any] | None, int, set[str]]:
+        """Run the graph, handing each update's events to the batched writer. Returns the last checkpoint's
+        state (None if no superstep ran), the superstep count and the keys of the events handed over."""
+        superstep, final, streamed = 0, None, set()
+        # Batched and off the event loop: the stream (and so the next superstep) never waits on a write.
+        writer = BatchedWriter(functools.partial(self._emit, run_id))
+        try:
+            async for mode, chunk in app.astream(state, config, context=ctx, durability="async",
+                                                 stream_mode=["updates", "checkpoints"]):
+                if mode == "checkpoints":
+                    superstep = int(chunk["metadata"].get("step", superstep)) + 1
+                    final = chunk["values"]  # the state after this superstep: no need to load it back at the end
+                    continue
+                for node_name, update in chunk.items():
+                    if isinstance(update, dict):
+                        events = events_from_update(node_name, update, superstep)
+                        streamed.update(e.key for e in events)
+                        writer.put(events)
+        finally:
+            await writer.close()  # also on failure: what happened before it is in the log
+        return final, superstep, streamed
 
     def _finish(self, run_id: str, status: str, t0: float, error: str | None = None,
                 stopped_by: str | None = None) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from gauntlet.agents.llm import Completion, Message
+from gauntlet.graphs.run import event_loop
 
 
 def _key(messages: list[Message]) -> str:
@@ -29,23 +30,33 @@ def _key(messages: list[Message]) -> str:
 
 
 class RecordingLLM:
-    """Delegates to an OpenAIBackend and keeps the request body of each call, keyed by its messages."""
+    """Delegates to an OpenAIBackend and notes each call's arguments and span; `finish()` turns the notes into
+    request bodies keyed by their messages. Nothing is hashed or serialised during the timed debate: that was
+    ~0.1 ms per call of the benchmark's own work counted against the debate."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name = inner.name
+        self.notes: list[tuple[list[Message], dict[str, Any] | None, dict[str, Any], float, float]] = []
         self.bodies: dict[str, dict[str, Any]] = {}
         self.spans: dict[str, tuple[float, float]] = {}  # perf_counter at call start and end
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,
                        temperature: float | None = None) -> Completion:
-        key = _key(messages)
-        self.bodies[key] = self.inner._body(messages, schema, seed, max_tokens, temperature)
         t0 = time.perf_counter()
         out = await self.inner.complete(messages, schema, seed=seed, max_tokens=max_tokens, temperature=temperature)
-        self.spans[key] = (t0, time.perf_counter())
+        self.notes.append((messages, schema, {"seed": seed, "max_tokens": max_tokens, "temperature": temperature},
+                           t0, time.perf_counter()))
         return out
+
+    def finish(self) -> None:
+        """Bodies and spans by message key, from the notes (after the timed run)."""
+        for messages, schema, kw, t0, t1 in self.notes:
+            key = _key(messages)
+            self.bodies[key] = self.inner._body(messages, schema, kw["seed"], kw["max_tokens"], kw["temperature"])
+            self.spans[key] = (t0, t1)
+        self.notes = []
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -107,7 +118,7 @@ async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: 
 def bare_client(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> dict[str, float]:
     """Run the replay in a fresh event loop; its wall time and this process's CPU time per call."""
     cpu0 = time.process_time()
-    wall = asyncio.run(replay(base_url, turns, concurrency))
+    wall = event_loop.run(replay(base_url, turns, concurrency))  # the debate's kind of loop
     calls = sum(len(t) for t in turns)
     return {"bare_s": wall, "bare_cpu_ms_per_call": 1000 * (time.process_time() - cpu0) / max(1, calls)}
 

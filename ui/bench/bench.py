@@ -78,6 +78,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
 
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.graphs.argument.coverage import summary as coverage_summary
+    from gauntlet.graphs.run import event_loop
     from gauntlet.graphs.run.runner import Runner
     from gauntlet.graphs.store.store import Store
     from gauntlet.graphs.store.views import coverage_rule, load_graph
@@ -107,10 +108,11 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     server0, cpu0 = _server_cpu(url), time.process_time()
     if prof:
         prof.enable()
-    run_id, actual = asyncio.run(go())
+    run_id, actual = event_loop.run(go())  # the bare client runs on the same kind of loop
     if prof:
         prof.disable()
     debate_cpu, server1 = time.process_time() - cpu0, _server_cpu(url)
+    llm.finish()
     calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
     turns = turns_of(calls, llm.bodies)
     bare = bare_client(url, turns, concurrency)
@@ -152,6 +154,9 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
                   latency_ms: float = typer.Option(200.0, "--latency-ms", min=0, max=60_000,
                                                    help="Synthetic server latency per call."),
                   repeat: int = RepeatOpt,
+                  warmup: int = typer.Option(1, "--warmup", min=0, max=5, help="Untimed runs first (listed in "
+                                             "warmup_samples): first use of imports, caches and lazily built "
+                                             "schemas is process start-up, not orchestration. 0 = time a cold run."),
                   profile: bool = typer.Option(False, "--profile", help="Add profile_top: the debate process's "
                                                "functions with the most own CPU time (cProfile; slows the run)."),
                   as_json: bool = JsonOpt) -> None:
@@ -159,16 +164,22 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
     asyncio client making the same calls against the same server, in the same run.
 
     efficiency = ideal_s / actual_s with ideal_s = sequential turns × L; vs_bare_client = bare_s / actual_s;
-    the *_cpu_ms_per_call fields split the CPU between debate, bare client and server. Example:
+    the *_cpu_ms_per_call fields split the CPU between debate, bare client and server; `--warmup` runs (default 1)
+    come first, untimed but listed. Example:
     gauntlet bench orchestration --agents 256 --rounds 1 --latency-ms 200 --json
     """
     running_server = _synthetic_server()
     with running_server(latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
+        cold = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp)) for _ in range(warmup)]
         samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp), profile) for _ in range(repeat)]
     doc = _median_of(samples, ("efficiency", "vs_bare_client", "actual_s", "bare_s", "bare_efficiency",
                                "debate_cpu_ms_per_call", "bare_cpu_ms_per_call", "server_cpu_ms_per_call",
                                "latency_p50_s", "latency_p95_s", "queued_total_s"))
-    _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms, **doc})
+    from gauntlet.graphs.run.event_loop import loop_name
+
+    doc["warmup_samples"] = [{k: c[k] for k in ("vs_bare_client", "efficiency", "actual_s", "bare_s")} for c in cold]
+    _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms,
+           "event_loop": loop_name(), "warmup": warmup, **doc})
 
 
 def _synthetic_server():
