@@ -167,6 +167,8 @@ class LLMCallPayload(_Open):
     faults: list[Any] = Field(default_factory=list)
     repaired: bool = False
     citations: list[dict[str, Any]] = Field(default_factory=list)
+    closing: bool = False  # a call of the closing critique pass (issue 17)
+    reask: bool = False  # a juror asked again about the critiques it skipped
 
 
 class RunStartedPayload(_Closed):

@@ -48,9 +48,13 @@ def test_every_critique_attack_has_a_ruling_by_others_and_a_verbatim_anchor(stor
 def test_rulings_are_batched_one_call_per_juror_and_target(store, finished):
     graph = load_graph(store, finished)
     calls = [json.loads(e.payload) for e in store.events(finished, kinds=("llm_call",))]
-    rule_calls = [c for c in calls if c["phase"] == "rule"]
+    rule_calls = [c for c in calls if c["phase"] == "rule" and not c.get("reask")]
+    reasks = [c for c in calls if c["phase"] == "rule" and c.get("reask")]
     targets = {r["target"] for r in graph.rulings.values()}
     assert 0 < len(rule_calls) <= len(targets)  # a jury of one: at most one call per attacked item
+    # ... plus at most one re-ask per such call, about the critiques it skipped
+    assert len(reasks) <= len(rule_calls)
+    assert {c["key"].removesuffix("/reask") for c in reasks} <= {c["key"] for c in rule_calls}
 
 
 def test_markdown_argdown_and_dashboard_show_the_rulings(store, finished):

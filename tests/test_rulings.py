@@ -118,8 +118,8 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
     assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
 
 
-def rule_scripted(loaded, nodes: list, edges: list, reply: str) -> dict:
-    """The rule move on these nodes against a real HTTP server whose one juror call answers `reply`."""
+def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str]) -> dict:
+    """The rule move on these nodes against a real HTTP server whose juror calls answer `reply` (in order)."""
     import asyncio
     from types import SimpleNamespace
 
@@ -129,7 +129,7 @@ def rule_scripted(loaded, nodes: list, edges: list, reply: str) -> dict:
     from gauntlet.testing.synthetic_server import running_server
 
     async def go() -> dict:
-        with running_server(script=[reply]) as url:
+        with running_server(script=[reply] if isinstance(reply, str) else reply) as url:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
                 ctx = DebateContext(run_id="t", config=loaded.config, personas=dict(loaded.personas), llm=llm)
@@ -180,3 +180,20 @@ def test_a_reason_that_restates_another_critique_of_the_batch_is_an_abstention()
     assert groundless(pasted, "c2", ["c1", "c2"], by_id) == "reason restates another critique"
     assert groundless(pasted, "c1", ["c1", "c2"], by_id) == "reason restates the critique"
     assert groundless("Sycophancy is exactly this: raters reward flattery.", "c2", ["c1", "c2"], by_id) == ""
+
+
+def test_a_juror_who_skips_a_critique_is_asked_once_more_about_it_alone(demo):
+    """A batched call that rules on one of two critiques: the juror is re-asked about the skipped one only, and
+    that second answer is its vote (a second skip would leave it unruled by that juror)."""
+    nodes, edges = debate(None)
+    nodes.append(_node("crit2", "critique", "critic2", critique_kind="objection", target="idea", anchor="other",
+                       flaw_type="does_not_scale", severity="major"))
+    edges.append({"src": "crit2", "dst": "idea", "kind": "attacks"})
+    first = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "raters reward flattery here"}]}'
+    second = '{"rulings": [{"critique": "crit2", "vote": "overruled", "reason": "the item bounds the model size"}]}'
+    update = rule_scripted(demo, nodes, edges, [first, second])
+    asked, again = update["calls"]
+    assert not asked.get("reask") and again["reask"] and again["key"].endswith("/reask")
+    assert "[crit2]" in again["messages"][-1]["content"] and "[crit]" not in again["messages"][-1]["content"]
+    outcome = {n["data"]["critique"]: n["data"]["outcome"] for n in update["nodes"]}
+    assert outcome == {"crit": "sustained", "crit2": "overruled"}

@@ -99,40 +99,62 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
                 if cid in revisions:
                     revisions[cid].append(n)
 
-    async def one(juror: str, target: str, ids: list[str]) -> tuple[str, Any, dict[str, Any] | None]:
+    async def one(juror: str, target: str, ids: list[str],
+                  tag: str = "") -> tuple[str, Any, dict[str, Any] | None]:
         t = by_id[target]
         shown = "\n".join(describe_critique(by_id[c], answers[c]) + "".join(
             f"\n    revised to: {r['title']}: {r['text']}" for r in revisions[c]) for c in ids)
         msgs = prompts.ruling_messages(ctx.personas[juror], ctx.config.topic,
                                        f"[{t['id']}] {t['title'] + ': ' if t['title'] else ''}{t['text']}", shown, ids)
         try:
-            rs, call = await moves.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids), tag=target,
+            rs, call = await moves.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids),
+                                       tag=tag or target,
                                        max_tokens=max(ctx.config.model.max_tokens, RULING_TOKENS * len(ids)))
         except (LLMError, BudgetReached) as exc:
             return juror, exc, None
         return juror, rs, call
 
-    results = await asyncio.gather(*(one(j, t, ids) for (j, t), ids in batches.items()))
     votes: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
     abstained: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
-    calls, stopped = [], ""
-    for (juror, target), (_, rs, call) in zip(batches, results):
-        if call is None:
-            stopped = stopped or (str(rs) if isinstance(rs, BudgetReached) else "")
-            continue
-        calls.append(call)
+    calls: list[dict[str, Any]] = []
+    stopped = ""
+
+    def take(juror: str, rs: Any, ids: list[str]) -> list[str]:
+        """Record one call's votes (the first per critique); returns the critiques of `ids` it skipped."""
         done: set[str] = set()
         for item in rs.rulings:
-            if item.critique in votes and item.critique not in done:  # first vote per critique per juror
+            if item.critique in ids and item.critique not in done:
                 done.add(item.critique)
                 vote, repair = settled_vote(item.vote, item.reason)  # a vote means what its reason says
                 entry = {"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
                          **({"vote_given": item.vote, "vote_repair": repair} if repair else {})}
-                why_not = groundless(item.reason, item.critique, batches[(juror, target)], by_id)
+                why_not = groundless(item.reason, item.critique, ids, by_id)
                 if why_not:  # a reason that only restates a text it was shown backs no verdict: an abstention
                     abstained[item.critique].append({**entry, "abstained": why_not})
                     continue
                 votes[item.critique].append(entry)
+        return [c for c in ids if c not in done]
+
+    async def ask_all(work: dict[tuple[str, str], list[str]], reask: bool) -> dict[tuple[str, str], list[str]]:
+        nonlocal stopped
+        results = await asyncio.gather(*(one(j, t, ids, f"{t}/reask" if reask else "")
+                                         for (j, t), ids in work.items()))
+        skipped: dict[tuple[str, str], list[str]] = {}
+        for (juror, target), (_, rs, call) in zip(work, results):
+            if call is None:
+                stopped = stopped or (str(rs) if isinstance(rs, BudgetReached) else "")
+                continue
+            calls.append({**call, "reask": True} if reask else call)
+            missed = take(juror, rs, work[(juror, target)])
+            if missed:
+                skipped[(juror, target)] = missed
+        return skipped
+
+    skipped = await ask_all(batches, reask=False)
+    if skipped and not stopped:
+        # A small model often drops an item of a batched list: the juror is asked once more about just the
+        # critiques it skipped (none of which it has seen ruled); a second skip leaves them without its vote.
+        await ask_all(skipped, reask=True)
     out_nodes, out_edges = [], []
     for c in todo:
         cast = votes[c["id"]]
