@@ -64,7 +64,7 @@ async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: 
                             model=c.model, prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens,
                             latency_s=round(c.latency_s, 4), queued_s=round(c.queued_s, 4), attempts=c.attempts,
                             faults=c.faults, repaired=c.repaired, citations=[p.citation() for p in passages])
-    return value, record.model_dump()
+    return value, record.model_dump(exclude_unset=True)  # flags such as `closing` only where a move sets them
 
 
 def budgeted(move: Callable[..., Awaitable[Update]]) -> Callable[..., Awaitable[Update]]:
