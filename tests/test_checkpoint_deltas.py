@@ -23,6 +23,7 @@ from gauntlet.errors import RunPaused
 from gauntlet.graphs.protocols import state as state_mod
 from gauntlet.graphs.protocols.state import AppendOnly, task_for, with_debate
 from gauntlet.graphs.run.checkpoint import checkpoint_path
+from gauntlet.graphs.run.fork import fork_run
 from gauntlet.graphs.run.runner import Runner, _compiled_without_saver
 from gauntlet.graphs.store.store import Store
 
@@ -164,13 +165,26 @@ def test_a_run_checkpointed_in_the_old_format_resumes_to_the_same_debate(store, 
     assert any(isinstance(ck["channel_values"].get("calls"), list) for ck in cks)  # really the old format
     assert any("nodes" in v.arg for c, v in writes if c == "__pregel_tasks")
 
-    async def resume() -> None:
+    # A fork from an old-format checkpoint (read through the same channels), made before the parent resumes.
+    # (At the last superstep that finished: the interrupted one has no checkpoint to fork from.)
+    events = store.events("legacy")
+    step = max(e.seq for e in events if 0 < e.superstep < max(x.superstep for x in events))
+    fork = asyncio.run(fork_run(store, "legacy", step, run_id="legacy-fork"))
+
+    async def resume(run_id: str) -> None:
         llm = OpenAIBackend(synthetic_url, "synthetic", backoff_s=0.01)
         try:
-            await Runner(store, llm=llm).resume("legacy")
+            await Runner(store, llm=llm).resume(run_id)
         finally:
             await llm.aclose()
 
-    asyncio.run(resume())
-    assert store.run("legacy").status == "done"
-    assert content(store, "legacy") == reference
+    for run_id in ("legacy", fork.run_id):
+        asyncio.run(resume(run_id))
+        assert store.run(run_id).status == "done"
+        got = content(store, run_id)
+        if run_id == fork.run_id:  # the fork's prover may find verdicts its parent cached in this database
+            for key, payload in got.items():
+                if payload.get("kind") == "formal_result":
+                    payload["data"].pop("cached")
+                    reference[key]["data"].pop("cached")
+        assert got == reference  # an identical continuation: the same debate
