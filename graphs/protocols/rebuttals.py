@@ -11,7 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from difflib import SequenceMatcher
+
+try:  # the same algorithm in C (pyproject.toml says why); identical ratios
+    from cdifflib import CSequenceMatcher as SequenceMatcher
+except ImportError:  # pragma: no cover - a platform without its wheel
+    from difflib import SequenceMatcher
 
 # Phrases that say the critique is right / wrong. Deliberately narrow: a repair needs one side's signal alone.
 _AGREES = re.compile(r"\b(you are right|you're right|i agree|we agree|good point|valid point|fair point|i concede|"
