@@ -27,7 +27,7 @@ def appended(items: list[Any], updates: Sequence[list[Any]]) -> list[Any]:
 
 # Why DeltaChannel, not operator.add: a checkpoint then stores only the superstep's new items (the tasks' writes
 # it keeps anyway), not the whole list again. With `calls` carrying every prompt, re-serialising the lists at
-# every superstep was ~45 MB of msgpack per 256-critic run (issue 18). Checkpoints of older runs hold plain lists;
+# every superstep was ~17 MB of msgpack per 256-critic run (issue 18). Checkpoints of older runs hold plain lists;
 # DeltaChannel reads those as they are, so they still resume and fork.
 AppendOnly = DeltaChannel(appended)
 
