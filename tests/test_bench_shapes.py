@@ -53,6 +53,16 @@ def test_turns_group_recorded_bodies_in_debate_order():
     assert turns[1][0]["messages"][0]["content"] == "critique0"
 
 
+
+def test_one_phase_in_two_supersteps_is_two_turns():
+    """The round's rulings and the closing pass's rulings share the phase `rule` but run one after the other: the
+    bare client must not make them in one turn."""
+    from gauntlet.ui.bench.bare_client import _key, turns_of
+    calls = [{"round": 1, "phase": "rule", "superstep": s, "key": f"r1/rule/j{i}/{s}",
+              "messages": [{"role": "user", "content": f"rule{s}-{i}"}]} for s, n in ((8, 3), (10, 2)) for i in range(n)]
+    bodies = {_key(c["messages"]): {"messages": c["messages"]} for c in calls}
+    assert [len(t) for t in turns_of(calls, bodies)] == [3, 2]
+
 def test_store_counts_event_and_derived_rows():
     doc = bench("store", "--nodes", "300")
     assert doc["events"] == 300 + 2 * 299

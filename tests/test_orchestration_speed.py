@@ -179,3 +179,37 @@ def test_group_committed_task_writes_all_land_with_upstream_semantics(store):
     assert len(pending) == 120
     assert {(t, c) for t, c, _ in pending} == {(f"task-{i}", c) for i in range(60) for c in ("nodes", "calls")}
     assert [v for t, c, v in pending if t == "task-0" and c == "nodes"] == [[{"id": "n0"}]]
+
+
+# the echo check ------------------------------------------------------------------------------------------
+def test_echo_check_answers_as_the_full_ratio_does():
+    """The shared-character bound only skips pairs the full ratio would also reject: same answer on near-copies,
+    reworded copies, unrelated text and edge cases."""
+    import random
+    from difflib import SequenceMatcher
+
+    from gauntlet.graphs.protocols.rebuttals import ECHO_RATIO, echoes
+
+    def full_ratio(reason: str, critique: str) -> bool:
+        a, b = " ".join(reason.lower().split()), " ".join(critique.lower().split())
+        if not a or not b:
+            return False
+        head = b[:len(a)] if len(a) < len(b) else b
+        return SequenceMatcher(None, a, head, autojunk=False).ratio() >= ECHO_RATIO
+
+    rng = random.Random(7)
+    words = "the proposal assumes honest reporting but a deceptive model could game the probe overseer reward".split()
+    pairs = [("", "x"), ("x", ""), ("Same  TEXT", "same text"), ("a", "a longer critique text")]
+    for _ in range(3000):
+        critique = " ".join(rng.choice(words) for _ in range(rng.randint(3, 25)))
+        kind = rng.random()
+        if kind < 0.3:  # a near-copy: a few words changed
+            reason = " ".join(w if rng.random() > 0.15 else rng.choice(words) for w in critique.split())
+        elif kind < 0.5:  # a prefix of it, with words dropped
+            reason = " ".join(w for w in critique.split()[:rng.randint(1, 25)] if rng.random() > 0.1)
+        else:
+            reason = " ".join(rng.choice(words) for _ in range(rng.randint(1, 25)))
+        pairs.append((reason.upper() if rng.random() < 0.1 else reason, critique))
+    got = [echoes(r, c) for r, c in pairs]
+    assert got == [full_ratio(r, c) for r, c in pairs]
+    assert 100 < sum(got) < len(got) - 100  # both answers well represented

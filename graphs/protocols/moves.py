@@ -22,7 +22,7 @@ from gauntlet.graphs.argument import coverage
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols import allocation, blind, critiques, echo, rebuttals
 from gauntlet.graphs.protocols.budget import BudgetReached
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for, with_debate
 
 Update = dict[str, list[dict[str, Any]]]
 CRITIQUE_TOKENS = 190  # one anchored critique's JSON: anchor, flaw_type, severity, failed_check and two sentences
@@ -72,7 +72,7 @@ def budgeted(move: Callable[..., Awaitable[Update]]) -> Callable[..., Awaitable[
     @functools.wraps(move)
     async def wrapper(state: Any, runtime: Runtime[DebateContext]) -> Update:
         try:
-            return await move(state, runtime)
+            return await move(with_debate(state), runtime)  # a Send's slim task gets its lists back
         except BudgetReached as exc:
             return {"stopped": str(exc)}  # type: ignore[dict-item]
     return wrapper

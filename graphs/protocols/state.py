@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable, TypedDict
+from typing import Annotated, Any, Callable, Sequence, TypedDict
+
+from langgraph.channels import DeltaChannel
 
 from gauntlet.agents.llm import LLM
 from gauntlet.agents.corpus import Passage, passages_for
@@ -12,6 +13,23 @@ from gauntlet.agents.persona import Persona
 from gauntlet.provers.cache import VerdictCache
 from gauntlet.graphs.protocols.budget import Budget
 from gauntlet.config import RunConfig
+
+
+def appended(items: list[Any], updates: Sequence[list[Any]]) -> list[Any]:
+    """The append-only lists' reducer: every update's items after the old ones, in order (a new list; the old
+    one may be a checkpoint's). Folding batches one at a time or all at once gives the same list, as LangGraph's
+    DeltaChannel requires."""
+    out = list(items)
+    for update in updates:
+        out.extend(update)
+    return out
+
+
+# Why DeltaChannel, not operator.add: a checkpoint then stores only the superstep's new items (the tasks' writes
+# it keeps anyway), not the whole list again. With `calls` carrying every prompt, re-serialising the lists at
+# every superstep was ~17 MB of msgpack per 256-critic run (issue 18). Checkpoints of older runs hold plain lists;
+# DeltaChannel reads those as they are, so they still resume and fork.
+AppendOnly = DeltaChannel(appended)
 
 
 def _first_reason(old: str | None, new: str | None) -> str:
@@ -27,18 +45,22 @@ class DebateState(TypedDict, total=False):
     critics: list[str]
     judge: str
     stopped: Annotated[str, _first_reason]  # set when a budget ends the debate; routing then goes to the end
-    nodes: Annotated[list[dict[str, Any]], operator.add]
-    edges: Annotated[list[dict[str, Any]], operator.add]
-    calls: Annotated[list[dict[str, Any]], operator.add]
+    nodes: Annotated[list[dict[str, Any]], AppendOnly]
+    edges: Annotated[list[dict[str, Any]], AppendOnly]
+    calls: Annotated[list[dict[str, Any]], AppendOnly]
 
 
-class Task(TypedDict):
-    """The input of one fanned-out branch (sent with `Send`): who acts, in which round, on what."""
+class Task(TypedDict, total=False):
+    """The input of one fanned-out branch: who acts, in which round, on what (the debate so far).
+
+    What a `Send` carries is slimmer: `seen` in place of `nodes` and `edges` (see `task_for`); the move gets them
+    back from the graph's state (`with_debate`) before it runs."""
 
     persona: str
     round: int
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
+    seen: list[Any]  # [len(nodes), len(edges), last node's id, last edge's (src, kind, dst)] when sent
 
 
 @dataclass
@@ -56,7 +78,42 @@ class DebateContext:
     retrieve: Callable[[str | None, str, str], list[Passage]] = passages_for
 
 
+def _edge_key(e: dict[str, Any]) -> list[str]:
+    return [e["src"], e["kind"], e["dst"]]
+
+
 def task_for(state: DebateState, persona: str) -> Task:
-    """The input of one persona's branch: who, which round, and the debate so far."""
-    return {"persona": persona, "round": state["round"], "nodes": state.get("nodes", []),
-            "edges": state.get("edges", [])}
+    """The `Send` payload of one persona's branch: who, which round, and how far the debate had got.
+
+    Why not the lists themselves: LangGraph stores every `Send`'s payload twice (the sending task's writes and
+    the next checkpoint), so 256 critics each carrying the whole debate were ~56 MB of msgpack per run, most of a
+    run's checkpoint cost (issue 18). The branch reads the same lists from the state instead (`with_debate`)."""
+    nodes, edges = state.get("nodes", []), state.get("edges", [])
+    return {"persona": persona, "round": state["round"],
+            "seen": [len(nodes), len(edges), nodes[-1]["id"] if nodes else None,
+                     _edge_key(edges[-1]) if edges else None]}
+
+
+def with_debate(task: Any) -> Any:
+    """A branch's task with `nodes` and `edges` as its `Send` saw them; anything else (the whole state, a task
+    that carries its lists, as in checkpoints written before the slim payload) is returned as it is.
+
+    The branch runs in the superstep after the one that sent it, so the state it reads holds what the sender saw,
+    plus whatever other tasks of the sender's superstep appended (none, in the shipped protocols: they fan out
+    from join nodes). The lists are append-only and written in task order, so the sender's view is a prefix; its
+    last node id and edge confirm which, and anything else is an error, never a silently different debate."""
+    if not isinstance(task, dict) or "seen" not in task or "nodes" in task:
+        return task
+    from langgraph._internal._constants import CONFIG_KEY_READ  # what LangGraph's ToolNode reads state with too
+    from langgraph.config import get_config
+
+    values = get_config()["configurable"][CONFIG_KEY_READ](["nodes", "edges"])
+    n, m, last_node, last_edge = task["seen"]
+    nodes, edges = values.get("nodes") or [], values.get("edges") or []
+    nodes, edges = (nodes if len(nodes) == n else nodes[:n]), (edges if len(edges) == m else edges[:m])
+    if (len(nodes) != n or len(edges) != m or (n and nodes[-1]["id"] != last_node)
+            or (m and _edge_key(edges[-1]) != list(last_edge))):
+        raise RuntimeError(f"the {task.get('persona')!r} branch cannot find the debate its Send saw "
+                           f"({n} nodes, {m} edges) in the graph's state; send from a node no other task "
+                           "writes nodes or edges beside, or send the lists themselves")
+    return {**task, "nodes": nodes, "edges": edges}

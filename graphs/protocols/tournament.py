@@ -34,7 +34,7 @@ from gauntlet.graphs.argument.anchors import spans
 from gauntlet.graphs.protocols import blind, critiques, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols.rulings import rule
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
 
 SUMMARY = "pairwise matches between ideas, a judge decides each, Elo ratings rank them"
 
@@ -111,9 +111,9 @@ def _matches(state: DebateState, cap: int, pairing: str, seed: int) -> list[tupl
 def route_matches(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
     opts = options(runtime.context)
     pairs = _matches(state, opts.max_matches, opts.pairing, runtime.context.config.seed)
-    return [Send("match", {"persona": state.get("judge", ""), "round": state["round"],
-                           "nodes": state.get("nodes", []), "edges": state.get("edges", []),
-                           "match": [a, b], "index": i + 1}) for i, (a, b) in enumerate(pairs)] or "standings"
+    # The debate so far travels as `seen` (state.task_for); the match move reads the lists back from the state.
+    return [Send("match", {**task_for(state, state.get("judge", "")), "match": [a, b], "index": i + 1})
+            for i, (a, b) in enumerate(pairs)] or "standings"
 
 
 def route_next(state: DebateState) -> str:

@@ -62,12 +62,18 @@ class RecordingLLM:
         await self.inner.aclose()
 
 
-def turn_of(call: dict[str, Any]) -> tuple[Any, Any, str]:
-    """A call's turn: its (round, phase), calls of one turn running in parallel. A re-ask step (an allocated idea
-    a critic skipped, an idea the judge left unscored, a rebuttal echoing its critique) waits on the call before
-    it, so it is a turn of its own."""
+def turn_of(call: dict[str, Any]) -> tuple[Any, Any, Any, str]:
+    """A call's turn: its LangGraph superstep (when the call carries it, as `orchestration_once` adds it from the
+    event) and (round, phase), calls of one turn running in parallel. A re-ask step (an allocated idea a critic
+    skipped, an idea the judge left unscored, a rebuttal echoing its critique) waits on the call before it, so it
+    is a turn of its own.
+
+    Why the superstep: (round, phase) alone merged steps that run one after the other under one phase name, e.g.
+    the round's rulings and the closing pass's rulings (both `rule`), so the bare client made in one turn what the
+    debate must make in two, and was credited a whole latency it does not wait for (issue 18)."""
     last = str(call.get("key", "")).rsplit("/", 1)[-1]
-    return call["round"], call["phase"], next((s for s in ("cover", "rescore", "reanchor", "reask") if s in last), "")
+    return (call.get("superstep"), call["round"], call["phase"],
+            next((s for s in ("cover", "rescore", "reanchor", "reask") if s in last), ""))
 
 
 def turns_of(calls: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -113,7 +113,8 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
         prof.disable()
     debate_cpu, server1 = time.process_time() - cpu0, _server_cpu(url)
     llm.finish()
-    calls = [json.loads(e.payload) for e in store.events(run_id, kinds=("llm_call",))]
+    # Each call with its superstep: a turn of the bare client is one step of the debate (bare_client.turn_of).
+    calls = [{**json.loads(e.payload), "superstep": e.superstep} for e in store.events(run_id, kinds=("llm_call",))]
     turns = turns_of(calls, llm.bodies)
     bare = bare_client(url, turns, concurrency)
     where = timeline(calls, llm.spans, marks["t0"], marks["t1"])
