@@ -41,6 +41,9 @@ def test_orchestration_runs_the_bare_client_on_the_same_calls():
     wall = doc["debate_wall"]
     assert set(wall) == {"setup_s", "in_turns_s", "between_turns_s", "finish_s"}
     assert sum(wall.values()) == pytest.approx(doc["actual_s"], abs=0.05)
+    floor = doc["langgraph_floor"]  # the framework's own share, measured in the same run
+    assert floor["width"] == 4 and floor["supersteps"] >= 1
+    assert floor["ms_per_superstep"] > 0 and floor["ms_per_superstep_no_checkpoints"] > 0
 
 
 def test_turns_group_recorded_bodies_in_debate_order():

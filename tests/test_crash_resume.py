@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gauntlet.testing.synthetic_server import running_server
+from gauntlet.graphs.run.runner import run_stats
 from gauntlet.graphs.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +99,10 @@ def test_kill_9_then_resume_matches_uninterrupted(reference, tmp_path, kill_seed
         assert out.returncode == 0, out.stderr
     assert json.loads(cli("runs", "--db", str(db), "--json").stdout)[0]["status"] == "done"
     assert content(db, run_id) == expected
+    # The finished run's stats, taken from its final state, count every stored call, the killed process's too.
+    store = Store(str(db))
+    stored = json.loads(store.run(run_id).stats_json)
+    assert {k: v for k, v in stored.items() if k != "wall_s"} == run_stats(store, run_id)
 
 
 def test_resume_refuses_finished_and_unknown_runs(reference, tmp_path):

@@ -5,10 +5,10 @@ own words. Each echo is re-asked once with a note; an answer that still echoes i
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from typing import Any
 
 from gauntlet.agents.schemas import RebuttalItem, RebuttalSet
+from gauntlet.similarity import ratio_at_least
 
 ECHO_RATIO = 0.75  # SequenceMatcher ratio of the normalised texts at or above which an answer is a copy
 _WORD = re.compile(r"[a-z0-9]+")
@@ -26,7 +26,7 @@ def is_echo(answer: str, critique: str) -> bool:
     if not a or not c:
         return not a  # an empty answer says nothing either
     sa, sc = " ".join(a), " ".join(c)
-    if SequenceMatcher(None, sa, sc, autojunk=False).ratio() >= ECHO_RATIO:
+    if ratio_at_least(sa, sc, ECHO_RATIO):
         return True
     if len(c) >= _MIN_WORDS and sc in sa and len(a) <= 1.5 * len(c):
         return True

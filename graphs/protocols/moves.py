@@ -170,7 +170,9 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     who, rnd, batch, closing = task["persona"], task["round"], task.get("batch", 0), task.get("closing", False)
     tag = f"b{batch + 1}" if batch else ""
     phase = "close" if closing else "critique"  # a closing-pass call is told apart from the round's own
-    by_id = {n["id"]: n for n in task["nodes"]}
+    # Only the assigned ideas: a dict of the whole debate per task was ~2,000 nodes × 50 closing-pass critics.
+    wanted = set(task.get("assigned", []))
+    by_id = {n["id"]: n for n in task["nodes"] if n["id"] in wanted} if wanted else {}
     assigned = [i for i in task.get("assigned", []) if i in by_id]
     extras = [] if batch or closing else [n for n in critique_targets(task["nodes"], task["edges"], rnd, who)
                                           if n["kind"] != "idea"]

@@ -165,20 +165,25 @@ def orchestration(agents: int = typer.Option(256, "--agents", min=1, max=1024, h
     asyncio client making the same calls against the same server, in the same run.
 
     efficiency = ideal_s / actual_s with ideal_s = sequential turns × L; vs_bare_client = bare_s / actual_s;
-    the *_cpu_ms_per_call fields split the CPU between debate, bare client and server; `--warmup` runs (default 1)
+    the *_cpu_ms_per_call fields split the CPU between debate, bare client and server; langgraph_floor is what
+    LangGraph itself costs per superstep of that many branches doing no work; `--warmup` runs (default 1)
     come first, untimed but listed. Example:
     gauntlet bench orchestration --agents 256 --rounds 1 --latency-ms 200 --json
     """
+    from gauntlet.ui.bench.framework_floor import superstep_overhead
+
     running_server = _synthetic_server()
     with running_server(latency_ms=latency_ms) as url, tempfile.TemporaryDirectory() as tmp:
         cold = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp)) for _ in range(warmup)]
         samples = [orchestration_once(url, agents, rounds, latency_ms, Path(tmp), profile) for _ in range(repeat)]
+        floor = superstep_overhead(agents, latency_ms, Path(tmp), repeat=repeat)
     doc = _median_of(samples, ("efficiency", "vs_bare_client", "actual_s", "bare_s", "bare_efficiency",
                                "debate_cpu_ms_per_call", "bare_cpu_ms_per_call", "server_cpu_ms_per_call",
                                "latency_p50_s", "latency_p95_s", "queued_total_s"))
     from gauntlet.graphs.run.event_loop import loop_name
 
     doc["warmup_samples"] = [{k: c[k] for k in ("vs_bare_client", "efficiency", "actual_s", "bare_s")} for c in cold]
+    doc["langgraph_floor"] = floor  # LangGraph's own cost per superstep of `agents` empty branches (framework_floor)
     _emit({"bench": "orchestration", "agents": agents, "rounds": rounds, "latency_ms": latency_ms,
            "event_loop": loop_name(), "warmup": warmup, **doc})
 
