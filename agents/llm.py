@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, Sequence, TypedDict, runtime_checkable
 
 
 class Message(TypedDict):
@@ -27,18 +28,56 @@ class Completion:
     faults: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ChoiceScores:
+    """How likely the model is to answer with each choice, read in one prompt pass (no generated text).
+
+    `logprobs[choice]` is the log-probability that the assistant's reply starts with that choice (a multi-token
+    label: the sum over its tokens; a leading-space variant is folded in by log-sum-exp). Not normalised over the
+    choices: `normalised()` does that. `scored` is False when the backend could not read probabilities (a server
+    without logprobs): then one choice was generated under a constraint and carries log 1 = 0, the others -inf,
+    and callers must treat the decision as unscored (never calibrated, never accepted on a threshold).
+    """
+
+    logprobs: dict[str, float]
+    scored: bool = True
+    model: str = ""
+    prompt_tokens: int = 0
+    latency_s: float = 0.0
+    faults: list[str] = field(default_factory=list)
+
+    def normalised(self) -> dict[str, float]:
+        """Log-probabilities renormalised over the choices (log-softmax)."""
+        finite = [v for v in self.logprobs.values() if v != -math.inf]
+        if not finite:
+            return {k: -math.log(len(self.logprobs)) for k in self.logprobs}
+        top = max(finite)
+        total = top + math.log(sum(math.exp(v - top) for v in finite))
+        return {k: (v - total if v != -math.inf else -math.inf) for k, v in self.logprobs.items()}
+
+    def margin(self, positive: str, negative: str) -> float:
+        """log P(positive) - log P(negative): the raw score a calibration maps to a probability."""
+        return self.logprobs[positive] - self.logprobs[negative]
+
+
 class LLMError(Exception):
     """A call failed after its retries; the message says which fault and how often."""
 
 
 @runtime_checkable
 class LLM(Protocol):
-    """A backend. `schema` is a JSON schema the output must satisfy (constrained decoding where possible)."""
+    """A backend. `schema` is a JSON schema the output must satisfy (constrained decoding where possible);
+    `grammar` a GBNF grammar the output must match (llama.cpp in-process and its server; vLLM's grammar-guided
+    decoding). A backend that cannot enforce a grammar raises LLMError rather than generate unconstrained text.
+    `score` reads a decision among `choices` from the answer-token probabilities of one prompt pass."""
 
     name: str
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,
-                       temperature: float | None = None) -> Completion: ...
+                       temperature: float | None = None, grammar: str | None = None) -> Completion: ...
+
+    async def score(self, messages: list[Message], choices: Sequence[str], *,
+                    seed: int | None = None) -> ChoiceScores: ...
 
     async def aclose(self) -> None: ...
