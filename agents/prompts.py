@@ -106,6 +106,34 @@ def ruling_messages(p: Persona, topic: str, target: str, critiques: str, ids: li
     return [system_message(p), {"role": "user", "content": task}]
 
 
+JUROR_RULES = ("You are an independent juror on a panel stress-testing AI-alignment proposals. You judge whether "
+               "a critique is right about the proposal as it is written. Answer with one word.")
+CONTENT_FREE = "N/A"
+
+
+def ruling_question(target: str, critique: str, anchor: str, rebuttal: str, answers: tuple[str, str], *,
+                    topic: str = "", persona: Persona | None = None) -> list[Message]:
+    """The scored juror question: is this anchored critique, with its rebuttal, sustained? Answered by the
+    probability of the first word (`answers` = (yes, no) in the order they are offered), not by generated text.
+
+    The proposal comes first and the answer order last, so prompts on one proposal, and a question's two orders,
+    share their prefix."""
+    system = JUROR_RULES + ("\n\n" + persona_card(persona) if persona is not None else "")
+    reply = f"The author's reply: {rebuttal}" if rebuttal.strip() else "The author did not reply."
+    task = ((f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}\n\n"
+            f"A critique of it, attacking the words \"{anchor}\":\n{critique}\n\n{reply}\n\n"
+            "Is the critique a correct objection to the proposal as written, one that neither the proposal's "
+            f"own text nor the author's reply answers? Answer {answers[0]} or {answers[1]}.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": task}]
+
+
+def ruling_question_content_free(answers: tuple[str, str], *, topic: str = "",
+                                 persona: Persona | None = None) -> list[Message]:
+    """The same question on a content-free input, whose answer probabilities are the label bias to remove."""
+    return ruling_question(CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, answers, topic=topic,
+                           persona=persona)
+
+
 def flaw_match_messages(flaw: str, critique: str) -> list[Message]:
     task = (f"Known flaw: {flaw}\n\nCritique: {critique}\n\nDoes the critique state this flaw (the same "
             "objection, possibly in other words)? Answer states_flaw true or false, and quote the critique's "

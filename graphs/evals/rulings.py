@@ -1,0 +1,223 @@
+"""`gauntlet eval rulings [FILE]`: how well a model's *scored* juror vote separates sustained from overruled critiques.
+
+Per item, the juror question (agents/prompts.py `ruling_question`) is scored in both answer orders beside its
+content-free input, giving the debiased margin; MiniLM similarity between proposal and critique is the second
+feature. A logistic calibration is fitted on the calibration split, thresholds are chosen there for the target
+error, and everything is reported on the test split only: AUC, the risk-coverage curve and AURC, accepted, wrong,
+the 95% upper bound on the error of accepted verdicts, coverage, and the same figures for the baselines (majority
+label, similarity alone, the model's margin alone, the content-free input, a shuffled proposal).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import numpy as np
+
+from gauntlet.agents import prompts
+from gauntlet.agents.calibration import Scorer
+from gauntlet.agents.llm import LLM
+from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
+from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase
+from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
+
+FEATURES = ("margin", "similarity")
+
+
+def scorer() -> Scorer:
+    return Scorer("rulings", LABELS)
+
+
+async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, shuffled: str = "",
+                    seed: int | None = 0) -> dict[str, Any]:
+    """The model's passes on one item: its debiased margin, the content-free margin alone, and (when `shuffled`
+    is given) the margin with another proposal in place of its own."""
+    t0 = time.perf_counter()
+
+    def build(proposal: str):
+        return lambda order: prompts.ruling_question(proposal, case.critique, case.anchor, case.rebuttal, order)
+
+    free = lambda order: prompts.ruling_question_content_free(order)  # noqa: E731
+    margin, scored, passes = await scorer.features(llm, build(case.proposal), free, seed)
+    pos, neg = scorer.answers
+    out: dict[str, Any] = {"id": case.id, "margin": margin, "scored": scored,
+                           "raw_margin": sum(p.margin(pos, neg) for p in passes[:2]) / 2,
+                           "content_free_margin": sum(p.margin(pos, neg) for p in passes[2:4]) / 2,
+                           "model": next((p.model for p in passes if p.model), llm.name)}
+    if shuffled:
+        out["shuffled_margin"], _, _ = await scorer.features(llm, build(shuffled), free, seed)
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def similarities(cases: Sequence[RulingCase], shuffled: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """case id -> {similarity: cos(proposal, critique), shuffled_similarity: cos(shuffled proposal, critique)}."""
+    from gauntlet.agents.embeddings import encoder
+
+    enc = encoder()
+    texts = list(dict.fromkeys([c.proposal for c in cases] + [c.critique for c in cases]
+                               + list((shuffled or {}).values())))
+    vec = dict(zip(texts, enc.encode(texts)))
+    out = {}
+    for c in cases:
+        row = {"similarity": float(np.dot(vec[c.proposal], vec[c.critique]))}
+        if shuffled and shuffled.get(c.id):
+            row["shuffled_similarity"] = float(np.dot(vec[shuffled[c.id]], vec[c.critique]))
+        out[c.id] = row
+    return out
+
+
+def _verdicts(cal: Calibration, rows: Sequence[dict[str, float]], truth: Sequence[bool],
+              scored: Sequence[bool]) -> dict[str, Any]:
+    """A calibration's decisions on a split: outcomes, AUC, risk-coverage, accepted/wrong/bound, coverage."""
+    decisions = [cal.decide(r, scored=s) for r, s in zip(rows, scored)]
+    right_flags = [(d.label == "sustained") == t for d, t in zip(decisions, truth)]
+    accepted = [i for i, d in enumerate(decisions) if d.accepted]
+    wrong = sum(1 for i in accepted if not right_flags[i])
+    n = len(decisions)
+    return {"decisions": decisions, "auc": _round(auc([d.p for d in decisions], list(truth))),
+            "aurc": _round(aurc([d.confidence for d in decisions], right_flags)),
+            "risk_coverage": [{k: _round(v) for k, v in pt.items()}
+                              for pt in risk_coverage([d.confidence for d in decisions], right_flags)],
+            "right": len(accepted) - wrong, "wrong": wrong, "abstained": n - len(accepted),
+            "accepted": len(accepted), "coverage": _round(len(accepted) / n if n else 0.0),
+            "error_upper_95": _round(error_upper_95(wrong, len(accepted))),
+            "accuracy_all": _round(sum(right_flags) / n if n else None)}
+
+
+def _round(v: Any, nd: int = 4) -> Any:
+    return round(float(v), nd) if isinstance(v, (int, float, np.floating)) and v is not None else v
+
+
+def _summary(v: dict[str, Any]) -> dict[str, Any]:
+    return {k: v[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
+                              "aurc", "accuracy_all")}
+
+
+def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, model: str,
+           target_error: float = DEFAULT_TARGET_ERROR, fitted_on: dict[str, Any] | None = None,
+           l2: float = 1.0) -> tuple[dict[str, Any], Calibration]:
+    """Fit on the calibration split, report on the test split (figures, baselines, per case); and the fitted
+    calibration. `reads[id]` holds read_case's margins plus the similarities."""
+    cal_cases = [c for c in cases if c.split == "calibration" and c.id in reads]
+    test_cases = [c for c in cases if c.split == "test" and c.id in reads]
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = created[:10].replace("-", "")
+
+    def fit(features: Sequence[str], name: str) -> Calibration:
+        rows = [{f: reads[c.id][f] for f in features} for c in cal_cases]
+        return fit_calibration(rows, [c.sustained for c in cal_cases], features, id=f"{name}-{stamp}",
+                               model=model, task="rulings", labels=LABELS, target_error=target_error, l2=l2,
+                               fitted_on=fitted_on, created=created)
+
+    cal = fit(FEATURES, f"rulings-{_slug(model)}")
+    truth = [c.sustained for c in test_cases]
+    scored = [bool(reads[c.id].get("scored", True)) for c in test_cases]
+    main = _verdicts(cal, [reads[c.id] for c in test_cases], truth, scored)
+    baselines: dict[str, Any] = {}
+    majority = "sustained" if sum(c.sustained for c in cal_cases) * 2 >= len(cal_cases) else "overruled"
+    maj_right = sum(1 for c in test_cases if c.label == majority)
+    baselines["majority_label"] = {"label": majority, "right": maj_right, "wrong": len(test_cases) - maj_right,
+                                   "abstained": 0, "accepted": len(test_cases), "coverage": 1.0,
+                                   "error_upper_95": _round(error_upper_95(len(test_cases) - maj_right,
+                                                                           len(test_cases))), "auc": 0.5}
+    sim_cal = fit(("similarity",), "similarity")
+    baselines["similarity_alone"] = _summary(_verdicts(sim_cal, [reads[c.id] for c in test_cases], truth,
+                                                       [True] * len(test_cases)))
+    margin_cal = fit(("margin",), "margin")
+    baselines["margin_alone"] = _summary(_verdicts(margin_cal, [reads[c.id] for c in test_cases], truth, scored))
+    free_label = "sustained" if np.mean([reads[c.id]["content_free_margin"] for c in test_cases]) > 0 else "overruled"
+    free_right = sum(1 for c in test_cases if c.label == free_label)
+    baselines["content_free"] = {"label": free_label, "right": free_right, "wrong": len(test_cases) - free_right,
+                                 "abstained": 0, "accepted": len(test_cases), "coverage": 1.0, "auc": 0.5,
+                                 "error_upper_95": _round(error_upper_95(len(test_cases) - free_right,
+                                                                         len(test_cases))),
+                                 "note": "the label the model prefers with no content (its label bias)"}
+    shuffled_rows = [{"margin": reads[c.id].get("shuffled_margin", 0.0),
+                      "similarity": reads[c.id].get("shuffled_similarity", 0.0)} for c in test_cases]
+    if all("shuffled_margin" in reads[c.id] for c in test_cases):
+        baselines["shuffled_proposal"] = {**_summary(_verdicts(cal, shuffled_rows, truth, scored)),
+                                          "note": "the same calibration with another proposal in place of each "
+                                                  "item's own: what survives is bias"}
+    per_case = []
+    for c, d in zip(test_cases, main["decisions"]):
+        outcome = "abstained" if not d.accepted else ("right" if (d.label == "sustained") == c.sustained else "wrong")
+        r = reads[c.id]
+        per_case.append({"id": c.id, "split": c.split, "kind": c.kind, "label": c.label, "outcome": outcome,
+                         "verdict": d.label, "p_sustained": _round(d.p), "confidence": _round(d.confidence),
+                         "margin": _round(r["margin"]), "similarity": _round(r["similarity"]),
+                         "seconds": r.get("seconds", 0.0)})
+    per_case += [{"id": c.id, "split": c.split, "kind": c.kind, "label": c.label, "outcome": "calibration",
+                  "p_sustained": _round(cal.probability(reads[c.id])), "margin": _round(reads[c.id]["margin"]),
+                  "similarity": _round(reads[c.id]["similarity"]), "seconds": reads[c.id].get("seconds", 0.0)}
+                 for c in cal_cases]
+    seconds = [reads[c.id].get("seconds", 0.0) for c in cal_cases + test_cases]
+    cal_probs = [cal.probability(reads[c.id]) for c in cal_cases]
+    cal.metrics = {"calibration_auc": _round(auc(cal_probs, [c.sustained for c in cal_cases])),
+                   "test_auc": main["auc"], "test_coverage": main["coverage"], "test_wrong": main["wrong"],
+                   "test_accepted": main["accepted"], "test_error_upper_95": main["error_upper_95"]}
+    doc = {"eval": "rulings", "model": model, "cases": len(test_cases), "calibration_cases": len(cal_cases),
+           **{k: main[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
+                                   "aurc", "risk_coverage", "accuracy_all")},
+           "threshold": cal.thresholds, "target_error": target_error, "calibration": cal.to_dict(),
+           "by_kind": _by_kind(test_cases, per_case), "baselines": baselines,
+           "seconds_per_case": _round(sum(seconds) / len(seconds) if seconds else 0.0, 2), "per_case": per_case}
+    return doc, cal
+
+
+def _by_kind(test_cases: Sequence[RulingCase], per_case: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for c, row in zip(test_cases, per_case):
+        bucket = out.setdefault(c.kind or c.label, {"right": 0, "wrong": 0, "abstained": 0})
+        bucket[row["outcome"]] += 1
+    return out
+
+
+def _slug(model: str) -> str:
+    from gauntlet.agents.calibration import model_slug
+    return model_slug(model)
+
+
+async def evaluate(path: str, llm: LLM, *, target_error: float = DEFAULT_TARGET_ERROR, seed: int = 0,
+                   concurrency: int = 1, shuffle_baseline: bool = True, limit: int | None = None,
+                   done: dict[str, dict[str, Any]] | None = None,
+                   on_read: Any = None) -> tuple[dict[str, Any], Calibration]:
+    """Read every item with the model (or take it from `done`, a journal of earlier reads), then report.
+
+    `on_read(case, read)` is called after each new read (journaling, progress). Items are read grouped by
+    proposal, so a backend that keeps its prefix cache re-reads a shared proposal once."""
+    import asyncio
+
+    from gauntlet.agents.calibration import file_hash
+    from gauntlet.graphs.evals.rulings_set import load_cases, shuffled_proposals
+
+    cases = load_cases(path)
+    if limit:
+        keep = {c.id for s in ("calibration", "test") for c in [c for c in cases if c.split == s][:limit]}
+        cases = [c for c in cases if c.id in keep]
+    shuffled = shuffled_proposals(cases) if shuffle_baseline else {}
+    sc = scorer()
+    reads: dict[str, dict[str, Any]] = dict(done or {})
+    slots = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(case: RulingCase) -> None:
+        if case.id in reads:
+            return
+        async with slots:
+            got = await read_case(case, llm, sc, shuffled.get(case.id, "") if case.split == "test" else "", seed)
+        reads[case.id] = got
+        if on_read is not None:
+            on_read(case, got)
+
+    ordered = sorted(cases, key=lambda c: (c.proposal, c.id))
+    await asyncio.gather(*(one(c) for c in ordered))
+    t_sim = time.perf_counter()
+    sims = similarities(cases, {k: v for k, v in shuffled.items()})
+    sim_s = (time.perf_counter() - t_sim) / max(1, len(cases))
+    for c in cases:
+        reads[c.id] = {**reads[c.id], **sims[c.id], "seconds": round(reads[c.id].get("seconds", 0.0) + sim_s, 3)}
+    model = next((r["model"] for r in reads.values() if r.get("model")), llm.name)
+    fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration" for c in cases)}
+    return report(cases, reads, model=model, target_error=target_error, fitted_on=fitted_on)
