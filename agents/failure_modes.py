@@ -1,0 +1,353 @@
+"""The failure-mode library: known failure modes and standard objections, each with the conditions under which it
+does not apply, a yes/no applicability question and its citations.
+
+Shipped entries live in `agents/library/*.yaml` (package data); users add files of the same format (`--library
+DIR`, or `library.dirs` in a run config). A file is loaded strictly: a wrong field is an InputError naming the
+file, the line and the fix. Retrieval is cosine similarity over the local MiniLM embeddings (cached on disk like a
+corpus), biased toward the entries tagged with the critic's discipline; the applicability check reads a yes/no
+probability from one prompt pass (`LLM.score`), so a model that cannot write a good objection can still confirm
+that a known one fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Sequence
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gauntlet.errors import InputError
+from gauntlet.yaml_lines import line_for, load_with_lines
+
+SHIPPED_DIR = Path(__file__).parent / "library"
+_MAX_FILE_BYTES = 2_000_000
+# A stable link: a web address, an arXiv id (new or old style), a DOI, an ISBN (books without a stable page), or
+# corpus:PERSONA/FILE for a clone's own writings.
+LINK_PATTERN = (r"^(https?://[^\s]+|arXiv:(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?"
+                r"|doi:10\.\d{4,9}/[^\s]+|isbn:(97[89])?\d{9}[\dX]|corpus:[^\s]+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    authors: str = Field(min_length=2, max_length=400, description="'Surname, I.; Surname, I.' (et al. allowed)")
+    year: int = Field(ge=1600, le=2100)
+    title: str = Field(min_length=2, max_length=400)
+    link: str = Field(pattern=LINK_PATTERN, max_length=500,
+                      description="https://…, arXiv:NNNN.NNNNN, doi:10.…/… or isbn:…")
+
+
+class Entry(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$", description="slug, e.g. reward-hacking")
+    name: str = Field(min_length=3, max_length=120)
+    statement: str = Field(min_length=20, max_length=1500)
+    defeats: list[str] = Field(min_length=1, max_length=12, description="kinds of proposals it defeats")
+    does_not_apply_when: str = Field(min_length=10, max_length=800,
+                                     description="what a proposal must do to escape it")
+    question: str = Field(min_length=10, max_length=400, description="a yes/no question; yes = it applies")
+    severity: Literal["fatal", "major", "minor"]
+    citations: list[Citation] = Field(min_length=1, max_length=8)
+    disciplines: list[str] = Field(default_factory=list, max_length=8,
+                                   description="fields whose critics it suits best (retrieval bias)")
+
+    @field_validator("question")
+    @classmethod
+    def _is_question(cls, v: str) -> str:
+        if not v.rstrip().endswith("?"):
+            raise ValueError("the question must be a yes/no question ending with '?'")
+        return v
+
+    def text(self) -> str:
+        """What retrieval embeds: the objection and the proposals it defeats."""
+        return f"{self.name}. {self.statement} Defeats: {'; '.join(self.defeats)}."
+
+    def cites(self) -> list[dict[str, Any]]:
+        """The records a critique drawn from this entry carries: `{entry, title, authors, year, link}`."""
+        return [{"entry": self.id, "title": c.title, "authors": c.authors, "year": c.year, "link": c.link}
+                for c in self.citations]
+
+
+class LibraryFile(_Strict):
+    library: str = Field(default="", max_length=120, description="a name for this collection")
+    version: int = Field(default=1, ge=1)
+    entries: list[Entry] = Field(min_length=1, max_length=5000)
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+def _fix_for(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "remove this key; an entry has id, name, statement, defeats, does_not_apply_when, question, " \
+               "severity, citations, disciplines"
+    if kind == "missing":
+        return "add this key"
+    if kind == "string_pattern_mismatch":
+        loc = [str(p) for p in err["loc"]]
+        if "link" in loc:
+            return "give https://…, arXiv:2210.10760, doi:10.…/… or isbn:…"
+        if "id" in loc:
+            return "use a lower-case slug of letters, digits and dashes"
+    if kind == "literal_error":
+        return "use fatal, major or minor"
+    if kind in ("string_too_short", "too_short"):
+        return "give a longer or non-empty value"
+    if kind in ("string_too_long", "too_long"):
+        return "shorten it"
+    return "see agents/library/README.md for the format"
+
+
+def parse_text(text: str, source: str) -> list[Entry]:
+    """Entries of one library file's text (a mapping with `entries`, or a bare list of entries); one-line
+    InputError with file, line, field and fix on anything wrong."""
+    try:
+        data, lines = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", file=source,
+                         line=mark.line + 1 if mark else None, fix="check indentation, colons and quoting") from None
+    if isinstance(data, list):
+        data = {"entries": data}
+        lines = {("entries",) + k: v for k, v in lines.items()}
+    if not isinstance(data, dict):
+        raise InputError("a library file is a mapping with `entries:` (or a list of entries)", file=source, line=1,
+                         fix="see agents/library/README.md")
+    try:
+        parsed = LibraryFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        raise InputError(err["msg"].removeprefix("Value error, "), file=source, line=line_for(lines, loc),
+                         field=field, fix=_fix_for(err)) from None
+    seen: dict[str, int] = {}
+    for i, e in enumerate(parsed.entries):
+        if e.id in seen:
+            raise InputError(f"duplicate entry id {e.id!r} (also entry {seen[e.id]})", file=source,
+                             line=line_for(lines, ("entries", i, "id")), field=f"entries.{i}.id",
+                             fix="give each entry its own id")
+        seen[e.id] = i
+    return list(parsed.entries)
+
+
+def read_file(path: Path) -> list[Entry]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("library file not found", file=str(path), fix="check the path") from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a library file", file=str(path), fix="give a .yaml file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file=str(path), fix="check permissions") from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise InputError("library file is over 2 MB", file=str(path), fix="split it into several files")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("library file is not UTF-8 text", file=str(path), fix="save it as UTF-8") from None
+    return parse_text(text, str(path))
+
+
+def library_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise InputError("library directory not found", file=str(directory),
+                         fix="give a directory holding .yaml library files")
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise InputError("no .yaml library files in this directory", file=str(directory),
+                         fix="add a file in the format of agents/library/README.md")
+    return files
+
+
+@dataclass(frozen=True)
+class Library:
+    """Loaded entries (shipped first, then user files in order) with where each came from."""
+
+    entries: tuple[Entry, ...]
+    origins: tuple[str, ...]  # the file each entry was read from
+
+    @property
+    def by_id(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.entries}
+
+    def get(self, entry_id: str) -> Entry:
+        try:
+            return self.by_id[entry_id]
+        except KeyError:
+            raise InputError(f"no library entry {entry_id!r}", field="id",
+                             fix="`gauntlet library list` shows the ids") from None
+
+    def search(self, query: str, k: int = 5, *, discipline: str = "", embed: Callable | None = None,
+               bias: float = 0.1) -> list[tuple[Entry, float]]:
+        return rank(self.entries, query, k, discipline=discipline, embed=embed, bias=bias)
+
+
+def load(dirs: Iterable[str | Path] = (), *, shipped: bool = True, extra: Sequence[Entry] = ()) -> Library:
+    """The shipped library plus every .yaml file in `dirs`, plus `extra` entries (a clone's stances). An id
+    defined twice is an error naming both places."""
+    entries: list[Entry] = []
+    origins: list[str] = []
+    where: dict[str, str] = {}
+    files = ([*library_files(SHIPPED_DIR)] if shipped else []) + [f for d in dirs for f in library_files(Path(d))]
+    batches = [(str(f), read_file(f)) for f in files] + ([("(clone stances)", list(extra))] if extra else [])
+    for origin, batch in batches:
+        for e in batch:
+            if e.id in where:
+                raise InputError(f"entry id {e.id!r} is already defined in {where[e.id]}", file=origin,
+                                 field="id", fix="rename the entry (ids are unique across library files)")
+            where[e.id] = origin
+            entries.append(e)
+            origins.append(origin)
+    return Library(tuple(entries), tuple(origins))
+
+
+@lru_cache(maxsize=8)
+def cached(dirs: tuple[str, ...] = ()) -> Library:
+    """The process-wide library for a set of user directories (files read once per process)."""
+    return load(dirs)
+
+
+# --- retrieval ----------------------------------------------------------------------------------------------
+def _default_embed() -> Callable[[Sequence[str]], np.ndarray] | None:
+    from gauntlet.agents import embeddings
+    if not embeddings.available():
+        return None
+    from gauntlet.agents.corpus import embed
+    return embed
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+def _lexical(texts: Sequence[str]) -> np.ndarray:
+    """A fallback when the embedding model is absent: bag-of-words vectors over the texts' own vocabulary."""
+    vocab = sorted(set().union(*(_words(t) for t in texts)) or {"_"})
+    index = {w: i for i, w in enumerate(vocab)}
+    mat = np.zeros((len(texts), len(vocab)), dtype=np.float32)
+    for r, t in enumerate(texts):
+        for w in _words(t):
+            mat[r, index[w]] = 1.0
+    norms = np.linalg.norm(mat, axis=1, keepdims=True)
+    return mat / np.maximum(norms, 1e-9)
+
+
+def rank(entries: Sequence[Entry], query: str, k: int = 5, *, discipline: str = "",
+         embed: Callable[[Sequence[str]], np.ndarray] | None = None, bias: float = 0.1) -> list[tuple[Entry, float]]:
+    """The k entries nearest the query (cosine of the embeddings), best first, with their scores. With a
+    `discipline` (the critic's field, e.g. 'computer security'), each entry gains `bias` × the best cosine between
+    that field and the fields the entry is tagged with, so near-ties go to the critic's own literature."""
+    if not entries or not query.strip():
+        return []
+    embed = embed or _default_embed()
+    texts = [e.text() for e in entries]
+    fields = sorted({d for e in entries for d in e.disciplines}) if discipline else []
+    all_texts = texts + [query] + ([discipline] + fields if discipline else [])
+    mat = embed(all_texts) if embed is not None else _lexical(all_texts)
+    n = len(entries)
+    scores = mat[:n] @ mat[n]
+    if discipline and fields:
+        field_sim = dict(zip(fields, (mat[n + 2:] @ mat[n + 1]).tolist()))
+        scores = scores + bias * np.array([max((field_sim[d] for d in e.disciplines), default=0.0)
+                                           for e in entries], dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(entries[i], float(scores[i])) for i in order]
+
+
+# --- the applicability check --------------------------------------------------------------------------------
+ANSWERS = ("Yes", "No")
+
+
+def applicability_messages(entry: Entry, proposal: str) -> list[dict[str, str]]:
+    """One yes/no question: does this known failure mode apply to this proposal? The escape condition is in the
+    prompt, so a proposal that already does what the entry requires should draw a No."""
+    task = (f"Proposal:\n{proposal}\n\nA known failure mode, {entry.name}: {entry.statement}\n"
+            f"It does NOT apply when: {entry.does_not_apply_when}\n\n"
+            f"Question about the proposal: {entry.question}\n"
+            "Answer No if the proposal already does what the 'does not apply' condition asks, or if the failure "
+            "mode is about a different kind of proposal. Answer Yes or No.")
+    return [{"role": "system", "content": "You check whether a known objection fits a proposal. Judge the "
+                                          "proposal as written. Answer with one word: Yes or No."},
+            {"role": "user", "content": task}]
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """One entry checked against one proposal: the probability that it applies, the threshold it had to clear,
+    and whether the check was read from real probabilities (`scored`) at all."""
+
+    entry: str
+    p: float
+    threshold: float
+    accepted: bool
+    scored: bool
+    calibration: str
+    similarity: float = 0.0
+
+    def record(self) -> dict[str, Any]:
+        return {"entry": self.entry, "p": round(self.p, 4), "threshold": self.threshold, "accepted": self.accepted,
+                "scored": self.scored, "calibration": self.calibration, "similarity": round(self.similarity, 4)}
+
+
+def _decide(scores: Any, threshold: float) -> tuple[float, float, bool, str]:
+    """(p, threshold, accepted, calibration) from ChoiceScores: the project's calibrated Scorer where it exists,
+    else the plain two-way softmax of the yes/no log-probabilities against `threshold`."""
+    try:
+        from gauntlet.agents import scoring  # calibrated decisions (optional: absent in older trees)
+        decide = getattr(scoring, "decide", None)
+    except ImportError:
+        decide = None
+    if decide is not None:
+        try:
+            d = decide(scores, "Yes", "No", task="applicability")
+            return float(d.p), float(d.threshold), bool(d.accepted), str(d.calibration)
+        except Exception:  # noqa: BLE001 - an unfamiliar scorer API falls back to the plain margin
+            pass
+    if not scores.scored:
+        return (1.0 if scores.logprobs.get("Yes", -math.inf) == 0.0 else 0.0), threshold, False, "unscored"
+    margin = scores.margin("Yes", "No")
+    p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, margin))))
+    return p, threshold, p >= threshold, "margin"
+
+
+async def check(llm: Any, entry: Entry, proposal: str, *, threshold: float = 0.5, seed: int | None = None,
+                similarity: float = 0.0) -> Applicability:
+    """Whether `entry` applies to `proposal`, read from one scored prompt pass. An unscored backend (no
+    logprobs) never accepts: its answer is recorded but gives the critic nothing."""
+    scores = await llm.score(applicability_messages(entry, proposal), list(ANSWERS), seed=seed)
+    p, thr, accepted, calibration = _decide(scores, threshold)
+    return Applicability(entry.id, p, thr, accepted, scores.scored, calibration, similarity)
+
+
+def check_key(entry: Entry, proposal: str) -> str:
+    """Applicability depends on the entry and the proposal's words only (not on the critic): one check per pair."""
+    return hashlib.sha256(f"{entry.id}\x00{proposal}".encode()).hexdigest()[:24]
+
+
+# --- a clone's stances as entries ---------------------------------------------------------------------------
+def stance_entries(persona: str, stances: Sequence[Any], year: int) -> list[Entry]:
+    """A clone's stated positions as library entries citing its own corpus: each stance the author holds
+    becomes an objection in the author's words, with the quoted file as its citation."""
+    out: list[Entry] = []
+    for i, s in enumerate(stances, 1):
+        claim = " ".join(s.claim.split())
+        statement = (f"{persona} {'holds' if s.stance == 'agree' else 'rejects the claim'} that {claim} "
+                     f"(\"{' '.join(s.quote.split())[:600]}\")")
+        out.append(Entry(
+            id=f"{persona}-stance-{i}"[:80], name=claim[:120] if len(claim) >= 3 else f"{persona} stance {i}",
+            statement=statement[:1500].ljust(20), defeats=["proposals that conflict with this position"],
+            does_not_apply_when="The proposal is consistent with this position or does not touch it.",
+            question=f"Does the proposal conflict with the position that {claim[:300]}?"
+            if s.stance == "agree" else f"Does the proposal rely on the claim that {claim[:300]}?",
+            severity="minor", disciplines=[],
+            citations=[Citation(authors=persona, year=year, title=s.source[:400] or "corpus",
+                                link=f"corpus:{persona}/{'_'.join(s.source.split()) or 'corpus'}")]))
+    return out
