@@ -169,6 +169,19 @@ class Rulings(_Strict):
                               description="panel personas to draw jurors from; default: judge, critics, proposers")
 
 
+class LibraryOptions(_Strict):
+    """The failure-mode library in the critique move (gauntlet.agents.failure_modes): the shipped entries plus
+    the .yaml files in `dirs`; for each idea, `top_k` nearest entries are checked for applicability and those
+    at or above `threshold` are shown to the critic."""
+
+    enabled: bool = True
+    dirs: list[str] = Field(default_factory=list, max_length=32, description="directories of user library files")
+    top_k: int = Field(default=3, ge=1, le=20)
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0,
+                             description="applicability probability an entry needs (without a calibration)")
+    max_shown: int = Field(default=2, ge=1, le=10, description="applicable entries shown per idea")
+
+
 class RunConfig(_Strict):
     """A debate: the topic, who sits on the panel, how they argue, and on which model."""
 
@@ -188,6 +201,7 @@ class RunConfig(_Strict):
     # less the idea's owner, is smaller); the protocol allocates the work (gauntlet.graphs.protocols.allocation).
     min_critics_per_idea: int = Field(default=2, ge=1, le=64)
     rulings: Rulings = Field(default_factory=Rulings)
+    library: LibraryOptions = Field(default_factory=LibraryOptions)
     # Several models: named endpoints, and routes from a persona name or a role (proposers, critics, judge)
     # to an endpoint name; anything unrouted uses `model`. E.g. a strong judge and cheaper critics.
     endpoints: dict[str, ModelConfig] = Field(default_factory=dict, max_length=32)

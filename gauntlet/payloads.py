@@ -70,6 +70,10 @@ class CritiqueData(NodeData):
     toy_case: bool = False
     match: int | None = None  # a tournament match argument: which match, for which side
     side: str = ""
+    # Entries of the failure-mode library the critic was given for this target, and the citations of those its
+    # critique drew on: {entry, title, authors, year, link}.
+    library_entries: list[str] = Field(default_factory=list)
+    cites: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class RebuttalData(NodeData):
