@@ -82,12 +82,18 @@ class RebuttalData(NodeData):
 
 
 class RulingData(NodeData):
+    """A jury's ruling on one critique. Each vote (accepted or abstained) carries `p_sustained`, the calibrated
+    probability its juror model gave the critique; `threshold` and `calibration` say what it had to reach, and
+    under which calibration (a vote below its threshold is an abstention that still shows p)."""
+
     critique: str
     target: str = ""
     outcome: RulingOutcome
     reason: str = ""
     votes: list[dict[str, Any]] = Field(default_factory=list)
     abstained: list[Any] = Field(default_factory=list)
+    threshold: float | None = None  # the sustained threshold of the (first) juror's calibration
+    calibration: str = ""  # its id; several jurors on different models: ids joined with ", "
     severity: Severity | None = None
     flaw_type: FlawType | None = None
 
