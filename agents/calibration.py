@@ -129,5 +129,6 @@ class Scorer:
         record = {"margin": round(margin, 4), "features": {k: round(float(v), 4) for k, v in values.items()},
                   "model": model, "passes": [{k: (round(v, 4) if math.isfinite(v) else None) for k, v in s.logprobs.items()}
                              for s in passes],
-                  "latency_s": round(sum(s.latency_s for s in passes), 3)}
+                  "latency_s": round(sum(s.latency_s for s in passes), 3),
+                  "prompt_tokens": sum(s.prompt_tokens for s in passes)}
         return decision, record

@@ -1,0 +1,102 @@
+"""A juror's vote read from the answer probabilities, not from a verdict it writes.
+
+Each juror is asked, per anchored critique, the scored question of agents/prompts.py (`ruling_question`: the
+proposal, the quoted words, the critique, the author's replies and revisions), in both answer orders beside the
+content-free input. The debiased margin and the proposal-critique embedding similarity go through the juror
+model's calibration (agents/calibration.py; the shipped default when it has none, and the vote says so). The vote
+is `p_sustained` with the threshold and calibration id; below the threshold it is an abstention that still shows p.
+No reason is generated: a small model's reasons restated the critique or contradicted its own vote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+from gauntlet.agents import prompts
+from gauntlet.agents.calibration import Scorer
+from gauntlet.agents.routing import for_persona
+from gauntlet.graphs.protocols.state import Call, DebateContext, Node
+from gauntlet.graphs.protocols.toolkit import call_seed
+from gauntlet.payloads import LLMCallPayload
+
+LABELS = ("sustained", "overruled")
+
+
+def new_scorer() -> Scorer:
+    return Scorer("rulings", LABELS)
+
+
+def reply_text(answers: list[Node], revisions: list[Node]) -> str:
+    """What the author answered: each rebuttal with its action, and the revisions that claim to fix the critique."""
+    parts = [f"({r['data'].get('action')}) {r['text']}" for r in answers]
+    parts += [f"(revised to) {r['title'] + ': ' if r['title'] else ''}{r['text']}" for r in revisions]
+    return " ".join(parts)
+
+
+def target_text(t: Node) -> str:
+    return f"{t['title'] + ': ' if t['title'] else ''}{t['text']}"
+
+
+async def similarities(pairs: list[tuple[str, str]]) -> list[float]:
+    """cos(target, critique) per pair with the local MiniLM; 0.0 each when it is not installed."""
+    from gauntlet.agents import embeddings
+
+    if not pairs or not embeddings.available():
+        return [0.0] * len(pairs)
+
+    def run() -> list[float]:
+        texts = list(dict.fromkeys([a for a, _ in pairs] + [b for _, b in pairs]))
+        vec = dict(zip(texts, embeddings.encoder().encode(texts)))
+        return [float(vec[a] @ vec[b]) for a, b in pairs]
+    return await asyncio.to_thread(run)
+
+
+async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target: Node, critique: Node,
+               reply: str, similarity: float, tag: str = "") -> tuple[dict[str, Any], Call]:
+    """One juror's scored vote on one critique, and the call record of its passes."""
+    persona = ctx.personas.get(juror)
+    topic = ctx.config.topic
+    anchor = critique["data"].get("anchor", "")
+
+    def build(order: tuple[str, str]) -> list[Any]:
+        return prompts.ruling_question(target_text(target), critique["text"], anchor, reply, order, topic=topic,
+                                       persona=persona)
+
+    def free(order: tuple[str, str]) -> list[Any]:
+        return prompts.ruling_question_content_free(order, topic=topic, persona=persona)
+
+    key = f"r{rnd}/rule/{juror}/{tag or critique['id']}"
+    for _ in scorer.orders():
+        ctx.budget.reserve_call()
+    llm = for_persona(ctx.llm, juror)
+    decision, how = await scorer.decide(llm, build, free, extra={"similarity": similarity},
+                                        seed=call_seed(ctx.config.seed, key))
+    confidence = decision.p if decision.label == "sustained" else 1.0 - decision.p
+    entry: dict[str, Any] = {"juror": juror, "vote": decision.label, "p_sustained": round(decision.p, 4),
+                             "threshold": _finite(decision.threshold), "calibration": decision.calibration,
+                             "accepted": decision.accepted, "scored": decision.scored, "margin": how["margin"],
+                             "similarity": round(similarity, 4)}
+    if decision.note:
+        entry["note"] = decision.note
+    if not decision.accepted:
+        entry["abstained"] = (f"{decision.label} at confidence {confidence:.2f}, below the threshold "
+                              f"{_shown(decision.threshold)}" if decision.scored else
+                              "unscored: the backend gave no probabilities")
+    ctx.budget.record(how["prompt_tokens"])
+    messages = build(scorer.answers)
+    record = LLMCallPayload(key=key, persona=juror, phase="rule", round=rnd, messages=messages,
+                            response=f"P(sustained) = {decision.p:.3f}", model=how["model"],
+                            prompt_tokens=how["prompt_tokens"], completion_tokens=0, latency_s=how["latency_s"])
+    call = record.model_dump(exclude_unset=True)
+    call.update({"scored": decision.scored, "passes": how["passes"], "critique": critique["id"]})
+    return entry, call
+
+
+def _finite(t: float | None) -> float | None:
+    return None if t is None or not math.isfinite(t) else round(t, 4)
+
+
+def _shown(t: float | None) -> str:
+    return "(none: this label is never accepted)" if t is None else f"{t:.2f}"
