@@ -12,7 +12,6 @@ that a known one fits.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -196,8 +195,9 @@ def load(dirs: Iterable[str | Path] = (), *, shipped: bool = True, extra: Sequen
     entries: list[Entry] = []
     origins: list[str] = []
     where: dict[str, str] = {}
-    files = ([*library_files(SHIPPED_DIR)] if shipped else []) + [f for d in dirs for f in library_files(Path(d))]
-    batches = [(str(f), read_file(f)) for f in files] + ([("(clone stances)", list(extra))] if extra else [])
+    batches = ([(f"shipped:{f.name}", read_file(f)) for f in library_files(SHIPPED_DIR)] if shipped else [])
+    batches += [(str(f), read_file(f)) for d in dirs for f in library_files(Path(d))]
+    batches += [("(clone stances)", list(extra))] if extra else []
     for origin, batch in batches:
         for e in batch:
             if e.id in where:
@@ -264,25 +264,28 @@ def rank(entries: Sequence[Entry], query: str, k: int = 5, *, discipline: str = 
 
 # --- the applicability check --------------------------------------------------------------------------------
 ANSWERS = ("Yes", "No")
+TASK = "applicability"
+LABELS = ("applies", "escapes")
 
 
-def applicability_messages(entry: Entry, proposal: str) -> list[dict[str, str]]:
+def applicability_messages(entry: Entry, proposal: str, answers: tuple[str, str] = ANSWERS) -> list[dict[str, str]]:
     """One yes/no question: does this known failure mode apply to this proposal? The escape condition is in the
-    prompt, so a proposal that already does what the entry requires should draw a No."""
+    prompt, so a proposal that already does what the entry requires should draw a No. `answers` is the order
+    the two answers are listed in (the scorer asks both orders to cancel the model's label bias)."""
     task = (f"Proposal:\n{proposal}\n\nA known failure mode, {entry.name}: {entry.statement}\n"
             f"It does NOT apply when: {entry.does_not_apply_when}\n\n"
             f"Question about the proposal: {entry.question}\n"
             "Answer No if the proposal already does what the 'does not apply' condition asks, or if the failure "
-            "mode is about a different kind of proposal. Answer Yes or No.")
+            f"mode is about a different kind of proposal. Answer {answers[0]} or {answers[1]}.")
     return [{"role": "system", "content": "You check whether a known objection fits a proposal. Judge the "
-                                          "proposal as written. Answer with one word: Yes or No."},
+                                          "proposal as written. Answer with one word."},
             {"role": "user", "content": task}]
 
 
 @dataclass(frozen=True)
 class Applicability:
     """One entry checked against one proposal: the probability that it applies, the threshold it had to clear,
-    and whether the check was read from real probabilities (`scored`) at all."""
+    whether it cleared it, and whether the check was read from real probabilities (`scored`) at all."""
 
     entry: str
     p: float
@@ -291,40 +294,47 @@ class Applicability:
     scored: bool
     calibration: str
     similarity: float = 0.0
+    margin: float = 0.0
 
     def record(self) -> dict[str, Any]:
         return {"entry": self.entry, "p": round(self.p, 4), "threshold": self.threshold, "accepted": self.accepted,
-                "scored": self.scored, "calibration": self.calibration, "similarity": round(self.similarity, 4)}
+                "scored": self.scored, "calibration": self.calibration, "similarity": round(self.similarity, 4),
+                "margin": round(self.margin, 4)}
 
 
-def _decide(scores: Any, threshold: float) -> tuple[float, float, bool, str]:
-    """(p, threshold, accepted, calibration) from ChoiceScores: the project's calibrated Scorer where it exists,
-    else the plain two-way softmax of the yes/no log-probabilities against `threshold`."""
-    try:
-        from gauntlet.agents import scoring  # calibrated decisions (optional: absent in older trees)
-        decide = getattr(scoring, "decide", None)
-    except ImportError:
-        decide = None
-    if decide is not None:
-        try:
-            d = decide(scores, "Yes", "No", task="applicability")
-            return float(d.p), float(d.threshold), bool(d.accepted), str(d.calibration)
-        except Exception:  # noqa: BLE001 - an unfamiliar scorer API falls back to the plain margin
-            pass
-    if not scores.scored:
-        return (1.0 if scores.logprobs.get("Yes", -math.inf) == 0.0 else 0.0), threshold, False, "unscored"
-    margin = scores.margin("Yes", "No")
-    p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, margin))))
-    return p, threshold, p >= threshold, "margin"
+def accept(p: float, scored: bool, calibration: Any, own: bool, threshold: float) -> tuple[float, bool, str]:
+    """(threshold, accepted, calibration id). A model with its own fitted applicability calibration is held to
+    that calibration's threshold for `applies`; without one, p (the sigmoid of the debiased margin) must reach
+    the run's `threshold`, and the id says the default was used. Unscored checks never pass."""
+    if own:
+        thr = calibration.thresholds.get(LABELS[0])
+        return (thr if thr is not None else 1.0), bool(scored and thr is not None and p >= thr), calibration.id
+    return threshold, bool(scored and p >= threshold), f"{calibration.id} (uncalibrated; threshold {threshold})"
+
+
+_SCORER: Any = None
+
+
+def scorer() -> Any:
+    """The process-wide applicability scorer (it caches the content-free passes per model and prompt)."""
+    global _SCORER
+    if _SCORER is None:
+        from gauntlet.agents.calibration import Scorer
+        _SCORER = Scorer(TASK, LABELS, ANSWERS)
+    return _SCORER
 
 
 async def check(llm: Any, entry: Entry, proposal: str, *, threshold: float = 0.5, seed: int | None = None,
                 similarity: float = 0.0) -> Applicability:
-    """Whether `entry` applies to `proposal`, read from one scored prompt pass. An unscored backend (no
-    logprobs) never accepts: its answer is recorded but gives the critic nothing."""
-    scores = await llm.score(applicability_messages(entry, proposal), list(ANSWERS), seed=seed)
-    p, thr, accepted, calibration = _decide(scores, threshold)
-    return Applicability(entry.id, p, thr, accepted, scores.scored, calibration, similarity)
+    """Whether `entry` applies to `proposal`: asked in both answer orders, each beside the same question on a
+    content-free proposal ("N/A"), read as a debiased margin and turned into p by the model's calibration."""
+    sc = scorer()
+    decision, rec = await sc.decide(llm, lambda o: applicability_messages(entry, proposal, o),
+                                    lambda o: applicability_messages(entry, "N/A", o),
+                                    extra={"similarity": similarity}, seed=seed)
+    cal, note = sc.calibration(rec["model"])
+    thr, accepted, cal_id = accept(decision.p, decision.scored, cal, not note, threshold)
+    return Applicability(entry.id, decision.p, thr, accepted, decision.scored, cal_id, similarity, rec["margin"])
 
 
 def check_key(entry: Entry, proposal: str) -> str:

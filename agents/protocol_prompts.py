@@ -132,3 +132,19 @@ def defence_messages(p: Persona, topic: str, context: str, targets: list[str]) -
             "fixed (give revised_title and revised_claim), or concede if it is right. Leave revised_title and "
             "revised_claim empty unless you revise.")
     return [system_message(p), {"role": "user", "content": task}]
+
+
+# --- the failure-mode library in a critique -------------------------------------------------------------------
+def with_library(messages: list[Message], shown: list[Any]) -> list[Message]:
+    """Known failure modes that a scored check found applicable to the critic's ideas, put before the task with
+    labels [L1].. (see graphs/protocols/library_grounding.py). Each shows when it does NOT apply, so the critic
+    does not raise an objection the idea already answers; objections of the critic's own stay welcome."""
+    lines = [f"[{s.label}] for {s.target}: {s.entry.name} ({s.entry.severity}). {s.entry.statement} "
+             f"It does NOT apply when: {s.entry.does_not_apply_when}" for s in shown]
+    if not lines:
+        return messages
+    head = ("Known failure modes from the literature that a check found may apply to these ideas. Use one where "
+            "it fits the idea's own words: quote those words as the anchor, name the failure mode and cite its "
+            "label (e.g. [L1]) in your text. Do not raise one whose 'does NOT apply' condition the idea already "
+            "meets. You may also raise objections of your own.\n" + "\n".join(lines) + "\n\n")
+    return messages[:-1] + [{"role": messages[-1]["role"], "content": head + messages[-1]["content"]}]
