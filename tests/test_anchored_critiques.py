@@ -10,7 +10,7 @@ import pytest
 from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.agents.schemas import CritiqueItem, critique_schema
 from gauntlet.graphs.argument.anchors import locate, spans
-from gauntlet.graphs.protocols import critiques, moves
+from gauntlet.graphs.protocols import critique_moves, critiques
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.testing.synthetic_server import running_server
 
@@ -71,7 +71,7 @@ def _reply(anchor: str) -> str:
 
 
 def _ask(demo, script: list[str]) -> dict:
-    """moves.ask_critiques against a real HTTP server whose replies are scripted (it ignores the schema)."""
+    """critique_moves.ask_critiques against a real HTTP server whose replies are scripted (it ignores the schema)."""
     target = {"id": "seed-1", "kind": "idea", "persona": "seed", "round": 1, "title": "Honeypots", "text": TEXT,
               "data": {}}
 
@@ -81,7 +81,8 @@ def _ask(demo, script: list[str]) -> dict:
             try:
                 ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
                 msgs = [{"role": "user", "content": "critique seed-1"}]
-                return await moves.ask_critiques(ctx, "security-engineer", "critique", 1, msgs, [target], 1, "c")
+                return await critique_moves.ask_critiques(ctx, "security-engineer", "critique", 1, msgs, [target],
+                                                          1, "c")
             finally:
                 await llm.aclose()
     return asyncio.run(go())

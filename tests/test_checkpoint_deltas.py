@@ -137,7 +137,7 @@ class _FailsAfter:
 
 def test_a_run_checkpointed_in_the_old_format_resumes_to_the_same_debate(store, demo, synthetic_url, monkeypatch,
                                                                          tmp_path):
-    from gauntlet.graphs.protocols import critique_routing, gauntlet, moves
+    from gauntlet.graphs.protocols import critique_routing, gauntlet, skeleton
 
     ref_store = Store(str(tmp_path / "reference.sqlite"))  # its own database: no prover verdicts cached in ours
     reference = content(ref_store, run_debate(ref_store, demo, synthetic_url))
@@ -147,7 +147,7 @@ def test_a_run_checkpointed_in_the_old_format_resumes_to_the_same_debate(store, 
         # DebateState as checkpoints before the delta format were written: operator.add lists (its annotations
         # are strings, evaluated in the state module when the graph is built).
         m.setattr(state_mod, "AppendOnly", operator.add)
-        for mod in (gauntlet, moves, critique_routing):
+        for mod in (gauntlet, skeleton, critique_routing):
             m.setattr(mod, "task_for", _legacy_task_for)
         _compiled_without_saver.cache_clear()
 

@@ -16,7 +16,7 @@ from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.config import ModelConfig, ProverConfig
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols.formalise_move import formalise
-from gauntlet.graphs.protocols.moves import edge, node
+from gauntlet.graphs.protocols.toolkit import edge, node
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.graphs.run.loading import load_config
 from gauntlet.provers import gate_z3

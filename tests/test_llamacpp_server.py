@@ -70,7 +70,7 @@ def test_a_debate_through_backend_openai(llamacpp_url, tmp_path):
     for c in calls:
         assert c["model"] == "embedded"
         assert c["prompt_tokens"] > 50  # the server's own tokenizer count, not a word count
-        # Anchored critiques and batched rulings ask for more room than max_tokens (graphs/protocols/moves.py).
+        # Anchored critiques and batched rulings ask for more room than max_tokens (graphs/protocols/critique_moves.py).
         assert c["completion_tokens"] > 0 and (c["phase"] in ("critique", "rule") or c["completion_tokens"] <= MAX_TOKENS)
         assert c["latency_s"] > 0.2 and c["queued_s"] >= 0  # real inference time, stored per call
         assert "no_usage" not in c["faults"]

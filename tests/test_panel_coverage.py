@@ -12,7 +12,7 @@ from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.agents.persona import library
 from gauntlet.errors import InputError
 from gauntlet.graphs.argument.coverage import status_mark
-from gauntlet.graphs.protocols import allocation, blind, echo, moves
+from gauntlet.graphs.protocols import allocation, blind, echo, rebuttal_moves
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.graphs.run.loading import parse_config
 from gauntlet.graphs.store.export import render
@@ -242,7 +242,7 @@ def test_a_rebuttal_that_repeats_its_critique_is_reasked_then_dropped():
                 try:
                     ctx = DebateContext("r", loaded.config, loaded.personas, llm)
                     msgs = [{"role": "user", "content": "answer"}]
-                    return await moves.answer_without_echo(ctx, "ml-empiricist", 1, msgs, ["c1", "c2"],
+                    return await rebuttal_moves.answer_without_echo(ctx, "ml-empiricist", 1, msgs, ["c1", "c2"],
                                                            {"c1": crit_text, "c2": "Another critique."})
                 finally:
                     await llm.aclose()

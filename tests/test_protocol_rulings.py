@@ -12,7 +12,7 @@ from gauntlet.agents.schemas import CritiqueItem
 from gauntlet.graphs.argument.anchors import locate
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.argument.rulings import shot_down_by
-from gauntlet.graphs.protocols import critiques, moves
+from gauntlet.graphs.protocols import critiques, toolkit
 from gauntlet.graphs.protocols.deconfusion import given_way
 from gauntlet.graphs.run.loading import load_config
 from gauntlet.graphs.store.views import load_graph, show
@@ -91,11 +91,11 @@ def _case(author: str, target: dict, severity: str = "fatal", **extra) -> tuple[
 
 
 def _tension() -> tuple[list, list]:
-    a = moves.node("int-a", "idea", "agent-foundations-theorist", 1, "A", "Goal-directedness lives in the "
+    a = toolkit.node("int-a", "idea", "agent-foundations-theorist", 1, "A", "Goal-directedness lives in the "
                    "internals of a system, not in its behaviour.", intuition=True)
-    b = moves.node("int-b", "idea", "interpretability-researcher", 1, "B", "Goal-directedness is only a "
+    b = toolkit.node("int-b", "idea", "interpretability-researcher", 1, "B", "Goal-directedness is only a "
                    "pattern in behaviour that an observer ascribes.", intuition=True)
-    return [a, b], [moves.edge("int-a", "int-b", "attacks"), moves.edge("int-b", "int-a", "attacks")]
+    return [a, b], [toolkit.edge("int-a", "int-b", "attacks"), toolkit.edge("int-b", "int-a", "attacks")]
 
 
 @pytest.mark.parametrize("vote,gave_way,status_a,status_b", [
@@ -121,9 +121,9 @@ def test_a_toy_case_breaks_an_intuition_only_when_sustained(vote, gave_way, stat
     ("sustained", "minor", "standing"),  # a minor weakness named in a match is a revision request, not a defeat
 ])
 def test_a_match_argument_defeats_the_rival_only_when_sustained_and_serious(vote, severity, status):
-    rival = moves.node("idea-y", "idea", "oversight-sceptic", 1, "Y", "Train a probe on activations to flag "
+    rival = toolkit.node("idea-y", "idea", "oversight-sceptic", 1, "Y", "Train a probe on activations to flag "
                        "deceptive intent before deployment.")
-    mine = moves.node("idea-x", "idea", "interpretability-researcher", 1, "X", "Honeypot evaluations.")
+    mine = toolkit.node("idea-x", "idea", "interpretability-researcher", 1, "X", "Honeypot evaluations.")
     arg, attack = _case("interpretability-researcher", rival, severity, match=1, side="idea-x")
     graph, _ = _rule("tournament.yaml", [rival, mine, arg], [attack], vote)
     assert graph.status("idea-y") == status and graph.status("idea-x") == "standing"

@@ -18,7 +18,7 @@ from gauntlet.graphs.run.loading import LoadedConfig, load_config, parse_config
 from gauntlet.errors import InputError
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols.formalise_move import formalise, pending_claims
-from gauntlet.graphs.protocols.moves import edge, node
+from gauntlet.graphs.protocols.toolkit import edge, node
 from gauntlet.graphs.protocols.state import DebateContext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_disabled_provers_do_nothing() -> None:
 
 
 def test_seed_formalisation_from_config_reaches_the_claim() -> None:
-    from gauntlet.graphs.protocols.moves import open_debate
+    from gauntlet.graphs.protocols.skeleton import open_debate
     ctx = _ctx()
     opened = open_debate({}, Runtime(context=ctx))
     state = {"round": 1, **opened}

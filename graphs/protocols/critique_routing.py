@@ -19,14 +19,15 @@ from langgraph.graph import END
 from langgraph.types import Send
 
 from gauntlet.graphs.protocols import allocation
-from gauntlet.graphs.protocols.moves import critique_targets, owner, superseded
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, task_for
+from gauntlet.graphs.protocols.critique_moves import critique_targets
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Edge, Node, task_for
+from gauntlet.graphs.protocols.toolkit import owner, superseded
 
-CLOSE = "close"  # the graph node of the closing pass's critiques (moves.critique with `closing` set)
+CLOSE = "close"  # the graph node of the closing pass's critiques (critique_moves.critique with `closing` set)
 CLOSE_RULE = "rule_close"  # the rulings on them
 
 
-def critique_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], rnd: int, *,
+def critique_plan(nodes: list[Node], edges: list[Edge], critics: list[str], rnd: int, *,
                   min_critics: int, per_critic: int, seed: int, key: str = "") -> dict[str, list[str]]:
     """This round's allocation over the live ideas; critiques from earlier rounds count toward coverage."""
     gone = superseded(nodes, edges)
@@ -64,7 +65,7 @@ def assignment_sends(state: DebateState, plan: dict[str, list[str]], move: str, 
     return sends
 
 
-def closing_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], rnd: int, *,
+def closing_plan(nodes: list[Node], edges: list[Edge], critics: list[str], rnd: int, *,
                  min_critics: int, seed: int) -> dict[str, list[str]]:
     """critic → the live ideas it critiques in the closing pass: only what the ideas still short of their critics
     need (earlier critics count and are not asked again), load spread over the panel."""

@@ -12,6 +12,7 @@ from typing import Any
 from gauntlet.agents import prompts
 from gauntlet.agents.schemas import ATTACK_KINDS, CritiqueItem
 from gauntlet.graphs.argument.anchors import Anchor, locate, spans
+from gauntlet.graphs.protocols.state import Edge, Node
 
 # A critique kind implies a flaw type when the critic named none.
 _KIND_FLAW = {"counterexample": "counterexample", "missing_assumption": "unstated_assumption",
@@ -20,12 +21,12 @@ _KIND_FLAW = {"counterexample": "counterexample", "missing_assumption": "unstate
 Placed = tuple[CritiqueItem, Anchor, bool]  # the item, where its anchor sits, whether it came from the re-ask
 
 
-def anchor_text(n: dict[str, Any]) -> str:
+def anchor_text(n: Node) -> str:
     """The words of a node a critique may quote: what critics are shown of it."""
     return n.get("text", "")
 
 
-def quotable(targets: list[dict[str, Any]]) -> dict[str, list[str]]:
+def quotable(targets: list[Node]) -> dict[str, list[str]]:
     """target id → quotable spans, for the critique schema's per-target anchor enum."""
     return {t["id"]: spans(anchor_text(t)) for t in targets}
 
@@ -41,7 +42,7 @@ def first_per_target_kind(items: list[CritiqueItem], ids: list[str]) -> list[Cri
     return out
 
 
-def place(items: list[CritiqueItem], by_id: dict[str, dict[str, Any]], reasked: bool = False) -> list[Placed]:
+def place(items: list[CritiqueItem], by_id: dict[str, Node], reasked: bool = False) -> list[Placed]:
     # Only a formal result has a formalisation to be unfaithful to; elsewhere that kind is a plain objection.
     items = [it.model_copy(update={"kind": "objection", "failed_check": "", "flaw_type": (
                  "none" if it.flaw_type == "unfaithful_formalisation" else it.flaw_type)})
@@ -55,7 +56,7 @@ def misses(placed: list[Placed]) -> list[int]:
     return [i for i, (it, a, _) in enumerate(placed) if it.kind in ATTACK_KINDS and a.match == "none"]
 
 
-def reask_lines(placed: list[Placed], missed: list[int], by_id: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+def reask_lines(placed: list[Placed], missed: list[int], by_id: dict[str, Node]) -> list[tuple[str, str, str]]:
     return [(placed[i][0].target, placed[i][0].anchor, anchor_text(by_id[placed[i][0].target])) for i in missed]
 
 
@@ -74,12 +75,11 @@ def merge_reasked(placed: list[Placed], missed: list[int], again: list[Placed]) 
     return out
 
 
-def critique_records(placed: list[Placed], who: str, rnd: int,
-                     id_prefix: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def critique_records(placed: list[Placed], who: str, rnd: int, id_prefix: str) -> tuple[list[Node], list[Edge]]:
     """Critique nodes and their edges: an anchored attack `attacks`, an unanchored one only `answers`, a
     support `supports`. Node data carries anchor, flaw_type, severity, failed_check and how the anchor matched."""
-    nodes: list[dict[str, Any]] = []
-    edges: list[dict[str, str]] = []
+    nodes: list[Node] = []
+    edges: list[Edge] = []
     for i, (item, anchor, reasked) in enumerate(placed):
         n, e = critique_record(item, anchor, who, rnd, f"{id_prefix}-{i + 1}", reasked=reasked)
         nodes.append(n)
@@ -88,7 +88,7 @@ def critique_records(placed: list[Placed], who: str, rnd: int,
 
 
 def critique_record(item: CritiqueItem, anchor: Anchor, who: str, rnd: int, cid: str, *, reasked: bool = False,
-                    title: str = "", max_chars: int = 360, **extra: Any) -> tuple[dict[str, Any], dict[str, str]]:
+                    title: str = "", max_chars: int = 360, **extra: Any) -> tuple[Node, Edge]:
     """One critique node and its edge (see critique_records); `title` replaces the kind as the node's title and
     `extra` goes into its data (a protocol's own fields, e.g. a tournament match's index)."""
     attack = item.kind in ATTACK_KINDS

@@ -8,7 +8,7 @@ until one intuition gives way.
 The tension is a mutual attack between the two intuitions, so under grounded semantics both start undecided.
 A toy case that undermines an intuition is an anchored critique of it (it quotes the words it breaks, names a
 flaw type and a severity); a holder's counter attacks the case; a concession supports it. Then independent
-jurors rule on each case like on any critique (graphs/protocols/rulings.py, issue 13): only a sustained fatal or
+jurors rule on each case like on any critique (graphs/protocols/rulings.py): only a sustained fatal or
 major case defeats its intuition, which then gives way, the rival is reinstated, and the debate stops. A revision
 (a weaker intuition) replaces the old one, stays in tension, and faces the case it claims to survive unless the
 jury overruled that case.
@@ -26,10 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.agents.schemas import CritiqueItem, RebuttalSet, rebuttal_schema
-from gauntlet.graphs.protocols import critiques, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols import critiques, skeleton
+from gauntlet.graphs.protocols.judging import judge
+from gauntlet.graphs.protocols.rebuttal_moves import rebuttal_nodes
 from gauntlet.graphs.protocols.rulings import rule
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Edge, Node, Task, Update, task_for
+from gauntlet.graphs.protocols.toolkit import ask, budgeted, cited, edge, node, owner, superseded
 
 SUMMARY = "two intuitions in tension; the others build toy cases until one gives way"
 
@@ -59,28 +62,27 @@ def check_panel(config: Any) -> None:
         raise ValueError("protocol deconfusion needs panel.critics other than the two holders to build toy cases")
 
 
-def intuitions(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders: list[str]) -> dict[str, str]:
+def intuitions(nodes: list[Node], edges: list[Edge], holders: list[str]) -> dict[str, str]:
     """Each holder's current intuition (their latest idea not replaced by a revision)."""
-    gone = moves.superseded(nodes, edges)
+    gone = superseded(nodes, edges)
     out: dict[str, str] = {}
     for n in nodes:
-        if n["kind"] == "idea" and n["id"] not in gone and moves.owner(n) in holders:
-            out[moves.owner(n)] = n["id"]
+        if n["kind"] == "idea" and n["id"] not in gone and owner(n) in holders:
+            out[owner(n)] = n["id"]
     return out
 
 
+def _line(n: Node) -> str:
+    return f"[{n['id']}] ({owner(n)}) {n['title']}: {n['text']}"
 
-def _line(n: dict[str, Any]) -> str:
-    return f"[{n['id']}] ({moves.owner(n)}) {n['title']}: {n['text']}"
 
-
-@moves.budgeted
-async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     """Holders without an intuition (from a seed proposal) state one; B states B's in tension with A's."""
     ctx = runtime.context
     holders = holders_of(ctx.config)
     nodes, edges, calls = list(state.get("nodes", [])), [], []
-    fresh: list[dict[str, Any]] = []
+    fresh: list[Node] = []
     for who in holders:
         have = intuitions(nodes + fresh, [], holders)
         if who in have:
@@ -88,13 +90,13 @@ async def state_intuitions(state: DebateState, runtime: Runtime[DebateContext]) 
         rival = next((n for n in nodes + fresh if n["id"] in have.values()), None)
         msgs = pp.intuition_messages(ctx.personas[who], ctx.config.topic, _line(rival) if rival else "")
         it: pp.Intuition
-        it, call = await moves.ask(ctx, who, "intuition", 1, msgs, pp.Intuition, pp.intuition_schema())
-        fresh += moves.cited([moves.node(f"intuition-{who}", "idea", who, 1, prompts.tidy(it.title, 90),
-                                         prompts.tidy(it.intuition, 320), intuition=True)], call)
+        it, call = await ask(ctx, who, "intuition", 1, msgs, pp.Intuition, pp.intuition_schema())
+        fresh += cited([node(f"intuition-{who}", "idea", who, 1, prompts.tidy(it.title, 90),
+                             prompts.tidy(it.intuition, 320), intuition=True)], call)
         calls.append(call)
     ids = intuitions(nodes + fresh, [], holders)
     a, b = ids[holders[0]], ids[holders[1]]
-    edges += [moves.edge(a, b, "attacks"), moves.edge(b, a, "attacks")]  # the tension itself
+    edges += [edge(a, b, "attacks"), edge(b, a, "attacks")]  # the tension itself
     return {"nodes": fresh, "edges": edges, "calls": calls}
 
 
@@ -104,8 +106,8 @@ def route_build(state: DebateState, runtime: Runtime[DebateContext]) -> list[Sen
     return [Send("build", task_for(state, b)) for b in builders] or "judge"
 
 
-@moves.budgeted
-async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def build(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
     holders = holders_of(ctx.config)
@@ -116,7 +118,7 @@ async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     earlier = prompts.describe_nodes([n for n in task["nodes"] if n["data"].get("toy_case")], limit_chars=1200)
     msgs = pp.toy_case_messages(ctx.personas[who], ctx.config.topic, tension, ids, earlier)
     tc: pp.ToyCase
-    tc, call = await moves.ask(ctx, who, "build", rnd, msgs, pp.ToyCase,
+    tc, call = await ask(ctx, who, "build", rnd, msgs, pp.ToyCase,
                                pp.toy_case_schema(ids, critiques.quotable([by_id[i] for i in ids])))
     if tc.target not in ids:
         return {"calls": [call]}
@@ -127,7 +129,7 @@ async def build(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     # Anchored, a case that undermines attacks its intuition (counted once sustained); unanchored, it is a comment.
     n, e = critiques.critique_record(item, anchor, who, rnd, f"r{rnd}-case-{who}", title="toy case",
                                      max_chars=420, toy_case=True)
-    return {"nodes": moves.cited([n], call), "edges": [e], "calls": [call]}
+    return {"nodes": cited([n], call), "edges": [e], "calls": [call]}
 
 
 def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send] | str:
@@ -138,8 +140,8 @@ def route_hold(state: DebateState, runtime: Runtime[DebateContext]) -> list[Send
     return [Send("hold", task_for(state, h)) for h in holders if live.get(h) in hit] or "rule"
 
 
-@moves.budgeted
-async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def hold(task: Task, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = task["persona"], task["round"]
     holders = holders_of(ctx.config)
@@ -151,27 +153,27 @@ async def hold(task: Task, runtime: Runtime[DebateContext]) -> moves.Update:
     msgs = pp.hold_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
                             prompts.describe_nodes(cases), ids)
     rs: RebuttalSet
-    rs, call = await moves.ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    rs, call = await ask(ctx, who, "hold", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
     rival = next(i for h, i in intuitions(task["nodes"], task["edges"], holders).items() if h != who)
     weakened: list[str] = []
 
-    def weaken(i: int, rid: str, r: Any) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    def weaken(i: int, rid: str, r: Any) -> tuple[list[Node], list[Edge]]:
         if weakened:  # one weakened intuition per turn, however many toy cases it answers
             return [], []
         new_id = f"r{rnd}-intuition-{who}"
         weakened.append(new_id)
         title = prompts.tidy(r.revised_title, 90) or by_id[mine]["title"] + " (weakened)"
         # `fixes`: the case this weaker intuition claims to survive; jurors see it, and face it unless overruled.
-        return ([moves.node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=mine,
-                            intuition=True, fixes=[r.target])],
-                [moves.edge(new_id, mine, "refines"), moves.edge(rid, new_id, "supports"),
-                 moves.edge(new_id, rival, "attacks"), moves.edge(rival, new_id, "attacks")])
+        return ([node(new_id, "idea", who, rnd, title, prompts.tidy(r.revised_claim, 320), revises=mine,
+                      intuition=True, fixes=[r.target])],
+                [edge(new_id, mine, "refines"), edge(rid, new_id, "supports"),
+                 edge(new_id, rival, "attacks"), edge(rival, new_id, "attacks")])
 
-    nodes, edges = moves.rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-hold-{who}", weaken)
-    return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
+    nodes, edges = rebuttal_nodes(rs, ids, who, rnd, f"r{rnd}-hold-{who}", weaken)
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
-def given_way(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], holders: list[str]) -> str | None:
+def given_way(nodes: list[Node], edges: list[Edge], holders: list[str]) -> str | None:
     """The holder whose intuition is now rejected, if any."""
     graph = ArgumentGraph(nodes, edges)
     for who, idea in intuitions(nodes, edges, holders).items():
@@ -190,16 +192,16 @@ def route_next(state: DebateState, runtime: Runtime[DebateContext]) -> str:
 
 
 def build_deconfusion() -> StateGraph:
-    g = StateGraph(DebateState, context_schema=DebateContext)
-    g.add_node("open", moves.open_debate)
+    g = skeleton.new_graph()
+    g.add_node("open", skeleton.open_debate)
     g.add_node("intuitions", state_intuitions)
     g.add_node("build", build)
     g.add_node("review", lambda state: {})  # joins the toy-case branches before the holders answer
     g.add_node("hold", hold)
-    g.add_node("rule", rule)  # issue 13: jurors rule on the toy cases; only sustained fatal/major ones defeat
+    g.add_node("rule", rule)  # jurors rule on the toy cases; only sustained fatal/major ones defeat
     g.add_node("check", lambda state: {})  # after the rulings: decides whether one intuition gave way
-    g.add_node("judge", moves.judge)
-    g.add_node("next_round", moves.next_round)
+    g.add_node("judge", judge)
+    g.add_node("next_round", skeleton.next_round)
     g.add_edge(START, "open")
     g.add_edge("open", "intuitions")
     g.add_conditional_edges("intuitions", route_build, ["build", "judge"])

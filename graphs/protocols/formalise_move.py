@@ -18,8 +18,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from gauntlet.graphs.protocols.moves import Update, call_seed, edge, node
-from gauntlet.graphs.protocols.state import DebateContext, DebateState
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Edge, Node, Update
+from gauntlet.graphs.protocols.toolkit import call_seed, edge, node
 from gauntlet.provers import gate_z3
 from gauntlet.provers.claim import Claim, Verdict
 from gauntlet.provers.gate import Check
@@ -33,14 +33,14 @@ def result_id(claim_id: str) -> str:
     return f"{claim_id}-formal"
 
 
-def pending_claims(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def pending_claims(nodes: list[Node], edges: list[Edge]) -> list[Node]:
     """Claim nodes with no formal result yet."""
     done = {e["dst"] for e in edges if e["kind"] == "formalises"}
     ids = {n["id"] for n in nodes}
     return [n for n in nodes if n["kind"] == "claim" and n["id"] not in done and result_id(n["id"]) not in ids]
 
 
-def given_formalisation(claim: dict[str, Any], ctx: DebateContext) -> Claim | None:
+def given_formalisation(claim: Node, ctx: DebateContext) -> Claim | None:
     """A formalisation that came with the claim (node data, or the seed proposal in the config)."""
     data = claim.get("data") or {}
     smtlib, lean, assumptions = data.get("smtlib"), data.get("lean"), list(data.get("assumptions") or [])
@@ -69,7 +69,7 @@ async def formalise(state: DebateState, runtime: Runtime[DebateContext]) -> Upda
     settings = GateSettings.from_config(cfg)
     rnd = state["round"]
 
-    async def one(c: dict[str, Any]) -> Update:
+    async def one(c: Node) -> Update:
         supported = [e["dst"] for e in state.get("edges", []) if e["src"] == c["id"] and e["kind"] == "supports"]
         claim = given_formalisation(c, ctx)
         if claim is not None:
@@ -105,7 +105,7 @@ def check_given(router: Router, claim: Claim) -> tuple[Verdict, list[Check]]:
     return verdict, checks
 
 
-def _emit(c: dict[str, Any], rnd: int, claim: Claim, v: Verdict, checks: list[Check], supported: list[str],
+def _emit(c: Node, rnd: int, claim: Claim, v: Verdict, checks: list[Check], supported: list[str],
           pool: str = "") -> Update:
     rid = result_id(c["id"])
     n = node(rid, "formal_result", "prover", rnd, f"{v.verdict} by {v.prover}", v.detail,
@@ -117,7 +117,7 @@ def _emit(c: dict[str, Any], rnd: int, claim: Claim, v: Verdict, checks: list[Ch
     return {"nodes": [n], "edges": _edges(rid, c["id"], v.verdict, supported), "calls": []}
 
 
-def _emit_gated(c: dict[str, Any], rnd: int, r: GateResult, supported: list[str]) -> Update:
+def _emit_gated(c: Node, rnd: int, r: GateResult, supported: list[str]) -> Update:
     rid = result_id(c["id"])
     prover = "z3" if r.verdict in ("proved", "refuted", "unknown") else "gate"
     n = node(rid, "formal_result", "prover", rnd, f"{r.verdict} by {prover}", r.reason,

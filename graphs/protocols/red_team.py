@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,11 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.agents.schemas import RebuttalSet, rebuttal_schema
-from gauntlet.graphs.protocols import allocation, moves
-from gauntlet.graphs.protocols import critique_routing as routing
-from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
-from gauntlet.graphs.protocols.state import DebateContext, DebateState
+from gauntlet.graphs.protocols import allocation, skeleton
+from gauntlet.graphs.protocols import critique_routing as routing
+from gauntlet.graphs.protocols.critique_moves import CritiqueTask, critique_assigned
+from gauntlet.graphs.protocols.rebuttal_moves import rebuttal_nodes, revised_idea
+from gauntlet.graphs.protocols.rulings import rule
+from gauntlet.graphs.protocols.state import DebateContext, DebateState, Edge, Node, Update
+from gauntlet.graphs.protocols.toolkit import ask, budgeted, cited, owner, superseded
 
 SUMMARY = "many critics attack, one defender answers, until every idea is shot down or the rounds run out"
 
@@ -57,21 +60,21 @@ def defender_of(ctx: DebateContext) -> str:
     return opts.defender or (ctx.config.panel.proposers or [ctx.config.panel.judge or ""])[0]
 
 
-def targets(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def targets(nodes: list[Node], edges: list[Edge]) -> list[Node]:
     """What is still worth attacking: live ideas and defender counters that are not already rejected."""
     graph = ArgumentGraph(nodes, edges)
-    gone = moves.superseded(nodes, edges)
+    gone = superseded(nodes, edges)
     return [n for n in nodes if n["id"] not in gone
             and (n["kind"] == "idea" or (n["kind"] == "rebuttal" and n["data"].get("action") == "counter"))
             and graph.status(n["id"]) != "shot_down"]
 
 
-def attack_plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], critics: list[str], defender: str,
+def attack_plan(nodes: list[Node], edges: list[Edge], critics: list[str], defender: str,
                 rnd: int, *, min_critics: int, per_critic: int, seed: int) -> dict[str, list[str]]:
     """critic → the targets it attacks this round: the allocation over what still stands, never a target's owner,
     never the defender (it answers the attacks)."""
     live = targets(nodes, edges)
-    return allocation.allocate([n["id"] for n in live], {n["id"]: moves.owner(n) for n in live},
+    return allocation.allocate([n["id"] for n in live], {n["id"]: owner(n) for n in live},
                                [c for c in critics if c != defender], min_critics=min_critics,
                                per_critic=per_critic, seed=seed, key=f"red_team/r{rnd}")
 
@@ -90,13 +93,13 @@ def route_next(state: DebateState) -> str:
         return END  # a budget ran out
     nodes, edges = state.get("nodes", []), state.get("edges", [])
     graph = ArgumentGraph(nodes, edges)
-    gone = moves.superseded(nodes, edges)
+    gone = superseded(nodes, edges)
     alive = [n for n in graph.ideas() if n.id not in gone and graph.status(n.id) != "shot_down"]
     return "next_round" if alive and state["round"] < state["rounds"] else END
 
 
-@moves.budgeted
-async def attack(task: moves.CritiqueTask, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def attack(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Update:
     """A critic attacks the targets allocated to it, each with its own attack (listed in a per-call seeded order)."""
     ctx = runtime.context
     who, rnd, batch = task["persona"], task["round"], task.get("batch", 0)
@@ -109,11 +112,11 @@ async def attack(task: moves.CritiqueTask, runtime: Runtime[DebateContext]) -> m
     ids = [t["id"] for t in live]
     msgs = pp.red_team_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(live), ids, len(ids))
     prefix = f"r{rnd}-attack-{who}" + (f"-{tag}" if tag else "")
-    return await moves.critique_assigned(ctx, who, "attack", rnd, msgs, live, assigned, len(ids), prefix, tag)
+    return await critique_assigned(ctx, who, "attack", rnd, msgs, live, assigned, len(ids), prefix, tag)
 
 
-@moves.budgeted
-async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     who, rnd = defender_of(ctx), state["round"]
     by_id = {n["id"]: n for n in state.get("nodes", [])}
@@ -121,7 +124,7 @@ async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.U
             and by_id[e["src"]]["kind"] == "critique"][:20]
     if not hits or who not in ctx.personas:
         return {}
-    shown: dict[str, dict[str, Any]] = {}
+    shown: dict[str, Node] = {}
     for e in hits:
         shown[e["dst"]] = by_id[e["dst"]]
         shown[e["src"]] = by_id[e["src"]]
@@ -129,35 +132,21 @@ async def defend(state: DebateState, runtime: Runtime[DebateContext]) -> moves.U
     msgs = pp.defence_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes(list(shown.values())),
                                ids)
     rs: RebuttalSet
-    rs, call = await moves.ask(ctx, who, "defend", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
-    nodes, edges = moves.rebuttal_moves(rs, ids, who, rnd, f"r{rnd}-defence",
-                                        lambda i, rid, r: moves.revised_idea(by_id, r, who, rnd, rid,
-                                                                             f"r{rnd}-idea-{who}-rev{i + 1}",
-                                                                             champion=who))
-    return {"nodes": moves.cited(nodes, call), "edges": edges, "calls": [call]}
+    rs, call = await ask(ctx, who, "defend", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+    nodes, edges = rebuttal_nodes(rs, ids, who, rnd, f"r{rnd}-defence",
+                                  lambda i, rid, r: revised_idea(by_id, r, who, rnd, rid,
+                                                                 f"r{rnd}-idea-{who}-rev{i + 1}", champion=who))
+    return {"nodes": cited(nodes, call), "edges": edges, "calls": [call]}
 
 
 def build_red_team() -> StateGraph:
-    g = StateGraph(DebateState, context_schema=DebateContext)
-    g.add_node("open", moves.open_debate)
-    g.add_node("propose", moves.propose)
-    g.add_node("gather", lambda state: {})  # joins the proposal branches before the attack
+    g = skeleton.new_graph()
+    skeleton.add_opening(g)
     g.add_node("attack", attack)
     g.add_node("defend", defend)
-    g.add_node("rule", rule)  # issue 13: independent jurors rule each anchored critique
-    g.add_node(routing.CLOSE, moves.critique)  # the closing pass: final-round revisions get their critics
-    g.add_node(routing.CLOSE_RULE, rule)
-    g.add_node("judge", moves.judge)
-    g.add_node("next_round", moves.next_round)
-    g.add_edge(START, "open")
-    g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
-    g.add_edge("propose", "gather")
-    g.add_conditional_edges("gather", route_attack, ["attack", "judge"])
+    g.add_node("rule", rule)  # independent jurors rule each anchored critique
+    g.add_conditional_edges(skeleton.GATHER, route_attack, ["attack", "judge"])
     g.add_edge("attack", "defend")
     g.add_edge("defend", "rule")
-    g.add_conditional_edges("rule", routing.closing_router(route_next), [routing.CLOSE, "judge"])
-    g.add_edge(routing.CLOSE, routing.CLOSE_RULE)
-    g.add_edge(routing.CLOSE_RULE, "judge")
-    g.add_conditional_edges("judge", route_next, ["next_round", END])
-    g.add_edge("next_round", "gather")
+    skeleton.add_closing(g, "rule", route_next)
     return g

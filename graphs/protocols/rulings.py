@@ -19,10 +19,10 @@ from gauntlet.agents import prompts
 from gauntlet.agents.llm import LLMError
 from gauntlet.agents.schemas import RulingSet, ruling_schema
 from gauntlet.graphs.argument.rulings import outcome_of, ruling_edges
-from gauntlet.graphs.protocols import moves
+from gauntlet.graphs.protocols import toolkit
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.rebuttals import echoes, settled_vote
-from gauntlet.graphs.protocols.state import DebateContext, DebateState
+from gauntlet.graphs.protocols.state import Call, DebateContext, DebateState, Edge, Node, Update
 
 RULING_TOKENS = 80  # one vote's JSON with its one-line reason
 
@@ -38,7 +38,7 @@ def jurors_for(pool: list[str], critic: str, author: str, k: int) -> list[str]:
     return list(itertools.islice((p for p in pool if p not in (critic, author)), k))  # stop at k: pools are big
 
 
-def unruled(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unruled(nodes: list[Node], edges: list[Edge]) -> list[Node]:
     """Anchored critiques (their attack edge exists) with no ruling yet."""
     ruled = {n["data"].get("critique") for n in nodes if n["kind"] == "ruling"}
     by_id = {n["id"]: n for n in nodes}
@@ -48,7 +48,7 @@ def unruled(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[di
             and e["src"] not in ruled]
 
 
-def describe_critique(c: dict[str, Any], answers: list[dict[str, Any]]) -> str:
+def describe_critique(c: Node, answers: list[Node]) -> str:
     d = c["data"]
     line = (f"[{c['id']}] by {c['persona']} ({d.get('flaw_type')}, {d.get('severity')}) quoting "
             f"\"{d.get('anchor', '')}\": {c['text']}")
@@ -57,19 +57,19 @@ def describe_critique(c: dict[str, Any], answers: list[dict[str, Any]]) -> str:
     return line if answers else line + "\n    (no rebuttal)"
 
 
-def plan(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], pool: list[str],
+def plan(nodes: list[Node], edges: list[Edge], pool: list[str],
          k: int) -> dict[tuple[str, str], list[str]]:
     """(juror, target id) → the critique ids that juror rules on in one call."""
     by_id = {n["id"]: n for n in nodes}
     calls: dict[tuple[str, str], list[str]] = {}
     for c in unruled(nodes, edges):
         target = by_id[c["data"]["target"]]
-        for juror in jurors_for(pool, c["persona"], moves.owner(target), k):
+        for juror in jurors_for(pool, c["persona"], toolkit.owner(target), k):
             calls.setdefault((juror, target["id"]), []).append(c["id"])
     return calls
 
 
-def groundless(reason: str, critique: str, batch: list[str], by_id: dict[str, dict[str, Any]]) -> str:
+def groundless(reason: str, critique: str, batch: list[str], by_id: dict[str, Node]) -> str:
     """Why a juror's reason backs no verdict on `critique` ("" when it does): it only restates that critique, or
     another critique of the same call (a small model pastes one critic's words as its reason for every ruling)."""
     if echoes(reason, by_id[critique]["text"]):
@@ -79,7 +79,7 @@ def groundless(reason: str, critique: str, batch: list[str], by_id: dict[str, di
     return ""
 
 
-async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     nodes, edges, rnd = state.get("nodes", []), state.get("edges", []), state["round"]
     by_id = {n["id"]: n for n in nodes}
@@ -89,8 +89,8 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
     pool = [p for p in jury_pool(ctx.config) if p in ctx.personas]
     batches = plan(nodes, edges, pool, ctx.config.rulings.jury_size)
     # One pass over the nodes, not one per critique (that was quadratic: ~0.1 s at 256 critics, issue 18).
-    answers: dict[str, list[dict[str, Any]]] = {c["id"]: [] for c in todo}
-    revisions: dict[str, list[dict[str, Any]]] = {c["id"]: [] for c in todo}
+    answers: dict[str, list[Node]] = {c["id"]: [] for c in todo}
+    revisions: dict[str, list[Node]] = {c["id"]: [] for c in todo}
     for n in nodes:
         if n["kind"] == "rebuttal" and n["data"].get("target") in answers:
             answers[n["data"]["target"]].append(n)
@@ -100,14 +100,14 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
                     revisions[cid].append(n)
 
     async def one(juror: str, target: str, ids: list[str],
-                  tag: str = "") -> tuple[str, Any, dict[str, Any] | None]:
+                  tag: str = "") -> tuple[str, Any, Call | None]:
         t = by_id[target]
         shown = "\n".join(describe_critique(by_id[c], answers[c]) + "".join(
             f"\n    revised to: {r['title']}: {r['text']}" for r in revisions[c]) for c in ids)
         msgs = prompts.ruling_messages(ctx.personas[juror], ctx.config.topic,
                                        f"[{t['id']}] {t['title'] + ': ' if t['title'] else ''}{t['text']}", shown, ids)
         try:
-            rs, call = await moves.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids),
+            rs, call = await toolkit.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids),
                                        tag=tag or target,
                                        max_tokens=max(ctx.config.model.max_tokens, RULING_TOKENS * len(ids)))
         except (LLMError, BudgetReached) as exc:
@@ -116,7 +116,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
 
     votes: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
     abstained: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
-    calls: list[dict[str, Any]] = []
+    calls: list[Call] = []
     stopped = ""
 
     def take(juror: str, rs: Any, ids: list[str]) -> list[str]:
@@ -166,7 +166,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
                       else "no juror could rule on it"))
         rid = f"ruling-{c['id']}"
         jurors = [v["juror"] for v in cast]
-        out_nodes.append(moves.node(rid, "ruling", jurors[0] if len(jurors) == 1 else "jury", rnd, outcome,
+        out_nodes.append(toolkit.node(rid, "ruling", jurors[0] if len(jurors) == 1 else "jury", rnd, outcome,
                                     reason, critique=c["id"], target=c["data"]["target"], outcome=outcome,
                                     reason=reason, votes=cast, abstained=abstained[c["id"]],
                                     severity=c["data"].get("severity"),
@@ -175,7 +175,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Upd
         out_edges += ruling_edges(rid, c["id"], outcome, counters)
         if outcome != "overruled":  # a revision claiming to fix a critique the jury did not overrule faces it
             out_edges += [{"src": c["id"], "dst": r["id"], "kind": "attacks"} for r in revisions[c["id"]]]
-    update: moves.Update = {"nodes": out_nodes, "edges": out_edges, "calls": calls}
+    update: Update = {"nodes": out_nodes, "edges": out_edges, "calls": calls}
     if stopped:
         update["stopped"] = stopped  # type: ignore[assignment]
     return update

@@ -1,4 +1,8 @@
-"""Debate state for LangGraph: append-only lists merged by reducers, so parallel branches never clash."""
+"""Debate state for LangGraph: append-only lists merged by reducers, so parallel branches never clash.
+
+Also the shapes that cross every move's boundary: a `Node`, an `Edge` and a `Call` record as the state holds them
+(plain dicts LangGraph can serialise, shaped like `gauntlet.payloads`' NodePayload, EdgePayload and
+LLMCallPayload), the `Update` a move returns, and the debate's `initial_state`."""
 
 from __future__ import annotations
 
@@ -15,6 +19,41 @@ from gauntlet.graphs.protocols.budget import Budget
 from gauntlet.config import RunConfig
 
 
+class Node(TypedDict):
+    """A node as the state holds it: `NodePayload.model_dump()`; `data` is its kind's record (`payloads.NODE_DATA`)."""
+
+    id: str
+    kind: str
+    persona: str
+    round: int
+    title: str
+    text: str
+    data: dict[str, Any]
+
+
+class Edge(TypedDict):
+    """An edge as the state holds it: `EdgePayload.model_dump()`."""
+
+    src: str
+    dst: str
+    kind: str
+
+
+# An LLM call record (`LLMCallPayload.model_dump(exclude_unset=True)`): an open record, moves add flags beside
+# the typed fields (`closing`, `assigned`, `labels`, `dropped_echoes`, ...).
+Call = dict[str, Any]
+
+
+class Update(TypedDict, total=False):
+    """What a move returns: new items for the append-only lists, and `stopped` when the budget ended it."""
+
+    nodes: list[Node]
+    edges: list[Edge]
+    calls: list[Call]
+    stopped: str
+    round: int
+
+
 def appended(items: list[Any], updates: Sequence[list[Any]]) -> list[Any]:
     """The append-only lists' reducer: every update's items after the old ones, in order (a new list; the old
     one may be a checkpoint's). Folding batches one at a time or all at once gives the same list, as LangGraph's
@@ -27,7 +66,7 @@ def appended(items: list[Any], updates: Sequence[list[Any]]) -> list[Any]:
 
 # Why DeltaChannel, not operator.add: a checkpoint then stores only the superstep's new items (the tasks' writes
 # it keeps anyway), not the whole list again. With `calls` carrying every prompt, re-serialising the lists at
-# every superstep was ~17 MB of msgpack per 256-critic run (issue 18). Checkpoints of older runs hold plain lists;
+# every superstep was ~17 MB of msgpack per 256-critic run. Checkpoints of older runs hold plain lists;
 # DeltaChannel reads those as they are, so they still resume and fork.
 AppendOnly = DeltaChannel(appended)
 
@@ -45,9 +84,9 @@ class DebateState(TypedDict, total=False):
     critics: list[str]
     judge: str
     stopped: Annotated[str, _first_reason]  # set when a budget ends the debate; routing then goes to the end
-    nodes: Annotated[list[dict[str, Any]], AppendOnly]
-    edges: Annotated[list[dict[str, Any]], AppendOnly]
-    calls: Annotated[list[dict[str, Any]], AppendOnly]
+    nodes: Annotated[list[Node], AppendOnly]
+    edges: Annotated[list[Edge], AppendOnly]
+    calls: Annotated[list[Call], AppendOnly]
 
 
 class Task(TypedDict, total=False):
@@ -58,8 +97,8 @@ class Task(TypedDict, total=False):
 
     persona: str
     round: int
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
+    nodes: list[Node]
+    edges: list[Edge]
     seen: list[Any]  # [len(nodes), len(edges), last node's id, last edge's (src, kind, dst)] when sent
 
 
@@ -78,7 +117,15 @@ class DebateContext:
     retrieve: Callable[[str | None, str, str], list[Passage]] = passages_for
 
 
-def _edge_key(e: dict[str, Any]) -> list[str]:
+def initial_state(ctx: DebateContext) -> DebateState:
+    """Round 1 of the plan the config sets, with empty lists (every protocol starts here)."""
+    cfg = ctx.config
+    return {"round": 1, "rounds": cfg.rounds, "proposers": list(cfg.panel.proposers),
+            "critics": list(cfg.panel.critics), "judge": cfg.panel.judge or "", "nodes": [], "edges": [],
+            "calls": []}
+
+
+def _edge_key(e: Edge) -> list[str]:
     return [e["src"], e["kind"], e["dst"]]
 
 
@@ -87,7 +134,7 @@ def task_for(state: DebateState, persona: str) -> Task:
 
     Why not the lists themselves: LangGraph stores every `Send`'s payload twice (the sending task's writes and
     the next checkpoint), so 256 critics each carrying the whole debate were ~56 MB of msgpack per run, most of a
-    run's checkpoint cost (issue 18). The branch reads the same lists from the state instead (`with_debate`)."""
+    run's checkpoint cost. The branch reads the same lists from the state instead (`with_debate`)."""
     nodes, edges = state.get("nodes", []), state.get("edges", [])
     return {"persona": persona, "round": state["round"],
             "seen": [len(nodes), len(edges), nodes[-1]["id"] if nodes else None,

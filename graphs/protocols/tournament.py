@@ -7,10 +7,10 @@ quotes the rival's words it attacks, names a flaw type and a severity). The judg
 (labels A/B, names scrubbed) and twice, once in each order: position bias is a known LLM-judge failure, so when the
 two answers disagree the match is a tie (half a point each in Elo). A judge who defends one of the two ideas hands
 the match to a stand-in panellist. Decisions are stored as judgement nodes with
-`data["match"] = {a, b, winner, loser, tie, round, index}`; Elo is recomputed from them (graphs/analysis.py), so the
-stored graph, not this process, is the source of the ranking.
+`data["match"] = {a, b, winner, loser, tie, round, index}`; Elo is recomputed from them
+(graphs/argument/analysis.py), so the stored graph, not this process, is the source of the ranking.
 
-Ranking is not refutation (issue 13): losing a match shoots no idea down. After the round's matches, independent
+Ranking is not refutation: losing a match shoots no idea down. After the round's matches, independent
 jurors rule on every match argument like on any critique (graphs/protocols/rulings.py); only a sustained fatal or
 major argument defeats the idea it attacks, and the match decision attacks nothing.
 """
@@ -21,7 +21,7 @@ import asyncio
 import random
 from typing import Any, Literal
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,10 +31,11 @@ from gauntlet.agents import protocol_prompts as pp
 from gauntlet.graphs.argument import analysis
 from gauntlet.agents.schemas import CritiqueItem
 from gauntlet.graphs.argument.anchors import spans
-from gauntlet.graphs.protocols import blind, critiques, moves
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
+from gauntlet.graphs.protocols import blind, critiques, skeleton
 from gauntlet.graphs.protocols.rulings import rule
-from gauntlet.graphs.protocols.state import DebateContext, DebateState, Task, task_for
+from gauntlet.graphs.protocols.state import Call, DebateContext, DebateState, Edge, Node, Task, Update, task_for
+from gauntlet.graphs.protocols.toolkit import ask, budgeted, cited, node, owner, superseded
 
 SUMMARY = "pairwise matches between ideas, a judge decides each, Elo ratings rank them"
 
@@ -61,8 +62,8 @@ def options(ctx: DebateContext) -> TournamentOptions:
     return TournamentOptions.model_validate(ctx.config.protocol_options)
 
 
-def live_ideas(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[str]:
-    gone = moves.superseded(nodes, edges)
+def live_ideas(nodes: list[Node], edges: list[Edge]) -> list[str]:
+    gone = superseded(nodes, edges)
     return [n["id"] for n in nodes if n["kind"] == "idea" and n["id"] not in gone]
 
 
@@ -88,10 +89,10 @@ def pairings(ideas: list[str], ratings: dict[str, float], played: set[frozenset[
     return out[:cap]
 
 
-def advocate(idea: dict[str, Any], rival: dict[str, Any], state: DebateState, index: int) -> str:
+def advocate(idea: Node, rival: Node, state: DebateState, index: int) -> str:
     """Who argues for an idea: its owner when on the panel, otherwise a panellist by turn; never the rival's
     owner (one persona arguing both sides of a match is no match)."""
-    who, against = moves.owner(idea), moves.owner(rival)
+    who, against = owner(idea), owner(rival)
     panel = list(dict.fromkeys(list(state.get("proposers", [])) + list(state.get("critics", []))))
     if who in panel and who != against:
         return who
@@ -116,19 +117,13 @@ def route_matches(state: DebateState, runtime: Runtime[DebateContext]) -> list[S
             for i, (a, b) in enumerate(pairs)] or "standings"
 
 
-def route_next(state: DebateState) -> str:
-    if state.get("stopped"):
-        return END  # a budget ran out
-    return "next_round" if state["round"] < state["rounds"] else END
-
-
 # --- moves ------------------------------------------------------------------------------------------------
-def _line(n: dict[str, Any]) -> str:
+def _line(n: Node) -> str:
     return f"[{n['id']}] {n['title']}: {n['text']}"
 
 
-@moves.budgeted
-async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Update:
+@budgeted
+async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> Update:
     ctx = runtime.context
     opts = options(ctx)
     rnd, i, judge = task["round"], task["index"], task["persona"]
@@ -136,9 +131,9 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
     a, b = task["match"]
     state_like: DebateState = {"proposers": list(ctx.config.panel.proposers),
                                "critics": list(ctx.config.panel.critics), "judge": judge}
-    nodes: list[dict[str, Any]] = []
-    edges: list[dict[str, str]] = []
-    calls: list[dict[str, Any]] = []
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    calls: list[Call] = []
     cases = {a: "(no argument)", b: "(no argument)"}
     if opts.debate:
         async def argue(mine: str, theirs: str, slot: int) -> None:
@@ -146,7 +141,7 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
             msgs = pp.match_argument_messages(ctx.personas[who], ctx.config.topic, _line(by_id[mine]),
                                               _line(by_id[theirs]))
             arg: pp.MatchArgument
-            arg, call = await moves.ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
+            arg, call = await ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
                                          pp.match_argument_schema(spans(critiques.anchor_text(by_id[theirs]))),
                                          tag=f"m{i}-{mine}")
             cases[mine] = prompts.tidy(arg.text, 360)
@@ -156,44 +151,44 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> moves.Updat
             # Anchored, it attacks the rival (counted once sustained); unanchored, it is a comment that attacks nothing.
             n, e = critiques.critique_record(item, anchor, who, rnd, f"r{rnd}-m{i}-for-{mine}",
                                              title="match argument", match=i, side=mine)
-            nodes.extend(moves.cited([n], call))
+            nodes.extend(cited([n], call))
             edges.append(e)
             calls.append(call)
 
         await asyncio.gather(argue(a, b, 0), argue(b, a, 1))
-    decider = blind.impartial(judge, {moves.owner(by_id[a]), moves.owner(by_id[b])}, list(state_like["proposers"])
+    decider = blind.impartial(judge, {owner(by_id[a]), owner(by_id[b])}, list(state_like["proposers"])
                               + list(state_like["critics"]), ctx.config.seed, f"r{rnd}/m{i}") or judge
     winner, reasons = await decide(ctx, decider, rnd, i, by_id[a], by_id[b], cases, calls)
     jid = f"r{rnd}-match{i}"
     if winner is None:  # the two orders disagreed: position, not the ideas, decided; it counts as a tie
-        nodes.append(moves.node(jid, "judgement", decider, rnd, f"Match {i}: {a} and {b} tie",
+        nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {a} and {b} tie",
                                 prompts.tidy(" / ".join(reasons), 240),
                                 match={"a": a, "b": b, "winner": a, "loser": b, "tie": True, "round": rnd,
                                        "index": i}))
         return {"nodes": nodes, "edges": edges, "calls": calls}
     loser = b if winner == a else a
-    nodes.append(moves.node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}",
+    nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}",
                             prompts.tidy(reasons[0], 240),
                             match={"a": a, "b": b, "winner": winner, "loser": loser, "tie": False, "round": rnd,
                                    "index": i}))
     return {"nodes": nodes, "edges": edges, "calls": calls}
 
 
-async def decide(ctx: DebateContext, judge: str, rnd: int, i: int, a: dict[str, Any], b: dict[str, Any],
-                 cases: dict[str, str], calls: list[dict[str, Any]]) -> tuple[str | None, list[str]]:
+async def decide(ctx: DebateContext, judge: str, rnd: int, i: int, a: Node, b: Node,
+                 cases: dict[str, str], calls: list[Call]) -> tuple[str | None, list[str]]:
     """The match asked twice, blind (labels A and B, names scrubbed), once in each order; the winner when both
     answers agree, else None (a tie). Returns it with the reasons given."""
     pattern = blind.scrubber(list(ctx.personas) + [p.label for p in ctx.personas.values()])
 
-    def shown(n: dict[str, Any], label: str) -> str:
+    def shown(n: Node, label: str) -> str:
         return f"[{label}] {blind.scrub(n['title'], pattern)}: {blind.scrub(n['text'], pattern)}"
 
-    async def ask_order(first: dict[str, Any], second: dict[str, Any], tag: str) -> tuple[str, str]:
+    async def ask_order(first: Node, second: Node, tag: str) -> tuple[str, str]:
         msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, shown(first, "A"),
                                           shown(second, "B"), blind.scrub(cases[first["id"]], pattern),
                                           blind.scrub(cases[second["id"]], pattern))
         d: pp.MatchDecision
-        d, call = await moves.ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision,
+        d, call = await ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision,
                                   pp.match_decision_schema(["A", "B"]), tag=tag)
         calls.append(call)
         # The schema forbids other labels; a lax server may still send one: it counts as the first shown.
@@ -203,32 +198,27 @@ async def decide(ctx: DebateContext, judge: str, rnd: int, i: int, a: dict[str, 
     return blind.decided(w1, w2), [r1, r2]
 
 
-def standings(state: DebateState, runtime: Runtime[DebateContext]) -> moves.Update:
+def standings(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     """A readable Elo table after each round (derived: the ranking is recomputed from the matches)."""
     rnd = state["round"]
     ratings = analysis.elo(ArgumentGraph(state.get("nodes", []), state.get("edges", [])))
     if not ratings:
         return {}
     text = "; ".join(f"{k}: {v:.0f}" for k, v in sorted(ratings.items(), key=lambda kv: -kv[1]))
-    return {"nodes": [moves.node(f"r{rnd}-elo", "judgement", state.get("judge", ""), rnd,
+    return {"nodes": [node(f"r{rnd}-elo", "judgement", state.get("judge", ""), rnd,
                                  f"Elo after round {rnd}", text, elo={k: round(v, 1) for k, v in ratings.items()})]}
 
 
 def build_tournament() -> StateGraph:
-    g = StateGraph(DebateState, context_schema=DebateContext)
-    g.add_node("open", moves.open_debate)
-    g.add_node("propose", moves.propose)
-    g.add_node("gather", lambda state: {})  # joins the proposal branches before pairing
+    g = skeleton.new_graph()
+    skeleton.add_opening(g)
     g.add_node("match", match)
-    g.add_node("rule", rule)  # issue 13: jurors rule on the match arguments; only sustained ones defeat
+    g.add_node("rule", rule)  # jurors rule on the match arguments; only sustained ones defeat
     g.add_node("standings", standings)
-    g.add_node("next_round", moves.next_round)
-    g.add_edge(START, "open")
-    g.add_conditional_edges("open", moves.route_propose, ["propose", "gather"])
-    g.add_edge("propose", "gather")
-    g.add_conditional_edges("gather", route_matches, ["match", "standings"])
+    g.add_node("next_round", skeleton.next_round)
+    g.add_conditional_edges(skeleton.GATHER, route_matches, ["match", "standings"])
     g.add_edge("match", "rule")
     g.add_edge("rule", "standings")
-    g.add_conditional_edges("standings", route_next, ["next_round", END])
-    g.add_edge("next_round", "gather")
+    g.add_conditional_edges("standings", skeleton.next_or_end, ["next_round", END])
+    g.add_edge("next_round", skeleton.GATHER)
     return g

@@ -30,7 +30,7 @@ from gauntlet.graphs.run.checkpoint import checkpointer_for
 from gauntlet.graphs.run.collector import debate_collector
 from gauntlet.graphs.run.log_state import require_checkpoints
 from gauntlet.graphs.store.event_writer import BatchedWriter
-from gauntlet.graphs.protocols.gauntlet import initial_state
+from gauntlet.graphs.protocols.state import initial_state
 from gauntlet.graphs.protocols.registry import PROTOCOLS
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.graphs.store.store import NewEvent, Store
