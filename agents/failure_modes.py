@@ -81,6 +81,17 @@ class LibraryFile(_Strict):
     entries: list[Entry] = Field(min_length=1, max_length=5000)
 
 
+def link_url(link: str) -> str | None:
+    """A citation's link as a web address a reader can open (arXiv and DOI ids resolved), or None (an ISBN, a
+    corpus file, or anything that is not a plain http(s) address)."""
+    link = str(link).strip()
+    if link.startswith("arXiv:"):
+        link = "https://arxiv.org/abs/" + link[len("arXiv:"):]
+    elif link.startswith("doi:"):
+        link = "https://doi.org/" + link[len("doi:"):]
+    return link if re.fullmatch(r"https?://[^\s()<>\[\]\"'`]+", link) else None
+
+
 # --- loading ------------------------------------------------------------------------------------------------
 def _fix_for(err: dict[str, Any]) -> str:
     kind = err["type"]

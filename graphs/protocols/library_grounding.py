@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gauntlet.agents import failure_modes as fm
+from gauntlet.agents.llm import LLMError
 
 CITE_SIMILARITY = 0.5  # a critique this close (cosine) to an entry it was shown restates that entry
 
@@ -65,6 +66,16 @@ def idea_text(node: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+async def _checked(llm: Any, entry: fm.Entry, text: str, *, threshold: float, seed: int | None,
+                   similarity: float) -> fm.Applicability:
+    """A check whose call failed is a recorded abstention: the critic then argues without that entry."""
+    try:
+        return await fm.check(llm, entry, text, threshold=threshold, seed=seed, similarity=similarity)
+    except LLMError as exc:
+        return fm.Applicability(entry.id, 0.0, threshold, False, False, f"error: {' '.join(str(exc).split())[:160]}",
+                                similarity)
+
+
 async def applicable(lib: fm.Library, llm: Any, checks: Checks, target: dict[str, Any], discipline: str, *,
                      top_k: int, threshold: float, seed: int | None = None,
                      embed: Callable | None = None) -> list[tuple[fm.Entry, fm.Applicability]]:
@@ -73,7 +84,7 @@ async def applicable(lib: fm.Library, llm: Any, checks: Checks, target: dict[str
     found = await asyncio.to_thread(lib.search, text, top_k, discipline=discipline, embed=embed)
     out = []
     for entry, sim in found:
-        got = await checks.get(fm.check_key(entry, text), lambda e=entry, s=sim: fm.check(
+        got = await checks.get(fm.check_key(entry, text), lambda e=entry, s=sim: _checked(
             llm, e, text, threshold=threshold, seed=seed, similarity=s))
         out.append((entry, got))
     return sorted(out, key=lambda ec: (not ec[1].accepted, -ec[1].p))

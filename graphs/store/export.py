@@ -85,6 +85,7 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
                    f"{md_escape(n.title + ': ' if n.title else '')}{md_escape(n.text)}")
         for c in n.data.get("citations") or []:  # passages from the persona's corpus it was grounded on
             out.append(f"  - cites *{md_escape(c.get('source', ''))}*: “{md_escape(c.get('passage', '')[:300])}”")
+        out += _cites_markdown(n.data.get("cites") or [])
         for e in outgoing:  # issue 13: the ruling on each attack; overruled ones stay visible, struck through
             note = _ruling_note(graph, e)
             if note:
@@ -99,6 +100,22 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         out += [f"- on {md_escape(a['node_id'])} ({a['kind']}{', ' + a['verdict'] if a.get('verdict') else ''}):"
                 f" {md_escape(a['text'])}" for a in notes]
     return "\n".join(out) + "\n"
+
+
+def _cite_text(c: dict[str, Any]) -> str:
+    return f"{c.get('authors', '')} ({c.get('year', '')}). {c.get('title', '')}"
+
+
+def _cites_markdown(cites: list[dict[str, Any]]) -> list[str]:
+    """A critique's failure-mode-library sources: the entry and each citation, linked when the link is a plain
+    web address (arXiv and DOI ids resolved); anything else stays escaped text."""
+    from gauntlet.agents.failure_modes import link_url
+    out = []
+    for c in cites:
+        url = link_url(str(c.get("link", "")))
+        where = f"<{url}>" if url else md_escape(c.get("link", ""))
+        out.append(f"  - library *{md_escape(c.get('entry', ''))}*: {md_escape(_cite_text(c))} {where}")
+    return out
 
 
 def _fenced(text: str, lang: str) -> list[str]:
@@ -137,6 +154,8 @@ def to_argdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         body = _argdown_text((n.title + ": " if n.title else "") + n.text)
         unexamined = " #unexamined" if n.id in per and not per[n.id]["examined"] else ""
         out.append(f"[{label[n.id]}]: {body} #{n.kind} #{graph.status(n.id)}{unexamined}")
+        out += [f"  // cites {_argdown_text(c.get('entry', ''))}: {_argdown_text(_cite_text(c))} "
+                f"{_argdown_text(c.get('link', ''))}" for c in n.data.get("cites") or []]
         for e in graph.edges:
             if e.src == n.id and e.kind in ("attacks", "supports"):
                 sign = "-" if e.kind == "attacks" else "+"

@@ -55,6 +55,10 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
     _add_strength(graph, out["ideas"])
     for idea in out["ideas"]:  # issue 13: the sustained critiques and refutations that defeat each idea
         idea["shot_down_by"] = shot_down_by(graph, idea["id"])
+        for d in idea["shot_down_by"]:  # a defeating critique drawn from the failure-mode library says so
+            if d.get("id") in graph.nodes and graph.nodes[d["id"]].data.get("cites"):
+                d["cites"] = graph.nodes[d["id"]].data["cites"]
+    out["critiques"] = critique_records(graph)
     if until is None:  # issue 13: which of them recur in repeats of this debate with another seed
         add_recurrence(out, store, run_id, graph, load_graph)
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
@@ -73,6 +77,15 @@ def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool =
         out["citations"] = [{"node": n.id, "persona": n.persona, **c} for n in graph.nodes.values()
                             for c in n.data.get("citations") or []]
     return out
+
+
+def critique_records(graph: ArgumentGraph) -> list[dict[str, Any]]:
+    """Every critique with its target, flaw, severity, the library entries its critic was shown for that target
+    (`library_entries`) and the citations of those it drew on (`cites`: {entry, title, authors, year, link})."""
+    return [{"id": n.id, "persona": n.persona, "target": n.data.get("target", ""),
+             "flaw_type": n.data.get("flaw_type"), "severity": n.data.get("severity"),
+             "library_entries": list(n.data.get("library_entries") or []), "cites": list(n.data.get("cites") or [])}
+            for n in graph.nodes.values() if n.kind == "critique"]
 
 
 def _add_strength(graph: ArgumentGraph, ideas: list[dict[str, Any]]) -> None:
