@@ -1,5 +1,6 @@
-"""A critique in the inspector (issue 13): its anchor highlighted inside the target's text, its flaw, severity
-and ruling with every juror's vote. The highlight is computed by a pure function so tests can check it."""
+"""A critique in the inspector: its anchor highlighted inside the target's text, its flaw, severity, the sources it
+cites, and its ruling with every juror's vote and probability. The highlight is computed by a pure function so
+tests can check it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 
 from gauntlet.graphs.argument.anchors import locate
 from gauntlet.payloads import CritiqueData, RulingData, node_data
+from gauntlet.ui.dashboard import evidence, evidence_panel, marks
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape
 
@@ -48,8 +50,9 @@ def render(view: RunView, node: dict[str, Any]) -> None:
                 f" · ruling **{md_escape(ruling.outcome if ruling else 'pending')}**"
                 + (f" · failed check `{md_escape(data.failed_check)}`" if data.failed_check else "")
                 + (f" · anchor {data.anchor_match}" if data.anchor_match != "exact" else ""))
-    st.markdown(f"**Quoted in {md_escape(target['id'])}:** " + highlighted(target["text"], data.anchor))
-    if ruling:
-        for v in ruling.votes:
-            st.markdown(f"- {md_escape(str(v.get('juror', '')))}: *{md_escape(str(v.get('vote', '')))}* — "
-                        f"{md_escape(str(v.get('reason', '')))}")
+    evidence_panel.html(f"<b>Quoted in</b> {marks.ref(view, target['id'], 80)}:")
+    st.markdown(highlighted(target["text"], data.anchor))
+    evidence_panel.html(evidence_panel.cites_html([c for c in node["data"].get("cites") or [] if isinstance(c, dict)]))
+    full = evidence.ruling_for(view, node["id"])
+    if full:
+        evidence_panel.html(evidence_panel.ruling_html(full))

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from gauntlet.ui.dashboard import critique_view
+from gauntlet.ui.dashboard import critique_view, marks
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
@@ -26,8 +26,9 @@ def edge_rows(view: RunView, node_id: str) -> list[dict[str, Any]]:
     for direction, edges in (("in", view.incoming(node_id)), ("out", view.outgoing(node_id))):
         for src, dst, kind in edges:
             other = view.nodes[src if direction == "in" else dst]
-            rows.append({"direction": direction, "edge": kind, "node": other["id"], "kind": other["kind"],
-                         "status": other["status"], "title": plain(other["title"] or other["text"], 80)})
+            rows.append({"direction": direction, "edge": kind, "kind": other["kind"],
+                         "node": marks.describe(view, other["id"], 80),
+                         "status": marks.status_word(other["status"]), "id": other["id"]})
     return rows
 
 
@@ -72,9 +73,10 @@ def render(view: RunView, node_id: str, notes: list[Any]) -> None:
     n = view.nodes[node_id]
     st.subheader(md_escape(plain(n["title"] or n["kind"], 160)))
     override = view.overrides.get(node_id)
-    st.markdown(f"`{n['kind']}` · **{n['status'].replace('_', ' ')}** · by {md_escape(n['persona'] or 'user')}"
-                f" · round {n['round']} · step {n['seq']} · id `{md_escape(node_id)}`"
-                + (f" · reviewer: **{override}** (pinned)" if override else ""))
+    st.markdown(f"<code>{marks.esc(n['kind'])}</code> · {marks.status_badge(n['status'])} · by "
+                f"{marks.esc(n['persona'] or 'user')} · round {n['round']} · step {n['seq']} · id "
+                f"<code>{marks.esc(node_id)}</code>"
+                + (f" · reviewer: <b>{marks.esc(override)}</b> (pinned)" if override else ""), unsafe_allow_html=True)
     show_text(n["text"])
     data = n["data"]
     if data.get("rationale"):

@@ -8,13 +8,14 @@ from typing import Any
 import streamlit as st
 from streamlit_cytoscape import EdgeStyle, Event, NodeStyle, streamlit_cytoscape
 
-from gauntlet.ui.dashboard import data, fork_panel, graph_view, inspector, persona_view, review, state
+from gauntlet.ui.dashboard import (data, fork_diff, fork_panel, graph_view, ideas_view, inspector, legend, marks,
+                                   persona_view, review, state)
 from gauntlet.ui.dashboard.data import RunView
-from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
+from gauntlet.ui.dashboard.safe import md_escape, plain
 
-STATUS_MARK = {"standing": "🟢 standing", "shot_down": "🔴 shot down", "undecided": "🟡 undecided"}
 PLAY_DELAY_S = 0.8
-MAX_CRITIQUES_SHOWN = 20
+COLLAPSE_FROM = 300  # nodes: past this, ruled-out branches start collapsed
+GRAPH_HEIGHT = 620
 TRANSCRIPT_WINDOW = 1000  # lines sent to the browser; the full log stays one slider move away
 
 
@@ -54,11 +55,19 @@ def _after_render(last: int) -> None:
 
 
 def _filters(view: RunView) -> graph_view.Filters:
-    st.sidebar.header("Filter the graph")
+    st.sidebar.header("Filter the map")
+    statuses = st.sidebar.multiselect("Idea status", list(marks.STATUS_STYLE), key="f_status",
+                                      format_func=marks.status_word,
+                                      help="Only these ideas, with everything that answers them")
+    depth = st.sidebar.selectbox("Show below each idea", list(graph_view.DEPTHS), index=2, key="f_depth")
+    collapse = st.sidebar.toggle("Collapse ruled-out branches", value=len(view.nodes) > COLLAPSE_FROM,
+                                 key="f_collapse", help="Hide what hangs under shot-down ideas and overruled "
+                                                        "critiques (the label says how many nodes are hidden)")
     return graph_view.Filters(
         personas=st.sidebar.multiselect("Persona", view.personas, key="f_persona"),
         rounds=st.sidebar.multiselect("Round", view.rounds, key="f_round"),
         kinds=st.sidebar.multiselect("Kind", view.kinds, key="f_kind"),
+        statuses=statuses, collapse=collapse, depth=graph_view.DEPTHS[depth],
         colour_by=st.sidebar.radio("Colour by", ["status", "strength"], key="f_colour", horizontal=True,
                                    help="status: the Dung verdict; strength: graded DF-QuAD strength (red 0 to "
                                         "green 1) from judge scores, prover verdicts and critique severity"))
@@ -92,77 +101,32 @@ def _pick_node(view: RunView, clicked: str | None) -> str | None:
     elif ss.get("node_pick") not in view.nodes:
         wanted = state.current_node()
         ss["node_pick"] = wanted if wanted in view.nodes else order[0]
-    pick = st.selectbox("Node", order, key="node_pick",
-                        format_func=lambda i: f"{i} — {plain(view.nodes[i]['title'] or view.nodes[i]['text'], 60)}")
+    pick = st.selectbox("Node (or click one in the map)", order, key="node_pick",
+                        format_func=lambda i: f"{view.nodes[i]['kind'].replace('_', ' ')} · "
+                                              f"{marks.describe(view, i, 60)}")
     state.select_node(pick)
     return pick
 
 
 def _graph(view: RunView, filters: graph_view.Filters) -> str | None:
-    """Draw the graph; returns the node id the reviewer just clicked, if any."""
+    """Draw the map; returns the node id the reviewer just clicked, if any."""
     els = graph_view.elements(view, filters)
     _, matched = graph_view.visible_nodes(view, filters, limit=len(view.nodes) or 1)
     if matched > len(els["nodes"]):
         st.caption(f"showing {len(els['nodes'])} of {matched} matching nodes (ideas first): narrow the filters")
-    st.caption(("colour = strength (red 0, amber 0.5, green 1)" if filters.colour_by == "strength" else
-                "colour = status (green standing, red shot down, amber undecided)") + "; shape = kind "
-               "(rectangle idea, ellipse claim, triangle critique, diamond rebuttal, star judgement, "
-               "hexagon formal result, tag human note, vee ruling); dashed = an attack that does not count "
-               "(overruled, pending or minor) or an unanchored comment")
     value = streamlit_cytoscape(
-        els, layout=graph_view.layout_for(len(els["nodes"])),
+        els, layout=graph_view.layout(),
         node_styles=[NodeStyle(**spec) for spec in graph_view.node_style_specs()],
-        edge_styles=[EdgeStyle(k, color=c, caption="label", directed=True)
-                     for k, c in graph_view.EDGE_COLOURS.items()]
-        + [EdgeStyle(k, color=c, caption="label", directed=True, custom_styles={"line-style": "dashed"})
-           for k, c in graph_view.DASHED_EDGES.items()],
-        height=560, key="graph", events=[Event("select_node", "tap", "node")])
+        edge_styles=[EdgeStyle(**spec) for spec in graph_view.edge_style_specs()],
+        height=GRAPH_HEIGHT, key="graph", events=[Event("select_node", "tap", "node")])
+    st.markdown(legend.legend_svg(view.kinds, filters.colour_by), unsafe_allow_html=True)
+    st.caption("dashed = an attack that does not count (overruled, pending or minor) or an unanchored comment; "
+               "click a node to inspect it; scroll to zoom")
     ss = st.session_state
     if isinstance(value, dict) and value.get("timestamp") != ss.get("graph_click_ts"):
         ss["graph_click_ts"] = value.get("timestamp")  # a component keeps returning its last value: act once
         return (value.get("data") or {}).get("target_id")
     return None
-
-
-def _ideas(view: RunView) -> None:
-    """All ideas ranked in one table (one element however many), then the case against one of them."""
-    if not view.ideas:
-        st.info("No ideas yet at this step.")
-        return
-    if st.radio("Sort ideas by", ["status", "strength"], key="idea_sort", horizontal=True) == "strength":
-        view_ideas = sorted(view.ideas, key=lambda i: -(i.get("strength") if i.get("strength") is not None else -1))
-    else:
-        view_ideas = view.ideas
-    st.dataframe([{"rank": k, "idea": plain(i["title"], 120),
-                   "status": STATUS_MARK[i["status"]] + ("" if i["examined"] else " · unexamined"),
-                   "strength": i.get("strength"), "critics": len(i["critics"]), "by": i["persona"],
-                   "defender": i["defender"], "round": i["round"], "score": i["score"], "reviewer": i["override"] or "",
-                   "shot down by": ", ".join(i["shot_down_by"]), "cruxes": ", ".join(i["cruxes"]), "id": i["id"]}
-                  for k, i in enumerate(view_ideas, 1)], hide_index=True, width="stretch")
-    by_id = {i["id"]: i for i in view.ideas}
-    pick = st.selectbox("Why this status?", list(by_id), key="idea_pick",
-                        format_func=lambda i: plain(by_id[i]["title"] or i, 100))
-    idea = by_id[pick]
-    score = "" if idea["score"] is None else f" · score {idea['score']:g}"
-    pin = f" · reviewer: {idea['override']} (pinned)" if idea["override"] else ""
-    st.markdown(f"**{md_escape(plain(idea['title'], 200))}** — {STATUS_MARK[idea['status']]}"
-                f" · by {md_escape(idea['persona'])} · round {idea['round']}{score}{pin}")
-    show_text(view.nodes[pick]["text"])
-    if idea["cruxes"]:
-        st.markdown("**Cruxes:** " + md_escape(", ".join(idea["cruxes"])))
-    if not idea["examined"] and idea.get("unruled") and len(idea["critics"]) >= max(idea["required"], 1):
-        st.warning("Unexamined: no juror ruled on its critiques " + md_escape(", ".join(idea["unruled"]))
-                   + "; its status rests on no juror's verdict.")
-    elif not idea["examined"]:
-        st.warning("Unexamined: too few critics reached this idea; it stands only because nobody shot it down.")
-    if not idea["shot_down_by"]:
-        st.caption("No standing critique attacks it." if idea["status"] != "shot_down" else
-                   "Shot down by a reviewer override.")
-    for cid in idea["shot_down_by"][:MAX_CRITIQUES_SHOWN]:
-        c = view.nodes[cid]
-        st.markdown(f"Shot down by `{md_escape(cid)}` *{md_escape(c['persona'])}* — "
-                    f"**{md_escape(plain(c['title'], 120))}**")
-        show_text(c["text"])
 
 
 def render(db: str, run_id: str) -> None:
@@ -174,19 +138,23 @@ def render(db: str, run_id: str) -> None:
     filters = _filters(view)
     st.caption(f"as of step {step}: {len(view.nodes)} nodes, {len(view.edges)} edges, "
                f"{sum(i['status'] == 'standing' for i in view.ideas)} of {len(view.ideas)} ideas standing")
-    tab_graph, tab_ideas, tab_log, tab_review, tab_fork = st.tabs(
-        ["Graph", "Ideas", "Transcript", "Reviews & export", "Fork"])
+    names = ["Graph", "Ideas & evidence", "Transcript", "Reviews & export", "Fork"]
+    if rec.get("parent_run_id"):
+        names.append("Against parent")
+    tabs = st.tabs(names)
+    tab_graph, tab_ideas, tab_log, tab_review, tab_fork = tabs[:5]
     with tab_graph:
+        clicked = _graph(view, filters)  # the whole width: a map is read by its labels
         left, right = st.columns([3, 2])
         with left:
-            clicked = _graph(view, filters)
-        with right:
             node_id = _pick_node(view, clicked)
             if node_id:
                 inspector.render(view, node_id, notes)
+        with right:
+            if node_id:
                 review.render(db, run_id, node_id, view.nodes[node_id]["kind"])
     with tab_ideas:
-        _ideas(view)
+        ideas_view.render(view)
     with tab_log:
         rows = data.transcript_rows(db, run_id, step, TRANSCRIPT_WINDOW)
         if step > TRANSCRIPT_WINDOW:
@@ -202,4 +170,7 @@ def render(db: str, run_id: str) -> None:
         review.export_buttons(db, run_id)
     with tab_fork:
         fork_panel.render(db, run_id, view, step, [p["name"] for p in rec["personas"]])
+    if rec.get("parent_run_id"):
+        with tabs[5]:
+            fork_diff.render(db, rec)
     _after_render(data.last_step(db, run_id))
