@@ -1,6 +1,7 @@
 """The review dashboard's Streamlit entry script: `gauntlet ui [--db URL] [--port N]` runs it.
 
-Routing is by URL: `/` lists runs, `/?run=RUN_ID` opens one (and `&node=ID` a node), so every view is a link.
+Routing is by URL: `/` lists runs, `/?run=RUN_ID` opens one (and `&node=ID` a node), `/?page=evals` the
+evaluation reports, so every view is a link.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ except ImportError:  # run from a source tree without `pip install -e .`: stream
 import streamlit as st
 
 from gauntlet.errors import InputError
-from gauntlet.ui.dashboard import data, persona_view, run_page, runs_page, state
+from gauntlet.ui.dashboard import data, evals_page, persona_view, run_page, runs_page, state
 
 
 def main() -> None:
@@ -26,7 +27,10 @@ def main() -> None:
         store = data.store_for(db)
         run_id = state.current_run()
         persona_view.sidebar_picker()
-        if persona_view.current_persona():  # a card beside its evidence (see persona_view)
+        state.sidebar_pages()
+        if state.current_page() == "evals":
+            evals_page.render()
+        elif persona_view.current_persona():  # a card beside its evidence (see persona_view)
             persona_view.render(db, run_id, persona_view.current_persona())
         elif run_id:
             store.run(run_id)  # an unknown id in a shared link → a clear message, not a traceback

@@ -40,3 +40,19 @@ def select_node(node_id: str) -> None:
 
 def run_link(run_id: str) -> str:
     return f"/?run={run_id}"
+
+
+def current_page() -> str | None:
+    return st.query_params.get("page") or None
+
+
+def sidebar_pages() -> None:
+    """Buttons to the two top-level pages; navigation is by URL, like everything else."""
+    runs, evals = st.sidebar.columns(2)
+    if runs.button("Runs", key="nav_runs", width="stretch"):
+        st.query_params.clear()
+        st.rerun()
+    if evals.button("Evaluations", key="nav_evals", width="stretch"):
+        st.query_params.clear()
+        st.query_params["page"] = "evals"
+        st.rerun()
