@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gauntlet.graphs.argument.framework import AF, ancestors
+from gauntlet.graphs.argument.framework import AF, ancestors, distinct
 from gauntlet.graphs.argument.sat_engine import Engine
 from gauntlet.graphs.argument.semantics import IN, OUT, grounded_labels
 
@@ -63,5 +63,5 @@ def _extend(af: AF, src: np.ndarray, dst: np.ndarray, part: np.ndarray, sub: AF,
     held_in = np.concatenate((pin_in, part[sub_label == IN]))
     held_out = np.concatenate((pin_out, part[sub_label == OUT]))
     held_undec = part[sub_label == 0]
-    label = grounded_labels(af.n, src, dst, np.unique(held_in), np.unique(held_out), held_undec)
+    label = grounded_labels(af.n, src, dst, distinct(held_in, af.n), distinct(held_out, af.n), held_undec)
     return np.flatnonzero(label == IN).tolist()

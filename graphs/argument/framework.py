@@ -91,12 +91,24 @@ def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:
     return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
+def distinct(idx: np.ndarray, n: int | None = None) -> np.ndarray:
+    """The distinct values of idx, ascending. Not np.unique: numpy 2.4's hashing unique takes ~27 s on 10⁷
+    values, where a mask over 0..n-1 takes 0.03 s and a sort 1.4 s."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if n is not None and idx.size * 8 >= n:
+        mark = np.zeros(n, dtype=bool)
+        mark[idx] = True
+        return np.flatnonzero(mark)
+    out = np.sort(idx)
+    return out[np.concatenate(([True], out[1:] != out[:-1]))] if out.size else out
+
+
 def ancestors(n: int, src: np.ndarray, dst: np.ndarray, roots: Sequence[int]) -> np.ndarray:
     """Sorted positions with an attack path to any root (roots included): the part of the framework that
     decides the roots' acceptance under directional semantics (grounded, complete, preferred)."""
     start, attackers = csr(n, dst, src)  # reversed: the attackers of i
     seen = np.zeros(n, dtype=bool)
-    frontier = np.unique(np.asarray(roots, dtype=np.int64))
+    frontier = distinct(roots, n)
     seen[frontier] = True
     while frontier.size:
         lo, hi = start[frontier], start[frontier + 1]
@@ -104,7 +116,7 @@ def ancestors(n: int, src: np.ndarray, dst: np.ndarray, roots: Sequence[int]) ->
         if counts.sum() == 0:
             break
         offsets = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        nxt = np.unique(attackers[offsets])
+        nxt = distinct(attackers[offsets], n)
         frontier = nxt[~seen[nxt]]
         seen[frontier] = True
     return np.flatnonzero(seen)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from gauntlet.errors import InputError
+from gauntlet.graphs.argument.af_names import Names, names
 from gauntlet.graphs.argument.directional import decide
 from gauntlet.graphs.argument.framework import AF
 from gauntlet.graphs.argument import scc
@@ -52,8 +53,7 @@ def plain(af: AF, semantics: str, limit: int, source: str, fixed: dict | None = 
     """The task-less JSON shapes."""
     if semantics == "grounded":
         label = grounded_labels(af.n, af.src, af.dst, *af.pin_indices(fixed))
-        return {k: af.names_of(np.flatnonzero(label == v).tolist())
-                for k, v in (("in", IN), ("out", OUT), ("undec", UNDEC))}
+        return {k: names(af, np.flatnonzero(label == v)) for k, v in (("in", IN), ("out", OUT), ("undec", UNDEC))}
     exts = []
     for ext in scc.extensions(af, fixed, semantics):
         if len(exts) == limit:
@@ -70,7 +70,7 @@ def run_task(af: AF, semantics: str, task: str, arg: str | None, limit: int, sou
     say = emit_line or (lambda _line: None)
     if task == "SE":
         ext = Engine(af, fixed).some_extension(semantics)  # type: ignore[arg-type]
-        doc["extension"] = None if ext is None else af.names_of(ext)
+        doc["extension"] = None if ext is None else names(af, ext)
         say("NO" if ext is None else _w(doc["extension"]))
     elif task == "EE":
         exts = []
@@ -97,16 +97,28 @@ def _limited(items: Iterator, limit: int) -> Iterator:
         yield item
 
 
-def _w(names: list) -> str:
-    return " ".join(["w", *map(str, names)])
+def _w(args: list | Names) -> str:
+    if isinstance(args, Names):
+        return "w " + args.text() if len(args) else "w"
+    return " ".join(["w", *map(str, args)])
+
+
+def plain_lines(doc: dict[str, Any]) -> Iterator[str]:
+    """The task-less answer as text: `in: 1 3`, `out: 2`, `undec:` (grounded), or `extensions: [...]`."""
+    for k, v in doc.items():
+        if isinstance(v, Names):
+            yield f"{k}: {v.text()}"
+        else:
+            yield f"{k}: {' '.join(map(str, v)) if k != 'extensions' else v}"
 
 
 def dumps(doc: dict[str, Any]) -> str:
     """Compact JSON for large documents, indented otherwise. A large list of names that need no escaping is
     written with one join (json's encoder takes ~0.2 s per million names); the text is the same either way."""
-    size = sum(len(v) for v in doc.values() if isinstance(v, list))
+    size = sum(len(v) for v in doc.values() if isinstance(v, (list, Names)))
     if size <= 10_000:
-        return json.dumps(doc, ensure_ascii=False, indent=2)
+        return json.dumps({k: list(v) if isinstance(v, Names) else v for k, v in doc.items()}, ensure_ascii=False,
+                          indent=2)
     return "{" + ", ".join(f"{json.dumps(k)}: {_compact(v)}" for k, v in doc.items()) + "}"
 
 
@@ -114,6 +126,10 @@ _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
 def _compact(value: Any) -> str:
+    if isinstance(value, Names) and value.af.names is None:  # ICCMA numbers: digits, nothing to escape
+        return "[" + value.text(", ", '"') + "]"
+    if isinstance(value, Names):
+        value = list(value)
     if isinstance(value, list) and value and all(type(x) is str for x in value):
         joined = '", "'.join(value)
         if _NEEDS_ESCAPE.search(joined) is None:

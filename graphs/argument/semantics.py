@@ -152,7 +152,7 @@ def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None, pin_undec=None)
     boundary held."""
     import numpy as np
 
-    from gauntlet.graphs.argument.framework import csr
+    from gauntlet.graphs.argument.framework import csr, distinct
 
     src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
     start, targets = csr(n, src, dst)
@@ -167,7 +167,10 @@ def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None, pin_undec=None)
     if pin_undec is not None:
         pinned[np.asarray(pin_undec, dtype=np.int64)] = True
 
+    attacks_some = start[1:] != start[:-1]
+
     def targets_of(idx: np.ndarray) -> np.ndarray:
+        idx = idx[attacks_some[idx]]  # most of a wave, e.g. 10⁷ unattacked arguments, attacks nothing
         if idx.size == 0:
             return idx
         lo, hi = start[idx], start[idx + 1]
@@ -187,7 +190,7 @@ def grounded_labels(n: int, src, dst, pin_in=None, pin_out=None, pin_undec=None)
     if pin_out.size:
         wave.append(set_out(_distinct(pin_out, stamp)))
     wave.append(np.flatnonzero((live == 0) & ~pinned))
-    frontier = np.unique(np.concatenate(wave))
+    frontier = distinct(np.concatenate(wave), n)
     while frontier.size >= _ARRAY_MIN_WAVE:
         frontier = frontier[label[frontier] == UNDEC]
         label[frontier] = IN

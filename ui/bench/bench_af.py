@@ -278,4 +278,6 @@ def af_bench(repeat: int = typer.Option(3, "--repeat", min=1, max=20, help="Runs
 
 
 def register(app: typer.Typer) -> None:
+    from gauntlet.ui.bench.bench_af_large import af_large_bench
     app.command("af")(af_bench)
+    app.command("af-large")(af_large_bench)
