@@ -16,7 +16,7 @@ from gauntlet.graphs.run import panel_recurrence as recur
 from gauntlet.graphs.run.panel_cases import PanelCase
 from gauntlet.graphs.run.panel_eval import CaseResult, pooled, score
 from gauntlet.testing.synthetic_server import running_server
-from gauntlet.ui.eval_panel import seed_list
+from gauntlet.ui.cli.eval import seed_list
 
 from tests.conftest import ROOT
 from tests.test_panel_rulings_e2e import _gauntlet

@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from gauntlet.ui.bench.bench import JsonOpt, RepeatOpt, _emit, _synthetic_server, bench_app, orchestration_once
+from gauntlet.ui.bench.bench import JsonOpt, RepeatOpt, _emit, _synthetic_server, orchestration_once
 from gauntlet.ui.user_errors import user_errors
 
 
@@ -40,7 +40,6 @@ def allocation_once(ideas: int, critics: int, min_critics: int, per_critic: int,
             "load_min": min(loads), "load_max": max(loads)}
 
 
-@bench_app.command()
 @user_errors
 def coverage(ideas: int = typer.Option(500, "--ideas", min=1, max=100_000, help="Ideas for the pure allocation."),
              critics: int = typer.Option(200, "--critics", min=2, max=10_000, help="Critic personas."),
