@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from gauntlet.ui.cli import af, bench, dashboard, persona, provers, runs
+from gauntlet.ui.cli import af, bench, dashboard, library, persona, provers, runs
 from gauntlet.ui.cli import eval as evals
 
 app = typer.Typer(
@@ -35,9 +35,10 @@ app.command("personas", help="List the persona library and your own cards (the s
                              "Example: gauntlet personas --json",
             rich_help_panel="Personas")(persona.list_cards)
 app.add_typer(persona.app, name="persona", rich_help_panel="Personas")
+app.add_typer(library.app, name="library", rich_help_panel="Personas")
 app.add_typer(evals.app, name="eval", rich_help_panel="Measurement")
 app.add_typer(bench.app, name="bench", rich_help_panel="Measurement")
-# LEAD: `gauntlet doctor` (ui/doctor.py) and `gauntlet library` (ui/cli/library.py) attach here when they land.
+# LEAD: attach `gauntlet doctor` here when ui/doctor.py lands: app.command("doctor")(doctor.doctor)
 
 
 def main() -> None:
