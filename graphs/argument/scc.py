@@ -12,7 +12,7 @@ Where it pays: frameworks whose undecided core splits into many small components
 debates with many separate disputes). Each component is a tiny solver call, answers are cached by boundary, and
 the extensions are the product of the per-component choices, where the whole-framework solver needs one or more
 calls (and a growing blocking clause) per extension. A core that is one big component gains nothing (see
-BENCHMARKS.md, issue 14), nor do chained components, so `worth_it` decides from the components.
+BENCHMARKS.md), nor do chained components, so `worth_it` decides from the components.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def extensions(af: AF, fixed: dict | None, semantics: str) -> Iterator[list[int]
 
 
 def worth_it(comp: np.ndarray, count: int, src: np.ndarray, dst: np.ndarray) -> bool:
-    """Several disjoint components, none dominant. Measured (BENCHMARKS.md, issue 14): faster on the large
+    """Several disjoint components, none dominant. Measured (BENCHMARKS.md): faster on the large
     enumerations of disjoint cycles, but slower (a solver call per component) on chained cycles, so attacks
     between components rule it out."""
     if count < _MIN_COMPONENTS or comp.size == 0 or (comp[src] != comp[dst]).any():

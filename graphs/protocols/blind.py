@@ -35,7 +35,7 @@ def scrubber(names: Iterable[str]) -> re.Pattern[str] | None:
     return _alternation(tuple(sorted(forms, key=lambda f: (-len(f), f))))
 
 
-@functools.lru_cache(maxsize=32)  # the same panel every round; compiling hundreds of names took ~10 ms (issue 18)
+@functools.lru_cache(maxsize=32)  # the same panel every round; compiling hundreds of names took ~10 ms
 def _alternation(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(forms) + r")\b", re.IGNORECASE)
 

@@ -1,4 +1,4 @@
-"""Rebuttals that mean what they say (issue 13), as pure functions.
+"""Rebuttals that mean what they say, as pure functions.
 
 A rebuttal names the critique it answers and an action. Small models write "concede: the criticism is wrong";
 such text contradicts its action, and the action is repaired to what the text says (the rebuttal's data keeps
@@ -69,7 +69,7 @@ def echoes(reason: str, critique_text: str) -> bool:
     if not a or not b:
         return False
     head = b[:len(a)] if len(a) < len(b) else b
-    # A juror's reason meets every critique of its batch (~15,000 pairs a round at 256 critics, issue 18):
+    # A juror's reason meets every critique of its batch (~15,000 pairs a round at 256 critics):
     # ratio_at_least settles nearly all of them with a bound, giving difflib's answer at a fraction of its cost.
     return ratio_at_least(a, head, ECHO_RATIO)
 
