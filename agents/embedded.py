@@ -11,9 +11,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from gauntlet.agents.llm import Completion, LLMError, Message
+from gauntlet.agents import llama_runtime
+from gauntlet.agents.llama_session import LlamaSession
+from gauntlet.agents.llm import ChoiceScores, Completion, LLMError, Message
 from gauntlet.agents.structured import parse_json
 
 
@@ -107,14 +109,14 @@ def grammar_schema(schema: Any) -> Any:
     return schema
 
 
-_MODELS: dict[tuple[str, int, int], Any] = {}
+_MODELS: dict[tuple[str, int, int], LlamaSession] = {}
 _LOAD_LOCK = threading.Lock()
-# llama.cpp contexts are not thread-safe, and two 1 GB models in one process buy nothing on two cores.
-_GENERATE_LOCK = threading.Lock()
 
 
-def _shared_llama(path: str, n_ctx: int, threads: int) -> Any:
-    """One llama.cpp model per process, shared by every backend that asks for the same file and settings."""
+def _shared_session(path: str, n_ctx: int, threads: int) -> LlamaSession:
+    """One llama.cpp model per process, shared by every backend that asks for the same file and settings (two
+    1 GB models in one process buy nothing on two cores). Loaded with the parameters agents/llama_runtime.py
+    chooses for this CPU (no AMX weight repack)."""
     key = (path, n_ctx, threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
@@ -122,23 +124,27 @@ def _shared_llama(path: str, n_ctx: int, threads: int) -> Any:
                 from llama_cpp import Llama
             except ImportError as exc:  # pragma: no cover - the base install ships it
                 raise LLMError(f"llama-cpp-python is not installed ({exc}); pip install -e .") from None
+            llama_runtime.apply(llama_runtime.current_params())
             if not _MODELS:
                 atexit.register(_close_models)
-            _MODELS[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                                 verbose=False)
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+            _MODELS[key] = LlamaSession(llama)
         return _MODELS[key]
 
 
 def _close_models() -> None:
     # Free native memory before interpreter teardown, when llama.cpp's finalisers would find their bindings gone.
     while _MODELS:
-        _MODELS.popitem()[1].close()
+        _MODELS.popitem()[1].llama.close()
 
 
 class EmbeddedBackend:
-    """llama.cpp in-process. Calls are serialised (one model, two cores) and run off the event loop.
+    """llama.cpp in-process. Calls are serialised (one model, two cores), run off the event loop, and hold the
+    machine-wide model lock (agents/llama_runtime.py) so a second Gauntlet process waits instead of competing.
 
-    Structured output uses llama.cpp's JSON-schema grammar, so even a 0.5B model emits parseable JSON.
+    Structured output uses llama.cpp's JSON-schema grammar, so even a 0.5B model emits parseable JSON; `grammar`
+    takes a GBNF text. Prompts reuse the model state of shared prefixes (agents/prefix_cache.py) without changing
+    any output: a seeded call gives the same text whether its prefix was cached or not.
     """
 
     def __init__(self, path: str | Path | None = None, *, n_ctx: int = 4096, threads: int | None = None,
@@ -157,40 +163,40 @@ class EmbeddedBackend:
         return cls(cfg.path, n_ctx=cfg.n_ctx, threads=cfg.threads, temperature=cfg.temperature,
                    max_tokens=cfg.max_tokens, seed=seed)
 
-    def _model(self) -> Any:
-        return _shared_llama(str(self.path or model_path()), self.n_ctx, self.threads)
+    def session(self) -> LlamaSession:
+        return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads)
 
-    def _generate(self, messages: list[Message], schema: dict[str, Any] | None, seed: int,
+    def _generate(self, messages: list[Message], schema: dict[str, Any] | None, grammar: str | None, seed: int,
                   max_tokens: int, temperature: float) -> dict[str, Any]:
-        llama = self._model()
-        kwargs: dict[str, Any] = {}
-        if schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": grammar_schema(schema)}
-        with _GENERATE_LOCK:
-            # Forget the previous prompt's KV cache: reusing a prefix evaluates the rest in a different batch
-            # split, which can change logits in the last bits and so break seeded repeatability.
-            llama.reset()
-            llama.set_seed(seed)
-            return llama.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                                temperature=temperature, seed=seed, top_p=0.95,
-                                                repeat_penalty=1.1, **kwargs)
+        session = self.session()
+        with llama_runtime.model_call_lock():
+            compiled = (session.grammar(grammar) if grammar is not None
+                        else session.schema_grammar(grammar_schema(schema)) if schema is not None else None)
+            return session.complete(messages, grammar=compiled, seed=seed, max_tokens=max_tokens,
+                                    temperature=temperature)
 
-    async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
-                       seed: int | None = None, max_tokens: int | None = None,
-                       temperature: float | None = None) -> Completion:
+    async def _call(self, fn: Any, *args: Any) -> tuple[Any, float, float]:
+        """Run fn off the event loop, one call at a time; (result, seconds queued, seconds running)."""
         t_queue = time.perf_counter()
         async with self._lock:
             queued = time.perf_counter() - t_queue
             t0 = time.perf_counter()
             try:
-                out = await asyncio.to_thread(
-                    self._generate, messages, schema, self.seed if seed is None else seed,
-                    max_tokens or self.max_tokens, self.temperature if temperature is None else temperature)
-            except ValueError as exc:  # llama.cpp raises ValueError when the prompt exceeds n_ctx
+                out = await asyncio.to_thread(fn, *args)
+            except ValueError as exc:  # the prompt exceeds n_ctx
                 raise LLMError(f"embedded model refused the prompt: {exc}") from None
-            latency = time.perf_counter() - t0
+            return out, queued, time.perf_counter() - t0
+
+    async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
+                       seed: int | None = None, max_tokens: int | None = None,
+                       temperature: float | None = None, grammar: str | None = None) -> Completion:
+        if schema is not None and grammar is not None:
+            raise LLMError("complete() takes a JSON schema or a GBNF grammar, not both")
+        out, queued, latency = await self._call(
+            self._generate, messages, schema, grammar, self.seed if seed is None else seed,
+            max_tokens or self.max_tokens, self.temperature if temperature is None else temperature)
         choice = out["choices"][0]
-        text = choice["message"].get("content") or ""
+        text = choice.get("text") or ""
         usage = out.get("usage") or {}
         data, repaired = parse_json(text) if schema is not None else (None, False)
         return Completion(text=text, data=data, model=self.name,
@@ -198,6 +204,28 @@ class EmbeddedBackend:
                           completion_tokens=int(usage.get("completion_tokens") or 0),
                           latency_s=latency, queued_s=queued, repaired=repaired,
                           faults=["truncated"] if choice.get("finish_reason") == "length" else [])
+
+    def _score(self, messages: list[Message], choices: Sequence[str]) -> tuple[dict[str, float], int]:
+        session = self.session()
+        with llama_runtime.model_call_lock():
+            return session.score(messages, choices)
+
+    async def score(self, messages: list[Message], choices: Sequence[str], *,
+                    seed: int | None = None) -> ChoiceScores:
+        """Log-probabilities of the reply starting with each choice, from one prompt pass (deterministic: the
+        seed is irrelevant to logits and accepted for the protocol)."""
+        (logprobs, n_prompt), _queued, latency = await self._call(self._score, messages, list(choices))
+        return ChoiceScores(logprobs=logprobs, scored=True, model=self.name, prompt_tokens=n_prompt,
+                            latency_s=latency)
+
+    def stats(self) -> dict[str, Any]:
+        """Prefix-cache and timing figures of the shared model so far (for `gauntlet bench embedded`)."""
+        key = (str(self.path or model_path()), self.n_ctx, self.threads)
+        session = _MODELS.get(key)
+        if session is None:
+            return {}
+        return {"cache": session.evaluator.stats.as_dict(), "timings": session.timings.as_dict(),
+                "cache_enabled": session.evaluator.enabled}
 
     async def aclose(self) -> None:
         return None

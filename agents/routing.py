@@ -6,11 +6,11 @@ backend answers for everyone, a RoutedLLM picks by persona name, then by role, t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from gauntlet.agents.backends import make_llm
 from gauntlet.agents.launch import served_name
-from gauntlet.agents.llm import LLM, Completion, Message
+from gauntlet.agents.llm import LLM, ChoiceScores, Completion, Message
 from gauntlet.agents.server_share import SharedServer
 from gauntlet.config import ModelConfig, RunConfig
 
@@ -33,10 +33,14 @@ class RoutedLLM:
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,
-                       temperature: float | None = None) -> Completion:
+                       temperature: float | None = None, grammar: str | None = None) -> Completion:
         # Calls that name no persona (e.g. tools) go to the default endpoint.
         return await self.default.complete(messages, schema, seed=seed, max_tokens=max_tokens,
-                                           temperature=temperature)
+                                           temperature=temperature, grammar=grammar)
+
+    async def score(self, messages: list[Message], choices: Sequence[str], *,
+                    seed: int | None = None) -> ChoiceScores:
+        return await self.default.score(messages, choices, seed=seed)
 
     async def aclose(self) -> None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gauntlet.agents.embedded import DEFAULT_MODEL, EmbeddedBackend, model_path
+from gauntlet.agents.llm import LLMError
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.views import show
 
@@ -62,3 +64,67 @@ def test_seeded_debate_repeats_exactly(tmp_path):
     calls_a = [json.loads(e.payload)["response"] for e in sa.events(a, kinds=["llm_call"])]
     calls_b = [json.loads(e.payload)["response"] for e in sb.events(b, kinds=["llm_call"])]
     assert calls_a == calls_b and len(calls_a) >= 2
+
+
+TRUE_Q = [{"role": "user", "content": "Is Paris the capital of France? Answer Yes or No."}]
+FALSE_Q = [{"role": "user", "content": "Is Madrid the capital of France? Answer Yes or No."}]
+
+
+def test_score_reads_the_answer_from_one_prompt_pass():
+    """Yes beats No for a true statement and loses for a false one; multi-token labels (" sustained" is one
+    token, "overruled" three) get finite sums; the same prompt scores the same, to the bit."""
+    async def go():
+        llm = EmbeddedBackend(n_ctx=1024, seed=1)
+        true = await llm.score(TRUE_Q, ["Yes", "No"])
+        false = await llm.score(FALSE_Q, ["Yes", "No"])
+        labels = await llm.score(TRUE_Q, ["Yes", "No", "overruled", "sustained"])
+        again = await llm.score(TRUE_Q, ["Yes", "No"], seed=99)
+        return true, false, labels, again
+
+    true, false, labels, again = asyncio.run(go())
+    assert true.scored and true.margin("Yes", "No") > 1.0
+    assert false.margin("Yes", "No") < -1.0
+    assert true.prompt_tokens > 10 and true.model.startswith("embedded:")
+    assert labels.logprobs["Yes"] == true.logprobs["Yes"]
+    for lab in ("overruled", "sustained"):
+        assert -60 < labels.logprobs[lab] < labels.logprobs["Yes"]
+    assert again.logprobs == true.logprobs
+    probs = true.normalised()
+    assert abs(sum(math.exp(v) for v in probs.values()) - 1) < 1e-9
+
+
+def test_grammar_constrains_the_reply_and_bad_grammar_is_refused():
+    async def go():
+        llm = EmbeddedBackend(n_ctx=1024, seed=1, max_tokens=8)
+        ok = await llm.complete(FALSE_Q, grammar='root ::= "Yes" | "No"')
+        with pytest.raises(LLMError, match="does not parse"):
+            await llm.complete(FALSE_Q, grammar="root ::= (")
+        with pytest.raises(LLMError, match="not both"):
+            await llm.complete(FALSE_Q, {"type": "object"}, grammar='root ::= "x"')
+        return ok
+
+    assert asyncio.run(go()).text in ("Yes", "No")
+
+
+def test_a_cached_prefix_gives_the_same_logits_as_a_fresh_evaluation():
+    """The prefix cache must not change one bit of any output, or seeded runs stop repeating."""
+    import numpy as np
+
+    from gauntlet.agents.prompts import RULES
+    llm = EmbeddedBackend(n_ctx=1024, seed=1)
+    session = llm.session()
+    system = {"role": "system", "content": RULES + "\n\nYou are Ada, a formal-methods researcher."}
+    first = [system, {"role": "user", "content": "Name one risk of reward hacking."}]
+    second = [system, {"role": "user", "content": "Name one benefit of interpretability."}]
+    session.evaluate(first)
+    hits = session.evaluator.stats.hits
+    session.evaluate(second)  # shares the rules and the persona card with `first`
+    assert session.evaluator.stats.hits == hits + 1
+    cached = session._next_logprobs()
+    session.evaluator.enabled = False
+    try:
+        session.evaluate(second)
+        fresh = session._next_logprobs()
+    finally:
+        session.evaluator.enabled = True
+    assert np.array_equal(cached, fresh)

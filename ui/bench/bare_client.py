@@ -17,11 +17,11 @@ import io
 import json
 import pstats
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import aiohttp
 
-from gauntlet.agents.llm import Completion, Message
+from gauntlet.agents.llm import ChoiceScores, Completion, Message
 from gauntlet.graphs.run import event_loop
 
 
@@ -43,12 +43,18 @@ class RecordingLLM:
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,
-                       temperature: float | None = None) -> Completion:
+                       temperature: float | None = None, grammar: str | None = None) -> Completion:
         t0 = time.perf_counter()
-        out = await self.inner.complete(messages, schema, seed=seed, max_tokens=max_tokens, temperature=temperature)
+        out = await self.inner.complete(messages, schema, seed=seed, max_tokens=max_tokens, temperature=temperature,
+                                        grammar=grammar)
         self.notes.append((messages, schema, {"seed": seed, "max_tokens": max_tokens, "temperature": temperature},
                            t0, time.perf_counter()))
         return out
+
+    async def score(self, messages: list[Message], choices: Sequence[str], *,
+                    seed: int | None = None) -> ChoiceScores:
+        # Not replayed by the bare client (it replays chat completions); forwarded so scored moves still run.
+        return await self.inner.score(messages, choices, seed=seed)
 
     def finish(self) -> None:
         """Bodies and spans by message key, from the notes (after the timed run)."""

@@ -1,0 +1,189 @@
+"""One loaded llama.cpp model and what Gauntlet asks of it: chat prompts rendered with the model's own template,
+evaluated in cacheable segments (agents/prefix_cache.py), then either generated from (optionally under a GBNF
+grammar) or scored (the next-token log-probabilities of a few answer labels, no generated text).
+
+Not thread-safe and not async: the backend (agents/embedded.py) serialises calls and holds the model lock."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from gauntlet.agents.llm import LLMError, Message
+from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, segment_ends
+
+
+@dataclass
+class Prompt:
+    tokens: list[int]
+    ends: list[int]  # segment ends, the last is len(tokens)
+    save_below: int  # segment ends at or below this are kept in the prefix LRU (the first message)
+
+
+@dataclass
+class Timings:
+    """Where a session's time went: prompt evaluation vs generation, with token counts (for tokens/s)."""
+
+    prompt_s: float = 0.0
+    prompt_tokens: int = 0  # evaluated, i.e. not reused from a cached prefix
+    generate_s: float = 0.0
+    generated_tokens: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"prompt_s": round(self.prompt_s, 3), "prompt_tokens": self.prompt_tokens,
+                "prompt_tokens_per_s": round(self.prompt_tokens / self.prompt_s, 2) if self.prompt_s else 0.0,
+                "generate_s": round(self.generate_s, 3), "generated_tokens": self.generated_tokens,
+                "generated_tokens_per_s": (round(self.generated_tokens / self.generate_s, 2)
+                                           if self.generate_s else 0.0)}
+
+
+def label_variants(choice: str) -> list[str]:
+    """The spellings a reply starting with `choice` may take: as written and with/without one leading space."""
+    bare = choice.lstrip(" ")
+    return [bare, " " + bare] if bare else [choice]
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    x = logits.astype(np.float64)
+    top = float(x.max())
+    return x - (top + math.log(float(np.exp(x - top).sum())))
+
+
+def logsumexp(values: Sequence[float]) -> float:
+    finite = [v for v in values if v != -math.inf]
+    if not finite:
+        return -math.inf
+    top = max(finite)
+    return top + math.log(sum(math.exp(v - top) for v in finite))
+
+
+class LlamaSession:
+    """A `llama_cpp.Llama` with its chat formatter, prefix evaluator and compiled-grammar cache."""
+
+    def __init__(self, llama: Any, *, cache: bool | None = None) -> None:
+        from llama_cpp import llama_chat_format  # noqa: PLC0415
+
+        self.llama = llama
+        self.evaluator = PromptEvaluator(llama, enabled=cache)
+        self.timings = Timings()
+        eos_id = llama.token_eos()
+        eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
+        bos_id = llama.token_bos()
+        bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
+        # The GGUF's own template, as llama-cpp-python's chat completion uses it (ChatML when a file has none).
+        template = llama.metadata.get("tokenizer.chat_template") or llama_chat_format.CHATML_CHAT_TEMPLATE
+        self._formatters = {gen: llama_chat_format.Jinja2ChatFormatter(
+            template=template, eos_token=eos, bos_token=bos, add_generation_prompt=gen,
+            stop_token_ids=[eos_id]) for gen in (True, False)}
+        self.eos_text = eos
+        self.eos_id = eos_id
+        self._grammars: dict[str, Any] = {}
+
+    def render(self, messages: list[Message], generation_prompt: bool) -> str:
+        return self._formatters[generation_prompt](messages=list(messages)).prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def prompt(self, messages: list[Message]) -> Prompt:
+        full, offsets, first_end = candidate_offsets(self.render, list(messages))
+        tokens = self.tokenize(full)
+        ends = segment_ends(tokens, full, offsets, self.tokenize)
+        save_below = len(self.tokenize(full[:first_end])) if first_end else 0
+        return Prompt(tokens, ends, save_below)
+
+    def evaluate(self, messages: list[Message]) -> Prompt:
+        """Leave the context holding the prompt, its last token's logits current."""
+        p = self.prompt(messages)
+        n_ctx = self.llama.n_ctx()
+        if len(p.tokens) >= n_ctx:
+            raise ValueError(f"Requested tokens ({len(p.tokens)}) exceed context window of {n_ctx}")
+        t0 = time.perf_counter()
+        reused = self.evaluator.evaluate(p.tokens, p.ends, p.save_below)
+        self.timings.prompt_s += time.perf_counter() - t0
+        self.timings.prompt_tokens += len(p.tokens) - reused
+        return p
+
+    def grammar(self, text: str) -> Any:
+        """A GBNF grammar compiled once per text; LLMError when llama.cpp cannot parse it."""
+        if text not in self._grammars:
+            import llama_cpp  # noqa: PLC0415
+            from llama_cpp.llama_grammar import LlamaGrammar  # noqa: PLC0415
+
+            probe = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, text.encode("utf-8"), b"root")
+            if not probe:
+                raise LLMError("the GBNF grammar does not parse (llama.cpp's message is on stderr); "
+                               "a grammar needs a `root` rule")
+            llama_cpp.llama_sampler_free(probe)
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
+
+    def schema_grammar(self, schema: Any) -> Any:
+        """The grammar llama-cpp-python derives from a JSON schema (generic JSON if it cannot), cached."""
+        from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf  # noqa: PLC0415
+
+        key = json.dumps(schema, sort_keys=True)
+        cached = self._grammars.get("schema:" + key)
+        if cached is None:
+            try:
+                gbnf = json_schema_to_gbnf(json.dumps(schema))
+            except Exception:  # noqa: BLE001 - llama-cpp-python's converter rejects some schemas
+                gbnf = JSON_GBNF
+            cached = self.grammar(gbnf)
+            self._grammars["schema:" + key] = cached
+        return cached
+
+    def complete(self, messages: list[Message], *, grammar: Any, seed: int, max_tokens: int,
+                 temperature: float) -> dict[str, Any]:
+        """A completion response (llama-cpp-python's dict) for the chat prompt."""
+        p = self.evaluate(messages)
+        t0 = time.perf_counter()
+        # The context holds exactly the prompt with fresh logits, so create_completion samples at once.
+        out = self.llama.create_completion(
+            prompt=p.tokens, max_tokens=max_tokens, temperature=temperature, top_p=0.95, top_k=40, min_p=0.05,
+            repeat_penalty=1.1, seed=seed, stop=[self.eos_text] if self.eos_text else [], grammar=grammar)
+        self.timings.generate_s += time.perf_counter() - t0
+        self.timings.generated_tokens += int((out.get("usage") or {}).get("completion_tokens") or 0)
+        return out
+
+    def _next_logprobs(self) -> np.ndarray:
+        import llama_cpp  # noqa: PLC0415
+
+        ptr = llama_cpp.llama_get_logits_ith(self.llama._ctx.ctx, -1)
+        n_vocab = self.llama.n_vocab()
+        return log_softmax(np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)),
+                                                 shape=(n_vocab,)))
+
+    def score(self, messages: list[Message], choices: Sequence[str]) -> tuple[dict[str, float], int]:
+        """log P(reply starts with choice) per choice, from one prompt pass; and the prompt's token count.
+
+        A multi-token label continues from the prompt one token at a time (its tokens' log-probs summed); the
+        spellings with and without a leading space are folded together by log-sum-exp."""
+        if not choices:
+            raise LLMError("score needs at least one choice")
+        p = self.evaluate(messages)
+        t0 = time.perf_counter()
+        base = len(p.tokens)
+        after: dict[tuple[int, ...], np.ndarray] = {(): self._next_logprobs()}
+
+        def sequence_logprob(seq: list[int]) -> float:
+            if tuple(seq[:-1]) not in after:
+                self.llama.n_tokens = base  # the next eval drops any other label's tokens
+                for i, tok in enumerate(seq[:-1]):
+                    self.llama.eval([tok])
+                    after[tuple(seq[:i + 1])] = self._next_logprobs()
+            return float(sum(after[tuple(seq[:i])][tok] for i, tok in enumerate(seq)))
+
+        out: dict[str, float] = {}
+        for choice in choices:
+            seqs = {tuple(self.llama.tokenize(v.encode("utf-8"), add_bos=False, special=False))
+                    for v in label_variants(choice)}
+            out[choice] = logsumexp([sequence_logprob(list(s)) for s in sorted(seqs) if s])
+        self.timings.prompt_s += time.perf_counter() - t0
+        return out, base

@@ -1,0 +1,66 @@
+"""The llama.cpp load parameters follow the CPU: on a CPU reporting AMX the weight repack (whose AMX kernel
+crashes, llama.cpp issue 20824) is off unless the user asks for it. The CPU flags are injected, so this runs
+on any machine; the slow tests load the real model with whatever this machine decides."""
+
+from __future__ import annotations
+
+import pytest
+
+from gauntlet.agents import llama_runtime
+from gauntlet.agents.llama_runtime import cpu_features, cpu_flags, current_params, load_params
+from gauntlet.errors import InputError
+
+SAPPHIRE_RAPIDS = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Platinum 8488C
+flags\t\t: fpu vme sse sse2 avx avx2 avx512f avx512bw amx_bf16 amx_tile amx_int8 avx512_fp16
+"""
+EPYC = """processor\t: 0
+vendor_id\t: AuthenticAMD
+flags\t\t: fpu sse sse2 avx avx2 fma avx512f avx512bw avx512_vnni
+"""
+
+
+def test_flags_are_read_from_cpuinfo():
+    assert {"amx_tile", "avx512f"} <= cpu_flags(SAPPHIRE_RAPIDS)
+    assert cpu_features(cpu_flags(SAPPHIRE_RAPIDS)) == {"avx2": True, "avx512": True, "amx": True}
+    assert cpu_features(cpu_flags(EPYC)) == {"avx2": True, "avx512": True, "amx": False}
+    assert cpu_flags("no flags here") == frozenset()
+
+
+@pytest.mark.parametrize("setting", [None, "", "off", "auto"])
+def test_amx_cpu_loads_without_the_repack(setting):
+    params = load_params(cpu_flags(SAPPHIRE_RAPIDS), setting)
+    assert params.use_extra_bufts is False and params.amx_workaround and "AMX" in params.reason
+
+
+def test_the_override_turns_the_repack_back_on_and_auto_keeps_it_elsewhere():
+    assert load_params(cpu_flags(SAPPHIRE_RAPIDS), "on").use_extra_bufts is True
+    assert load_params(cpu_flags(EPYC), "auto").use_extra_bufts is True
+    env = {llama_runtime.REPACK_ENV: "on"}
+    assert current_params(env, SAPPHIRE_RAPIDS).use_extra_bufts is True
+    assert current_params({}, SAPPHIRE_RAPIDS).use_extra_bufts is False
+
+
+def test_a_bad_setting_names_the_variable():
+    with pytest.raises(InputError, match="GAUNTLET_LLAMA_REPACK.*on, off or auto"):
+        load_params(cpu_flags(EPYC), "maybe")
+
+
+def test_apply_changes_what_llama_cpp_loads_with():
+    """The real llama_cpp default-parameter function (a C call), wrapped: what every `Llama(...)` reads."""
+    import llama_cpp.llama_cpp as native
+
+    before = llama_runtime.applied()
+    try:
+        llama_runtime.apply(load_params(cpu_flags(SAPPHIRE_RAPIDS), None))
+        assert native.llama_model_default_params().use_extra_bufts is False
+        assert llama_runtime.applied().amx_workaround
+        llama_runtime.apply(load_params(cpu_flags(SAPPHIRE_RAPIDS), "on"))  # re-applying replaces, never stacks
+        assert native.llama_model_default_params().use_extra_bufts is True
+        assert native.llama_model_default_params.gauntlet_original().use_extra_bufts is True  # llama.cpp's own
+    finally:
+        if before is not None:
+            llama_runtime.apply(before)
+        else:
+            native.llama_model_default_params = native.llama_model_default_params.gauntlet_original
