@@ -97,15 +97,6 @@ def reanchor_messages(first: list[Message], answer: str, misses: list[tuple[str,
     return first + [{"role": "assistant", "content": answer}, {"role": "user", "content": task}]
 
 
-def ruling_messages(p: Persona, topic: str, target: str, critiques: str, ids: list[str]) -> list[Message]:
-    task = (f"Topic: {topic}\n\nYou are an independent juror. The item under review:\n{target}\n\n"
-            f"Critiques of it, each with the words it quotes and the author's rebuttal:\n{critiques}\n\n"
-            f"Rule on each critique ({', '.join(ids)}) separately. First give a one-line reason, then the vote: "
-            "sustained if its objection to the quoted words is correct and neither a rebuttal nor a revision "
-            "answers it; overruled if it is wrong, off-target, actually agrees with the item, or is answered.")
-    return [system_message(p), {"role": "user", "content": task}]
-
-
 JUROR_RULES = ("You are an independent juror on a panel stress-testing AI-alignment proposals. You judge whether "
                "a critique is right about the proposal as it is written. Answer with one word.")
 CONTENT_FREE = "N/A"

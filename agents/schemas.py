@@ -90,18 +90,6 @@ class RebuttalSet(MoveModel):
     responses: list[RebuttalItem] = Field(min_length=1, max_length=20)
 
 
-class RulingItem(MoveModel):
-    """One juror's vote on one critique: does the critique, anchored on the quoted words, survive the rebuttal?"""
-
-    critique: str
-    reason: str = Field(max_length=200)  # before the vote: the model reasons first, then commits
-    vote: Literal["sustained", "overruled"]
-
-
-class RulingSet(MoveModel):
-    rulings: list[RulingItem] = Field(min_length=1, max_length=20)
-
-
 class FlawMatch(MoveModel):
     """The eval's narrow yes/no question: does this critique state this known flaw?"""
 
@@ -231,11 +219,6 @@ def anchored_variants(item: dict[str, Any], targets: list[str], spans: dict[str,
             v["properties"]["anchor"] = {"type": "string", "enum": list(spans[t])}
         variants.append(v)
     return {"anyOf": variants} if len(variants) > 1 else variants[0]
-
-
-def ruling_schema(critiques: list[str]) -> dict[str, Any]:
-    return schema_for(RulingSet, enums={"critique": critiques},
-                      items={"rulings": (len(critiques), len(critiques))})
 
 
 def flaw_match_schema() -> dict[str, Any]:

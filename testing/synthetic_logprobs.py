@@ -7,7 +7,9 @@ different ones. What a test needs is configurable (`LogprobPlan`):
 - `labels`: the answer vocabulary; a label written `sust|ained` is emitted as two tokens (a multi-token label),
   and each label also appears with a leading space (`" Yes"`), as real tokenizers have both;
 - `bias`: added to a label's logit (a label bias the content-free calibration must remove);
-- `mode`: `hash` (answer logprobs), `none` (ignore the request, as servers without logprobs do), `refuse` (HTTP 400).
+- `mode`: `hash` (answer logprobs), `none` (ignore the request, as servers without logprobs do), `refuse` (HTTP 400);
+- `when`: `[[text, {"Yes": -0.1, "No": -2.3}], …]`: a request whose last message contains `text` gets exactly
+  those first-token log-probabilities (the first match wins), so concurrent calls get their answers by content.
 
 A scripted reply `logprobs:{"Yes": -0.2, "No": -1.8}` answers exactly those first-token log-probabilities.
 """
@@ -34,12 +36,14 @@ class LogprobPlan:
     labels: tuple[str, ...] = DEFAULT_LABELS
     bias: dict[str, float] = field(default_factory=dict)
     spread: float = 2.0  # standard deviation of the pseudo-random logits
+    when: list[tuple[str, dict[str, float]]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, text: str) -> "LogprobPlan":
         raw = json.loads(text) if text else {}
         plan = cls(mode=raw.get("mode", "hash"), bias=dict(raw.get("bias") or {}),
-                   spread=float(raw.get("spread", 2.0)))
+                   spread=float(raw.get("spread", 2.0)),
+                   when=[(str(t), {str(k): float(v) for k, v in d.items()}) for t, d in raw.get("when") or []])
         if raw.get("labels"):
             plan.labels = tuple(raw["labels"])
         if plan.mode not in MODES:
@@ -92,6 +96,8 @@ def answer(body: dict[str, Any], plan: LogprobPlan, scripted: str | None) -> tup
     label continues with its remaining pieces, each near-certain, up to `max_tokens`."""
     k = max(1, min(int(body.get("top_logprobs") or 1), 20))
     dist = scripted_distribution(scripted) if scripted is not None else None
+    last = str((body.get("messages") or [{}])[-1].get("content", ""))
+    dist = dist or next((dict(d) for text, d in plan.when if text in last), None)
     if dist is None:
         dist = first_token_distribution(body, plan)
         if scripted is not None and scripted.split():

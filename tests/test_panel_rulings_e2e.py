@@ -45,16 +45,21 @@ def test_every_critique_attack_has_a_ruling_by_others_and_a_verbatim_anchor(stor
         assert all(d["ruling"] in ("sustained", "override") for d in idea["shot_down_by"])
 
 
-def test_rulings_are_batched_one_call_per_juror_and_target(store, finished):
+def test_each_vote_is_one_scored_call_per_juror_and_critique(store, finished):
+    """A juror's vote is read from the answer probabilities: one call record per (juror, critique) holding the
+    passes (both answer orders and the content-free pair), and every vote, accepted or not, shows p_sustained."""
     graph = load_graph(store, finished)
     calls = [json.loads(e.payload) for e in store.events(finished, kinds=("llm_call",))]
-    rule_calls = [c for c in calls if c["phase"] == "rule" and not c.get("reask")]
-    reasks = [c for c in calls if c["phase"] == "rule" and c.get("reask")]
-    targets = {r["target"] for r in graph.rulings.values()}
-    assert 0 < len(rule_calls) <= len(targets)  # a jury of one: at most one call per attacked item
-    # ... plus at most one re-ask per such call, about the critiques it skipped
-    assert len(reasks) <= len(rule_calls)
-    assert {c["key"].removesuffix("/reask") for c in reasks} <= {c["key"] for c in rule_calls}
+    rule_calls = [c for c in calls if c["phase"] == "rule"]
+    cast = [v for r in graph.rulings.values() for v in r["votes"] + r["abstained"] if "p_sustained" in v]
+    assert rule_calls and len(rule_calls) == len(cast)
+    assert {(c["persona"], c["critique"]) for c in rule_calls} == {(v["juror"], cid) for cid, r in
+                                                                  graph.rulings.items()
+                                                                  for v in r["votes"] + r["abstained"]}
+    assert all(c["scored"] and len(c["passes"]) == 4 and c["completion_tokens"] == 0 for c in rule_calls)
+    for r in graph.rulings.values():
+        assert r["calibration"] and all(v["accepted"] for v in r["votes"])
+        assert all(0 <= v["p_sustained"] <= 1 for v in r["votes"] + r["abstained"])
 
 
 def test_markdown_argdown_and_dashboard_show_the_rulings(store, finished):

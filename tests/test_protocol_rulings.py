@@ -18,7 +18,7 @@ from gauntlet.graphs.run.loading import load_config
 from gauntlet.graphs.store.views import load_graph, show
 
 from tests.conftest import ROOT, run_debate
-from tests.test_rulings import rule_scripted
+from tests.test_rulings import rule_scripted, scored
 
 CONFIGS = ROOT / "runs" / "configs"
 
@@ -76,9 +76,8 @@ def test_deconfusion_toy_cases_are_ruled_and_an_intuition_gives_way_only_to_a_su
 
 
 def _rule(config_name: str, nodes: list, edges: list, vote: str) -> tuple[ArgumentGraph, dict]:
-    """The ruling move on these nodes, its one juror answering `vote` (a scripted reply from a real server)."""
-    reply = json.dumps({"rulings": [{"critique": "case", "reason": "one line", "vote": vote}]})
-    update = rule_scripted(load_config(CONFIGS / config_name), nodes, edges, reply)
+    """The ruling move on these nodes, its one juror's scores making `vote` clear (scripted on a real server)."""
+    update = rule_scripted(load_config(CONFIGS / config_name), nodes, edges, scored(vote))
     return ArgumentGraph(nodes + update["nodes"], edges + update["edges"]), update
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
@@ -118,8 +120,19 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
     assert why["crit"]["also_raised_by"] == ["critic2"] and why["crit2"]["also_raised_by"] == ["critic"]
 
 
-def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str]) -> dict:
-    """The rule move on these nodes against a real HTTP server whose juror calls answer `reply` (in order)."""
+def scored(vote: str | None) -> list[str]:
+    """The scripted server answers of one scored juror vote: the question in both answer orders, then the
+    content-free input in both orders (even odds). `vote` sustained: Yes near-certain; overruled: No; None: a
+    coin toss, which no calibration accepts."""
+    lp = {"sustained": {"Yes": -0.01, "No": -6.0}, "overruled": {"Yes": -6.0, "No": -0.01},
+          None: {"Yes": -0.69, "No": -0.7}}[vote]
+    even = 'logprobs:{"Yes": -0.693, "No": -0.693}'
+    return [f"logprobs:{json.dumps(lp)}"] * 2 + [even, even]
+
+
+def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str], logprobs: dict | None = None) -> dict:
+    """The rule move on these nodes against a real HTTP server whose scoring calls answer `reply` (in order), or
+    by content (`logprobs`: a LogprobPlan, see gauntlet.testing.synthetic_logprobs)."""
     import asyncio
     from types import SimpleNamespace
 
@@ -129,7 +142,7 @@ def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str]) -> d
     from gauntlet.testing.synthetic_server import running_server
 
     async def go() -> dict:
-        with running_server(script=[reply] if isinstance(reply, str) else reply) as url:
+        with running_server(script=[reply] if isinstance(reply, str) else reply, logprobs=logprobs) as url:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
                 ctx = DebateContext(run_id="t", config=loaded.config, personas=dict(loaded.personas), llm=llm)
@@ -141,16 +154,17 @@ def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str]) -> d
 
 
 def test_a_revision_faces_the_critique_it_claims_to_fix(demo):
-    """The rule move (against a real HTTP server with a scripted sustained vote) carries the critique to the
-    revision that claimed to fix it."""
+    """The rule move (against a real HTTP server scoring a sustained vote) carries the critique to the revision
+    that claimed to fix it."""
     nodes, edges = debate(None, reply="revise")
     nodes.append(_node("rev", "idea", "author", revises="idea", fixes=["crit"]))
     edges += [{"src": "rev", "dst": "idea", "kind": "refines"}, {"src": "reb", "dst": "rev", "kind": "supports"}]
-    vote = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "the revision does not fix it"}]}'
-    update = rule_scripted(demo, nodes, edges, vote)
+    update = rule_scripted(demo, nodes, edges, scored("sustained"))
     assert {"src": "crit", "dst": "rev", "kind": "attacks"} in update["edges"]
     (ruling,) = update["nodes"]
     assert ruling["data"]["outcome"] == "sustained" and ruling["persona"] == "philosopher-of-science"
+    # The revision is part of what the juror was shown as the author's answer.
+    assert "(revised to)" in update["calls"][0]["messages"][-1]["content"]
     graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
     assert graph.status("rev") == "shot_down" and shot_down_by(graph, "rev")[0]["carried_from"] == "idea"
 
@@ -165,35 +179,59 @@ def test_a_jurors_vote_follows_its_reason(vote, reason, settled):
     assert settled_vote(vote, reason)[0] == settled
 
 
-def test_a_reason_that_restates_the_critique_is_an_abstention():
+def test_a_reason_that_restates_the_critique_is_an_echo():
     from gauntlet.graphs.protocols.rebuttals import echoes
     critique = "The optimised policy may not scale with increasing capability due to increased complexity."
     assert echoes("The optimised policy may not scale with increasing capability due to", critique)
     assert not echoes("Capability growth is exactly where reward hacking bites; the item ignores it.", critique)
 
 
-def test_a_reason_that_restates_another_critique_of_the_batch_is_an_abstention():
-    from gauntlet.graphs.protocols.rulings import groundless
-    by_id = {"c1": {"text": "The optimised policy does not necessarily align with what humans want."},
-             "c2": {"text": "Raters can be fooled by outputs that merely look good to them."}}
-    pasted = "The optimised policy does not necessarily align with what humans want."
-    assert groundless(pasted, "c2", ["c1", "c2"], by_id) == "reason restates another critique"
-    assert groundless(pasted, "c1", ["c1", "c2"], by_id) == "reason restates the critique"
-    assert groundless("Sycophancy is exactly this: raters reward flattery.", "c2", ["c1", "c2"], by_id) == ""
-
-
-def test_a_juror_who_skips_a_critique_is_asked_once_more_about_it_alone(demo):
-    """A batched call that rules on one of two critiques: the juror is re-asked about the skipped one only, and
-    that second answer is its vote (a second skip would leave it unruled by that juror)."""
+def test_each_vote_is_a_calibrated_probability_and_below_the_threshold_an_abstention(demo):
+    """Two critiques: the juror's scores make one a clear sustained vote and leave the other a coin toss. The clear
+    one rules; the other is an abstention that still shows p, so its critique stays contested (defeats nothing)."""
     nodes, edges = debate(None)
     nodes.append(_node("crit2", "critique", "critic2", critique_kind="objection", target="idea", anchor="other",
                        flaw_type="does_not_scale", severity="major"))
     edges.append({"src": "crit2", "dst": "idea", "kind": "attacks"})
-    first = '{"rulings": [{"critique": "crit", "vote": "sustained", "reason": "raters reward flattery here"}]}'
-    second = '{"rulings": [{"critique": "crit2", "vote": "overruled", "reason": "the item bounds the model size"}]}'
-    update = rule_scripted(demo, nodes, edges, [first, second])
-    asked, again = update["calls"]
-    assert not asked.get("reask") and again["reask"] and again["key"].endswith("/reask")
-    assert "[crit2]" in again["messages"][-1]["content"] and "[crit]" not in again["messages"][-1]["content"]
-    outcome = {n["data"]["critique"]: n["data"]["outcome"] for n in update["nodes"]}
-    assert outcome == {"crit": "sustained", "crit2": "overruled"}
+    # The jurors' calls run concurrently, so the server answers by content: the quoted words tell them apart.
+    plan = {"when": [['"N/A"', {"Yes": -0.693, "No": -0.693}], ['"words"', {"Yes": -0.01, "No": -6.0}],
+                     ['"other"', {"Yes": -0.69, "No": -0.7}]]}
+    update = rule_scripted(demo, nodes, edges, [], logprobs=plan)
+    by_critique = {n["data"]["critique"]: n["data"] for n in update["nodes"]}
+    sure, unsure = by_critique["crit"], by_critique["crit2"]
+    assert sure["outcome"] == "sustained" and sure["votes"][0]["p_sustained"] > 0.99
+    assert sure["votes"][0]["accepted"] and sure["calibration"].startswith("default-rulings")
+    assert sure["threshold"] == 0.9 and "has no rulings calibration" in sure["votes"][0]["note"]
+    assert unsure["outcome"] == "contested" and not unsure["votes"]
+    (abstention,) = unsure["abstained"]
+    assert abstention["p_sustained"] == pytest.approx(0.5, abs=0.01) and "below the threshold" in abstention["abstained"]
+    assert unsure["reason"].startswith("no vote reached its threshold")
+    graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
+    assert graph.status("crit2") == "undecided" and graph.status("idea") == "shot_down"
+    assert len(update["calls"]) == 2 and all(c["scored"] and len(c["passes"]) == 4 for c in update["calls"])
+
+
+def test_a_backend_without_probabilities_never_rules(demo):
+    """A server without logprobs: the juror's pick is generated, unscored, and so an abstention."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from gauntlet.agents.openai_backend import OpenAIBackend
+    from gauntlet.graphs.protocols import rulings as rule_move
+    from gauntlet.graphs.protocols.state import DebateContext
+    from gauntlet.testing.synthetic_server import running_server
+
+    nodes, edges = debate(None)
+
+    async def go(url):
+        llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
+        try:
+            ctx = DebateContext(run_id="t", config=demo.config, personas=dict(demo.personas), llm=llm)
+            return await rule_move.rule({"nodes": nodes, "edges": edges, "round": 1}, SimpleNamespace(context=ctx))
+        finally:
+            await llm.aclose()
+    with running_server(logprobs={"mode": "none"}) as url:
+        update = asyncio.run(go(url))
+    (ruling,) = update["nodes"]
+    assert ruling["data"]["outcome"] == "contested" and not ruling["data"]["votes"]
+    assert ruling["data"]["abstained"][0]["abstained"].startswith("unscored")

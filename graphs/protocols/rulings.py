@@ -1,10 +1,11 @@
-"""The ruling move (issue 13): after rebuttals, independent jurors rule each anchored critique.
+"""The ruling move: after rebuttals, independent jurors rule each anchored critique, by score.
 
 Jurors are drawn from `config.rulings` (default: the judge, then critics, then proposers), never the critique's
-author nor the target's owner. Calls are batched: one call per (juror, target) rules on every critique of that
-target the juror may judge, and jurors' calls are independent (none sees another's vote). The outcome and its
-edges come from `gauntlet.graphs.argument.rulings`; a juror whose call fails abstains, and a critique nobody
-could rule on is `contested`, so it defeats nothing and leaves its target undecided.
+author nor the target's owner, and none sees another's vote. A juror's vote is P(sustained), read from its
+model's answer probabilities and calibrated (graphs/protocols/scored_votes.py); only a vote whose confidence
+reaches its calibration's threshold rules, the rest are abstentions that show p. The outcome and its edges come
+from `gauntlet.graphs.argument.rulings`: accepted votes that agree decide, a split or no accepted vote at all
+leaves the critique `contested`, so it defeats nothing and leaves its target undecided.
 """
 
 from __future__ import annotations
@@ -15,16 +16,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from gauntlet.agents import prompts
 from gauntlet.agents.llm import LLMError
-from gauntlet.agents.schemas import RulingSet, ruling_schema
 from gauntlet.graphs.argument.rulings import outcome_of, ruling_edges
-from gauntlet.graphs.protocols import toolkit
+from gauntlet.graphs.protocols import scored_votes, toolkit
 from gauntlet.graphs.protocols.budget import BudgetReached
-from gauntlet.graphs.protocols.rebuttals import echoes, settled_vote
 from gauntlet.graphs.protocols.state import Call, DebateContext, DebateState, Edge, Node, Update
-
-RULING_TOKENS = 80  # one vote's JSON with its one-line reason
 
 
 def jury_pool(config: Any) -> list[str]:
@@ -48,15 +44,6 @@ def unruled(nodes: list[Node], edges: list[Edge]) -> list[Node]:
             and e["src"] not in ruled]
 
 
-def describe_critique(c: Node, answers: list[Node]) -> str:
-    d = c["data"]
-    line = (f"[{c['id']}] by {c['persona']} ({d.get('flaw_type')}, {d.get('severity')}) quoting "
-            f"\"{d.get('anchor', '')}\": {c['text']}")
-    for r in answers:
-        line += f"\n    rebuttal ({r['data'].get('action')}): {r['text']}"
-    return line if answers else line + "\n    (no rebuttal)"
-
-
 def plan(nodes: list[Node], edges: list[Edge], pool: list[str],
          k: int) -> dict[tuple[str, str], list[str]]:
     """(juror, target id) → the critique ids that juror rules on in one call."""
@@ -69,14 +56,18 @@ def plan(nodes: list[Node], edges: list[Edge], pool: list[str],
     return calls
 
 
-def groundless(reason: str, critique: str, batch: list[str], by_id: dict[str, Node]) -> str:
-    """Why a juror's reason backs no verdict on `critique` ("" when it does): it only restates that critique, or
-    another critique of the same call (a small model pastes one critic's words as its reason for every ruling)."""
-    if echoes(reason, by_id[critique]["text"]):
-        return "reason restates the critique"
-    if any(echoes(reason, by_id[c]["text"]) for c in batch if c != critique):
-        return "reason restates another critique"
-    return ""
+def ruling_reason(outcome: str, cast: list[dict[str, Any]], abstained: list[dict[str, Any]]) -> str:
+    """What decided the ruling, in numbers: each accepted vote's P(sustained) against its threshold, or why no
+    vote ruled."""
+    def shown(v: dict[str, Any]) -> str:
+        t = v.get("threshold")
+        return f"{v['juror']} P(sustained) {v['p_sustained']:.2f}" + (f" (threshold {t:.2f})" if t is not None else "")
+    if cast:
+        return f"{outcome}: " + "; ".join(shown(v) for v in cast)
+    scored = [v for v in abstained if "p_sustained" in v]
+    if scored:
+        return "no vote reached its threshold: " + "; ".join(shown(v) for v in scored)
+    return "no juror could rule on it" + (f" ({abstained[0]['abstained']})" if abstained else "")
 
 
 async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
@@ -98,79 +89,49 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
             for cid in dict.fromkeys(n["data"].get("fixes") or []):
                 if cid in revisions:
                     revisions[cid].append(n)
+    scorer = scored_votes.new_scorer()
+    sims = await scored_votes.similarities([(scored_votes.target_text(by_id[c["data"]["target"]]), c["text"])
+                                            for c in todo])
+    similarity = {c["id"]: s for c, s in zip(todo, sims)}
+    work = [(juror, cid) for (juror, _), ids in batches.items() for cid in ids]
 
-    async def one(juror: str, target: str, ids: list[str],
-                  tag: str = "") -> tuple[str, Any, Call | None]:
-        t = by_id[target]
-        shown = "\n".join(describe_critique(by_id[c], answers[c]) + "".join(
-            f"\n    revised to: {r['title']}: {r['text']}" for r in revisions[c]) for c in ids)
-        msgs = prompts.ruling_messages(ctx.personas[juror], ctx.config.topic,
-                                       f"[{t['id']}] {t['title'] + ': ' if t['title'] else ''}{t['text']}", shown, ids)
+    async def one(juror: str, cid: str) -> Any:
+        c = by_id[cid]
         try:
-            rs, call = await toolkit.ask(ctx, juror, "rule", rnd, msgs, RulingSet, ruling_schema(ids),
-                                       tag=tag or target,
-                                       max_tokens=max(ctx.config.model.max_tokens, RULING_TOKENS * len(ids)))
+            return await scored_votes.vote(ctx, scorer, juror, rnd, by_id[c["data"]["target"]], c,
+                                           scored_votes.reply_text(answers[cid], revisions[cid]), similarity[cid])
         except (LLMError, BudgetReached) as exc:
-            return juror, exc, None
-        return juror, rs, call
+            return exc
 
-    votes: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
-    abstained: dict[str, list[dict[str, str]]] = {c["id"]: [] for c in todo}
+    votes: dict[str, list[dict[str, Any]]] = {c["id"]: [] for c in todo}
+    abstained: dict[str, list[dict[str, Any]]] = {c["id"]: [] for c in todo}
     calls: list[Call] = []
     stopped = ""
-
-    def take(juror: str, rs: Any, ids: list[str]) -> list[str]:
-        """Record one call's votes (the first per critique); returns the critiques of `ids` it skipped."""
-        done: set[str] = set()
-        for item in rs.rulings:
-            if item.critique in ids and item.critique not in done:
-                done.add(item.critique)
-                vote, repair = settled_vote(item.vote, item.reason)  # a vote means what its reason says
-                entry = {"juror": juror, "vote": vote, "reason": prompts.tidy(item.reason, 200),
-                         **({"vote_given": item.vote, "vote_repair": repair} if repair else {})}
-                why_not = groundless(item.reason, item.critique, ids, by_id)
-                if why_not:  # a reason that only restates a text it was shown backs no verdict: an abstention
-                    abstained[item.critique].append({**entry, "abstained": why_not})
-                    continue
-                votes[item.critique].append(entry)
-        return [c for c in ids if c not in done]
-
-    async def ask_all(work: dict[tuple[str, str], list[str]], reask: bool) -> dict[tuple[str, str], list[str]]:
-        nonlocal stopped
-        results = await asyncio.gather(*(one(j, t, ids, f"{t}/reask" if reask else "")
-                                         for (j, t), ids in work.items()))
-        skipped: dict[tuple[str, str], list[str]] = {}
-        for (juror, target), (_, rs, call) in zip(work, results):
-            if call is None:
-                stopped = stopped or (str(rs) if isinstance(rs, BudgetReached) else "")
-                continue
-            calls.append({**call, "reask": True} if reask else call)
-            missed = take(juror, rs, work[(juror, target)])
-            if missed:
-                skipped[(juror, target)] = missed
-        return skipped
-
-    skipped = await ask_all(batches, reask=False)
-    if skipped and not stopped:
-        # A small model often drops an item of a batched list: the juror is asked once more about just the
-        # critiques it skipped (none of which it has seen ruled); a second skip leaves them without its vote.
-        await ask_all(skipped, reask=True)
+    for (juror, cid), got in zip(work, await asyncio.gather(*(one(j, c) for j, c in work))):
+        if isinstance(got, BudgetReached):
+            stopped = stopped or str(got)
+            continue
+        if isinstance(got, LLMError):  # a juror whose call fails abstains
+            abstained[cid].append({"juror": juror, "abstained": f"call failed: {str(got)[:160]}"})
+            continue
+        entry, call = got
+        calls.append(call)
+        (votes if entry["accepted"] else abstained)[cid].append(entry)
     out_nodes, out_edges = [], []
     for c in todo:
         cast = votes[c["id"]]
         outcome = outcome_of(v["vote"] for v in cast)
-        agreeing = [v["reason"] for v in cast if v["vote"] == outcome]
-        reason = (agreeing[0] if agreeing else
-                  "; ".join(f"{v['juror']}: {v['vote']}" for v in cast)
-                  or ("every juror's reason only restated the critique" if abstained[c["id"]]
-                      else "no juror could rule on it"))
+        reason = ruling_reason(outcome, cast, abstained[c["id"]])
+        every = cast + [v for v in abstained[c["id"]] if "calibration" in v]
         rid = f"ruling-{c['id']}"
         jurors = [v["juror"] for v in cast]
         out_nodes.append(toolkit.node(rid, "ruling", jurors[0] if len(jurors) == 1 else "jury", rnd, outcome,
-                                    reason, critique=c["id"], target=c["data"]["target"], outcome=outcome,
-                                    reason=reason, votes=cast, abstained=abstained[c["id"]],
-                                    severity=c["data"].get("severity"),
-                                    flaw_type=c["data"].get("flaw_type")))
+                                      reason, critique=c["id"], target=c["data"]["target"], outcome=outcome,
+                                      reason=reason, votes=cast, abstained=abstained[c["id"]],
+                                      threshold=every[0]["threshold"] if every else None,
+                                      calibration=", ".join(dict.fromkeys(v["calibration"] for v in every)),
+                                      severity=c["data"].get("severity"),
+                                      flaw_type=c["data"].get("flaw_type")))
         counters = [r["id"] for r in answers[c["id"]] if r["data"].get("action") == "counter"]
         out_edges += ruling_edges(rid, c["id"], outcome, counters)
         if outcome != "overruled":  # a revision claiming to fix a critique the jury did not overrule faces it
