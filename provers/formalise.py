@@ -1,15 +1,19 @@
-"""The formaliser agent and its two reviewers, as LLM calls: claim → structured candidate; formal text → words
-(back-translation, without the claim); claim + words → same or not (judge).
+"""The formaliser agent and its two reviewers, as LLM calls: claim → symbols → formula (two stages); formal text
+→ words (back-translation, without the claim); claim + words → same or not (judge).
 
 A candidate is structured (variables with a sort and the claim's phrase they stand for, hypotheses, conclusion)
 rather than free SMT-LIB: Gauntlet writes the negated script itself, the sorts come from a closed list (no
-`UInt8`, `Natural`), and the gate (provers.gate) can check each part on its own. Output is untrusted like any
-model output; the schemas are generated from the pydantic models with `schema_for`.
+`UInt8`, `Natural`), and the gate (provers.gate) can check each part on its own. It is written in two stages:
+first the symbols (JSON whose `meaning` can only be the claim's words: provers.grammar.meaning_pattern), then
+the hypotheses and conclusion under a grammar built from those symbols (provers.grammar.formula_grammar), so a
+formula that does not parse or names an undeclared symbol cannot be written. A backend that cannot enforce a
+grammar gets the second stage as a JSON schema instead. Output is untrusted like any model output.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +22,7 @@ from gauntlet.agents.llm import LLM, Completion, Message
 from gauntlet.agents.schemas import MoveModel, schema_for
 from gauntlet.agents.structured import complete_structured
 from gauntlet.provers.fewshot import EXAMPLES
+from gauntlet.provers.grammar import MAX_HYPOTHESES, MAX_VARIABLES, RESERVED, meaning_pattern, numbers_line
 
 SORTS = ("Real", "Int", "Bool", "(_ BitVec 8)", "(_ BitVec 16)", "(_ BitVec 32)", "(_ BitVec 64)")
 
@@ -33,10 +38,10 @@ class Candidate(MoveModel):
 
     formalisable: bool
     reason: str = Field(max_length=200)
-    variables: list[Variable] = Field(max_length=5)
+    variables: list[Variable] = Field(max_length=MAX_VARIABLES)
     # Every string bounded: the grammar stops a weak model's run-on term instead of spending max_tokens on it.
-    hypotheses: list[Annotated[str, Field(max_length=160)]] = Field(max_length=4)
-    conclusion: str = Field(max_length=300)
+    hypotheses: list[Annotated[str, Field(max_length=600)]] = Field(max_length=MAX_HYPOTHESES)
+    conclusion: str = Field(max_length=800)
 
     def decls(self) -> list[tuple[str, str]]:
         return [(v.name, v.sort) for v in self.variables]
@@ -61,39 +66,165 @@ def candidate_schema() -> dict[str, Any]:
     return schema_for(Candidate)
 
 
-SYSTEM = (
-    "Translate one claim from an AI-alignment debate into SMT-LIB 2, faithfully. If it is not a precise "
-    "statement about numbers that follows from its hypotheses (a forecast, an empirical finding, a method, an "
-    "opinion, a vague trend), answer formalisable false with the reason. Otherwise give the variables (name, "
-    "sort, meaning: the claim's words for it), the hypotheses and the conclusion as Boolean SMT-LIB terms in "
-    "prefix form, e.g. (>= (* p q) 0.8). Use only declared variables. Answer only with JSON."
+class Symbols(MoveModel):
+    """The first stage: is the claim mathematical, and which quantities (name, sort, the claim's words) it is
+    about."""
+
+    formalisable: bool
+    reason: str = Field(max_length=200)
+    variables: list[Variable] = Field(max_length=MAX_VARIABLES)
+
+    def decls(self) -> list[tuple[str, str]]:
+        return [(v.name, v.sort) for v in self.variables]
+
+
+class Formula(MoveModel):
+    """The second stage as JSON, for a backend that cannot enforce a grammar."""
+
+    hypotheses: list[Annotated[str, Field(max_length=160)]] = Field(max_length=MAX_HYPOTHESES)
+    conclusion: str = Field(max_length=300)
+
+
+_NAME_PATTERN = "^[a-z][a-z0-9_]{0,11}$"
+
+
+def symbols_schema(claim_text: str) -> dict[str, Any]:
+    """The Symbols schema for one claim: a plain lower-case name, and a meaning made only of the claim's words."""
+    schema = schema_for(Symbols)
+    var = schema["$defs"]["Variable"] if "$defs" in schema else schema["properties"]["variables"]["items"]
+    var["properties"]["name"] = {"type": "string", "pattern": _NAME_PATTERN}
+    var["properties"]["meaning"] = {"type": "string", "pattern": meaning_pattern(claim_text)}
+    return schema
+
+
+def plain_names(variables: list[Variable]) -> list[Variable]:
+    """Names the formula grammar can list: a reserved word, a malformed or a repeated name becomes `v<i>`.
+    Renaming before the formula is written changes nothing a reader sees but the name."""
+    out: list[Variable] = []
+    taken: set[str] = set()
+    for i, v in enumerate(variables, 1):
+        name = v.name
+        if not re.fullmatch(_NAME_PATTERN.strip("^$"), name) or name in RESERVED or name in taken:
+            name = next(f"v{j}" for j in range(i, i + 50) if f"v{j}" not in taken)
+        taken.add(name)
+        out.append(v.model_copy(update={"name": name}))
+    return out
+
+
+def candidate(symbols: Symbols, formula: Formula) -> Candidate:
+    return Candidate(formalisable=symbols.formalisable, reason=symbols.reason, variables=symbols.variables,
+                     hypotheses=formula.hypotheses, conclusion=formula.conclusion)
+
+
+class FormulaTextError(ValueError):
+    """A second-stage answer not in the `Assume:` / `Show:` shape (only a backend that ignored the grammar)."""
+
+
+def parse_formula_text(text: str) -> tuple[Formula, str]:
+    """`Plan: …` (optional), `Assume: <term>` lines, one `Show: <term>` → (Formula, the plan). A JSON answer
+    ({hypotheses, conclusion}) is read too: a server that ignored the grammar may still have answered in form."""
+    if text.lstrip().startswith("{"):
+        try:
+            return Formula.model_validate_json(text), ""
+        except ValueError as exc:
+            raise FormulaTextError(f"neither `Assume:`/`Show:` lines nor valid JSON ({str(exc)[:100]})") from None
+    plan, hyps, concl = "", [], None
+    for line in (ln.strip() for ln in text.strip().splitlines()):
+        head, _, rest = line.partition(":")
+        if head == "Plan" and not hyps and concl is None:
+            plan = rest.strip()
+        elif head == "Assume" and concl is None and rest.strip():
+            hyps.append(rest.strip())
+        elif head == "Show" and concl is None and rest.strip():
+            concl = rest.strip()
+        elif line:
+            raise FormulaTextError(f"unexpected line {line[:60]!r}: want `Assume: <term>` lines, then `Show: <term>`")
+    if concl is None:
+        raise FormulaTextError("no `Show: <term>` line")
+    if len(hyps) > MAX_HYPOTHESES:
+        raise FormulaTextError(f"more than {MAX_HYPOTHESES} hypotheses")
+    return Formula.model_construct(hypotheses=hyps, conclusion=concl), plan
+
+
+def formula_text(hypotheses: list[str], conclusion: str) -> str:
+    return "".join(f"Assume: {h}\n" for h in hypotheses) + f"Show: {conclusion}"
+
+
+SYMBOLS_SYSTEM = (
+    "Read one claim from an AI-alignment debate and list the quantities it is about, for a formula to be "
+    "written next. If it is not a precise statement about numbers that follows from its hypotheses (a forecast, "
+    "an empirical finding, a method, an opinion, a vague trend), answer formalisable false with the reason. "
+    "Otherwise give one variable per quantity that can vary: a short name, a sort (Real for real numbers, scores "
+    "and probabilities, Int for counts, (_ BitVec 8) and wider for fixed-width machine integers, Bool for yes/no) "
+    "and its meaning in the claim's own words. Numbers the claim states stay numbers, not variables. Answer only "
+    "with JSON."
+)
+FORMULA_SYSTEM = (
+    "Write one claim as SMT-LIB 2 terms in prefix form, e.g. (>= (* p q) 0.8), over the variables given and "
+    "nothing else. One `Assume:` line per condition the claim states (a probability p also needs "
+    "(and (>= p 0.0) (<= p 1.0))), then one `Show:` line with what the claim says always follows. Use every "
+    "variable and every number of the claim."
 )
 
 
-def _pair(claim: str, answer: dict[str, Any]) -> list[Message]:
-    return [{"role": "user", "content": f"Claim: {claim}"},
-            {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False, separators=(",", ":"))}]
+def _symbols_answer(answer: dict[str, Any]) -> str:
+    keep = {k: answer[k] for k in ("formalisable", "reason", "variables")}
+    return json.dumps(keep, ensure_ascii=False, separators=(",", ":"))
 
 
-def formalise_messages(claim_text: str, quantities: list[str] | None = None, context: str = "") -> list[Message]:
-    """Few-shot layout: fixed system text and examples first (prefix-cache friendly), the claim last."""
-    msgs: list[Message] = [{"role": "system", "content": SYSTEM}]
-    for ex in EXAMPLES:
-        msgs += _pair(ex.claim, ex.answer)
+def _task(claim_text: str, quantities: list[str] | None, context: str) -> str:
     task = (f"Context (the idea the claim supports; do not formalise it): {context}\n" if context else "")
     task += f"Claim: {claim_text}"
     if quantities:
         task += "\nQuantities named by its author: " + "; ".join(quantities)
-    return msgs + [{"role": "user", "content": task}]
+    return task
 
 
-def repair_messages(claim_text: str, quantities: list[str] | None, previous: Candidate,
-                    problem: str, context: str = "") -> list[Message]:
-    """The same conversation, the faulty answer, and z3's complaint: one bounded chance to fix it."""
-    return formalise_messages(claim_text, quantities, context) + [
+def symbols_messages(claim_text: str, quantities: list[str] | None = None, context: str = "") -> list[Message]:
+    """Stage 1, few-shot: fixed system text and examples first (prefix-cache friendly), the claim last."""
+    msgs: list[Message] = [{"role": "system", "content": SYMBOLS_SYSTEM}]
+    for ex in EXAMPLES:
+        msgs += [{"role": "user", "content": f"Claim: {ex.claim}"},
+                 {"role": "assistant", "content": _symbols_answer(ex.answer)}]
+    return msgs + [{"role": "user", "content": _task(claim_text, quantities, context)}]
+
+
+def variables_line(variables: list[Variable] | list[dict[str, Any]]) -> str:
+    rows = [v if isinstance(v, dict) else v.model_dump() for v in variables]
+    return "Variables: " + "; ".join(f"{v['name']} : {v['sort']} = {v['meaning']}" for v in rows)
+
+
+def formula_messages(claim_text: str, variables: list[Variable], context: str = "",
+                     as_json: bool = False) -> list[Message]:
+    """Stage 2, few-shot: the worked examples' formulas (as `Assume:`/`Show:` lines, or JSON for a backend
+    without grammars), then the claim with its symbols."""
+    system = FORMULA_SYSTEM + (" Answer only with JSON: hypotheses (a list of terms) and conclusion."
+                               if as_json else "")
+    msgs: list[Message] = [{"role": "system", "content": system}]
+    for ex in EXAMPLES:
+        a = ex.answer
+        if not a.get("formalisable"):
+            continue
+        reply = (json.dumps({"hypotheses": a["hypotheses"], "conclusion": a["conclusion"]}) if as_json
+                 else formula_text(a["hypotheses"], a["conclusion"]))
+        msgs += [{"role": "user", "content": _formula_task(ex.claim, a["variables"])},
+                 {"role": "assistant", "content": reply}]
+    return msgs + [{"role": "user", "content": _formula_task(claim_text, variables, context)}]
+
+
+def _formula_task(claim_text: str, variables: list[Variable] | list[dict[str, Any]], context: str = "") -> str:
+    return "\n".join(filter(None, [_task(claim_text, None, context), variables_line(variables),
+                                   numbers_line(claim_text)]))
+
+
+def repair_messages(claim_text: str, variables: list[Variable], previous: Formula, problem: str,
+                    context: str = "") -> list[Message]:
+    """Stage 2 as JSON again, the faulty answer, and z3's complaint: one bounded chance to fix it (only a
+    backend without grammars can write a formula z3 cannot parse)."""
+    return formula_messages(claim_text, variables, context, as_json=True) + [
         {"role": "assistant", "content": previous.model_dump_json()},
-        {"role": "user", "content": f"z3 rejects this: {problem}. Fix it. Declare every variable you use, "
-                                    "use only the allowed sorts, and keep the meaning of the claim."}]
+        {"role": "user", "content": f"z3 rejects this: {problem}. Fix it. Use only the variables given, in "
+                                    "prefix form, and keep the meaning of the claim."}]
 
 
 def describe_formal(c: Candidate) -> str:
@@ -128,6 +259,6 @@ def judge_messages(claim_text: str, c: Candidate, statement: str, system: str = 
 
 
 async def ask(llm: LLM, messages: list[Message], model: type[BaseModel], *, seed: int, max_tokens: int,
-              temperature: float) -> tuple[Any, Completion]:
-    return await complete_structured(llm, messages, model, schema=schema_for(model), seed=seed,
+              temperature: float, schema: dict[str, Any] | None = None) -> tuple[Any, Completion]:
+    return await complete_structured(llm, messages, model, schema=schema or schema_for(model), seed=seed,
                                      max_tokens=max_tokens, temperature=temperature, attempts=2)

@@ -4,7 +4,8 @@ Order matters for cost: names and the copy guard need no solver; the symbol tabl
 and the variables z3 saw in the formula; parse and vacuity come from one sandboxed z3 call (provers.gate_z3).
 Only a candidate that passes all of them reaches the LLM checks (back-translation and judge, provers.pipeline).
 
-Check names (stable: critiques and reviewers refer to them): `triage`, `names`, `copy_guard`, `parse`,
+Check names (stable: critiques and reviewers refer to them): `triage`, `symbols` (the formaliser's first stage
+gave no valid answer), `names`, `copy_guard`, `parse`,
 `symbol_table`, `vacuity`, `generality`, `unanimity`, `agreement`, `back_translation`, `witness` (the last four
 are decided across candidates or by the model: provers.consensus, provers.pipeline, provers.witness).
 """
@@ -19,8 +20,9 @@ from typing import Any
 from gauntlet.provers import gate_z3
 from gauntlet.provers.fewshot import EXAMPLES
 from gauntlet.provers.formalise import Candidate
+from gauntlet.provers.grammar import RESERVED, claim_numbers
 
-CHECKS = ("triage", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "unanimity",
+CHECKS = ("triage", "symbols", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "unanimity",
           "agreement", "back_translation", "witness")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
@@ -28,9 +30,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 # Words that name no quantity: a meaning made only of these maps to nothing in the claim.
 _STOP = frozenset("""the a an of to in on for and or is are be at by with from that this than then its it their
     each every any all as not no number value amount some there which who whose when if one two""".split())
-# SMT-LIB words that are not variables (a declared name may not shadow them).
-_RESERVED = frozenset("""and or not xor ite true false let forall exists distinct div mod abs to_real to_int is_int
-    declare const assert check sat push pop""".split())
 
 
 @dataclass
@@ -71,7 +70,7 @@ def stems(text: str) -> set[str]:
 
 def check_names(c: Candidate) -> Check:
     names = [v.name for v in c.variables]
-    bad = [n for n in names if not _NAME.match(n) or n.lower() in _RESERVED]
+    bad = [n for n in names if not _NAME.match(n) or n.lower() in RESERVED]
     if bad:
         return Check("names", False, f"variable name {bad[0]!r} is not a plain identifier")
     if len(set(names)) != len(names):
@@ -131,18 +130,8 @@ def symbol_table(c: Candidate, claim_text: str, facts: dict[str, Any], quantitie
     return Check("symbol_table", True)
 
 
-_CLAIM_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*%)?(?![\w.]*\d)")
 _LITERAL = re.compile(r"#x[0-9a-fA-F]+|#b[01]+|\(_\s+bv(\d+)\s+\d+\)|(?<![\w.])\d+(?:\.\d+)?")
 _RATIO = re.compile(r"\(\s*/\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*\)")
-
-
-def claim_numbers(text: str) -> set[Fraction]:
-    """The numbers a claim states (30% counts as 0.3 or 30): each must reappear in a faithful formula."""
-    out: set[Fraction] = set()
-    for m in _CLAIM_NUMBER.finditer(text):
-        value = Fraction(m.group(1))
-        out.add(value / 100 if m.group(2) else value)
-    return out
 
 
 def formula_numbers(c: Candidate) -> set[Fraction]:

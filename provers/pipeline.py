@@ -1,6 +1,7 @@
-"""The whole formalisation pipeline for one claim: triage → k candidates (with bounded repair) → deterministic
-checks (provers.gate) → unanimity + agreement (provers.consensus) → back-translation + judge → for a refutation,
-the witness (provers.witness) → a verdict, or an abstention with its reason.
+"""The whole formalisation pipeline for one claim: triage → the symbols (stage 1) → k formulas over them (stage 2,
+under a grammar built from the symbols; bounded repair where no grammar could be enforced) → deterministic checks
+(provers.gate) → unanimity + agreement (provers.consensus) → back-translation + judge → for a refutation, the
+witness (provers.witness) → a verdict, or an abstention with its reason and the stage that stopped it.
 
 Verdicts: `proved` / `refuted` only from a candidate that passed every check; `not_formalisable` (triage, or
 the formaliser's own answer), `rejected` (no candidate survived, or the survivors disagree), `unknown` (z3 timed
@@ -20,10 +21,12 @@ from gauntlet.agents.llm import LLM, Completion, LLMError, Message
 from gauntlet.kinds import FORMAL_VERDICTS
 from gauntlet.provers import gate_z3, witness
 from gauntlet.provers.consensus import agreement, unanimity
-from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Judgement, ask,
-                                        back_translation_messages, formalise_messages, judge_messages,
-                                        repair_messages)
+from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Formula,
+                                        FormulaTextError, Judgement, Symbols, ask, back_translation_messages,
+                                        candidate, formula_messages, judge_messages, parse_formula_text,
+                                        plain_names, repair_messages, symbols_messages, symbols_schema)
 from gauntlet.provers.gate import Check, Screened, screen
+from gauntlet.provers.grammar import formula_grammar
 
 GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
 
@@ -39,6 +42,9 @@ class GateSettings:
     temperature: float = 0.5
     timeout_s: float = 5.0
     max_tokens: int = 240
+    shared_symbols: bool = True  # one stage-1 answer (greedy) for all k formulas; False: each samples its own
+    symbols_temperature: float = 0.0
+    draft_chars: int = 0  # a free `Plan:` line before the constrained formula (0: none)
 
     @classmethod
     def from_config(cls, cfg: Any) -> "GateSettings":
@@ -59,6 +65,8 @@ class GateResult:
     facts: dict[str, Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     elapsed_s: float = 0.0
+    stopped_by: str | None = None  # the stage or check that stopped the claim (None: a verdict was reached)
+    decoding: str = ""  # how the formulas were constrained: "grammar", "json_schema", or "" (none written)
 
     @property
     def formal(self) -> str | None:
@@ -83,7 +91,8 @@ class GateResult:
         return {"verdict": self.verdict, "reason": self.reason, "counterexample": self.counterexample,
                 "counterexample_text": self.counterexample_text() or None,
                 "checks": [c.as_json() for c in self.checks], "formal": self.formal, "symbols": self.symbols(),
-                "candidates": self.candidates, "llm_calls": len(self.calls), "elapsed_s": round(self.elapsed_s, 3)}
+                "candidates": self.candidates, "stopped_by": self.stopped_by, "decoding": self.decoding,
+                "llm_calls": len(self.calls), "elapsed_s": round(self.elapsed_s, 3)}
 
 
 def call_record(label: str, messages: list[Message], comp: Completion) -> dict[str, Any]:
@@ -125,30 +134,71 @@ class _Run:
         self.claim_kind, self.context = claim_kind, context
         self.calls: list[dict[str, Any]] = []
         self.n = 0
+        self.grammar: bool | None = None  # does the backend enforce grammars? (None: not yet asked)
 
-    async def call(self, label: str, msgs: list[Message], model: type, temperature: float) -> Any:
+    async def call(self, label: str, msgs: list[Message], model: type, temperature: float,
+                   schema: dict[str, Any] | None = None) -> Any:
         self.n += 1
         value, comp = await ask(self.llm, msgs, model, seed=self.seed + 104729 * self.n,
-                                max_tokens=self.s.max_tokens, temperature=temperature)
+                                max_tokens=self.s.max_tokens, temperature=temperature, schema=schema)
         self.calls.append(call_record(label, msgs, comp))
         return value
 
-    async def candidate(self, i: int) -> tuple[Candidate, Screened, int]:
-        """Sample candidate i; while z3 cannot parse it and the repair budget lasts, show z3's error and retry."""
-        msgs = formalise_messages(self.text, self.quantities, self.context)
-        cand: Candidate = await self.call(f"candidate {i + 1}", msgs, Candidate, self.s.temperature)
-        repairs = 0
+    async def symbols(self, label: str, temperature: float) -> Symbols:
+        """Stage 1: is it maths, and its variables, each meaning made of the claim's words; names made plain."""
+        syms: Symbols = await self.call(label, symbols_messages(self.text, self.quantities, self.context), Symbols,
+                                        temperature, schema=symbols_schema(self.text))
+        return syms.model_copy(update={"variables": plain_names(list(syms.variables))})
+
+    async def formula(self, label: str, syms: Symbols) -> Formula:
+        """Stage 2 under the claim's grammar; a backend that cannot enforce grammars gets the JSON schema (from
+        then on, for this claim). Raises FormulaTextError when a backend ignored the grammar."""
+        if self.grammar is not False:
+            msgs = formula_messages(self.text, list(syms.variables), self.context)
+            self.n += 1
+            try:
+                comp = await self.llm.complete(
+                    msgs, seed=self.seed + 104729 * self.n, max_tokens=self.s.max_tokens,
+                    temperature=self.s.temperature,
+                    grammar=formula_grammar(syms.decls(), draft_chars=self.s.draft_chars))
+            except TypeError as exc:  # a backend written before grammars existed
+                if "grammar" not in str(exc):
+                    raise
+                self.grammar = False
+            except LLMError:
+                if self.grammar is True:
+                    raise  # grammars worked for this claim before: a real failure
+                self.grammar = False
+            else:
+                self.grammar = True
+                self.calls.append({**call_record(label, msgs, comp), "decoding": "grammar"})
+                return parse_formula_text(comp.text)[0]
+        msgs = formula_messages(self.text, list(syms.variables), self.context, as_json=True)
+        return await self.call(label, msgs, Formula, self.s.temperature)
+
+    async def candidate(self, i: int, syms: Symbols | None) -> tuple[Candidate, Screened, int]:
+        """Candidate i: its symbols (shared, or sampled now), its formula; while z3 cannot parse the formula (only
+        without a grammar) and the repair budget lasts, show z3's error and retry."""
+        if syms is None:
+            syms = await self.symbols(f"candidate {i + 1} symbols", self.s.temperature)
+        if not syms.formalisable or not syms.variables:
+            return _no_formula(syms), Screened(), 0
+        try:
+            formula = await self.formula(f"candidate {i + 1}", syms)
+        except FormulaTextError as exc:
+            cand = candidate(syms, Formula.model_construct(hypotheses=[], conclusion=""))
+            return cand, Screened([Check("parse", False, f"the answer ignored the grammar: {exc}")]), 0
+        cand, repairs = candidate(syms, formula), 0
         while True:
-            if not cand.formalisable:
-                return cand, Screened(), repairs
             screened = await asyncio.to_thread(screen, cand, self.text, quantities=self.quantities,
                                                timeout_s=self.s.timeout_s)
             failed = screened.failed
             if failed is None or failed.check not in ("parse", "names") or repairs >= self.s.repairs:
                 return cand, screened, repairs
             repairs += 1
-            msgs = repair_messages(self.text, self.quantities, cand, failed.reason, self.context)
-            cand = await self.call(f"candidate {i + 1} repair {repairs}", msgs, Candidate, 0.2)
+            msgs = repair_messages(self.text, list(syms.variables), formula, failed.reason, self.context)
+            formula = await self.call(f"candidate {i + 1} repair {repairs}", msgs, Formula, 0.2)
+            cand = candidate(syms, formula)
 
     async def faithful(self, cand: Candidate) -> Check:
         """Back-translation without the claim, then a narrow judge asked both ways round: the same statement
@@ -189,6 +239,9 @@ async def run_gate(llm: LLM, text: str, *, quantities: list[str] | None = None, 
     run = _Run(llm, text, quantities, claim_kind, settings, seed, context)
     result = await _decide(run)
     result.calls, result.elapsed_s = run.calls, time.perf_counter() - t0
+    result.decoding = {True: "grammar", False: "json_schema"}.get(run.grammar, "")  # type: ignore[arg-type]
+    if result.verdict not in ("proved", "refuted") and result.stopped_by is None:
+        result.stopped_by = next((c.check for c in result.checks if not c.passed), None)
     return result
 
 
@@ -197,12 +250,19 @@ async def _decide(run: _Run) -> GateResult:
     checks = [triage(run.claim_kind, run.quantities, run.text)]
     if not checks[0].passed:
         return GateResult("not_formalisable", checks[0].reason, checks)
+    shared: Symbols | None = None
+    if s.shared_symbols:
+        try:
+            shared = await run.symbols("symbols", s.symbols_temperature)
+        except LLMError as exc:
+            checks.append(Check("symbols", False, f"no valid answer from the model: {exc}"[:300]))
+            return GateResult("error", "the formaliser gave no valid symbols", checks, stopped_by="symbols")
     candidates: list[dict[str, Any]] = []
     survivors: list[tuple[Candidate, Screened]] = []
     errors, first_failure = 0, ""
     for i in range(s.k):
         try:
-            cand, screened, repairs = await run.candidate(i)
+            cand, screened, repairs = await run.candidate(i, shared)
         except LLMError as exc:
             errors += 1
             candidates.append({"index": i + 1, "status": "error", "reason": str(exc)[:300]})
@@ -216,7 +276,7 @@ async def _decide(run: _Run) -> GateResult:
         if not cand.formalisable:  # one honest "not maths" is enough to abstain: abstaining is always safe
             row.update(status="not_formalisable", reason=cand.reason)
             checks.append(Check("triage", False, f"formaliser: {cand.reason or 'not a mathematical claim'}"))
-            return GateResult("not_formalisable", checks[-1].reason, checks, candidates)
+            return GateResult("not_formalisable", checks[-1].reason, checks, candidates, stopped_by="symbols")
         failed = screened.failed
         row.update(status="rejected" if failed else "passed", reason=failed.reason if failed else "",
                    verdict=None if failed else screened.verdict)
@@ -233,7 +293,7 @@ async def _decide(run: _Run) -> GateResult:
         if len(survivors) + (s.k - i - 1) < need:
             break  # too few candidates left to reach agreement: stop paying for calls
     if errors == len(candidates):
-        return GateResult("error", "the formaliser gave no valid answer", checks, candidates)
+        return GateResult("error", "the formaliser gave no valid answer", checks, candidates, stopped_by="formula")
     for row in candidates:
         for c in row.get("checks", []):
             if not c["passed"]:
@@ -250,7 +310,7 @@ async def _decide(run: _Run) -> GateResult:
     cand, screened = survivors[0]
     if screened.verdict == "unknown":
         return GateResult("unknown", "z3 could not decide the agreed formalisation in time", checks, candidates,
-                          cand, screened.facts)
+                          cand, screened.facts, stopped_by="solver")
     row = candidates[_index(candidates, cand)]
     if s.back_translate:
         faithful = await _llm_check(run.faithful(cand), "back_translation")
@@ -277,6 +337,12 @@ async def _llm_check(pending: Any, name: str) -> Check:
         return await pending
     except LLMError as exc:
         return Check(name, False, f"no answer from the model: {exc}"[:300])
+
+
+def _no_formula(syms: Symbols) -> Candidate:
+    """The formaliser's own "not maths" (or a maths claim with no quantity named): nothing to write a formula for."""
+    reason = syms.reason if not syms.formalisable else "the formaliser named no quantity the claim is about"
+    return Candidate(formalisable=False, reason=reason[:200], variables=[], hypotheses=[], conclusion="")
 
 
 def _index(rows: list[dict[str, Any]], cand: Candidate) -> int:

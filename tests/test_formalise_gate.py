@@ -151,35 +151,55 @@ def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
 DIFFER_NO = json.dumps({"reason": "same quantities, assumptions and bound", "differ": False})
 
 
-def _reply(c: Candidate | dict[str, Any]) -> str:
-    return json.dumps(c.model_dump() if isinstance(c, Candidate) else c)
+def _syms(c: Candidate | dict[str, Any]) -> str:
+    """A first-stage answer: whether it is maths, and the symbols."""
+    d = c.model_dump() if isinstance(c, Candidate) else c
+    return json.dumps({k: d[k] for k in ("formalisable", "reason", "variables")})
+
+
+def _form(c: Candidate | dict[str, Any]) -> str:
+    """A second-stage answer (JSON: the synthetic server enforces no grammar, and the parser reads both shapes)."""
+    d = c.model_dump() if isinstance(c, Candidate) else c
+    return json.dumps({"hypotheses": d["hypotheses"], "conclusion": d["conclusion"]})
+
+
+def _replies(*cands: Candidate | dict[str, Any]) -> list[str]:
+    """The formaliser's answers with shared symbols: the first candidate's symbols, then each one's formula."""
+    return [_syms(cands[0])] + [_form(c) for c in cands]
+
+
+def _own(*cands: Candidate) -> list[str]:
+    """With `shared_symbols=False`: each candidate's own symbols, then its formula."""
+    return [r for c in cands for r in (_syms(c), _form(c))]
 
 
 def test_agreeing_faithful_candidates_with_matching_back_translation_are_proved() -> None:
     back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same bound on the same two probabilities", "same": True})
-    r = _gate([_reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
+    r = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO])
     assert r.verdict == "proved", r.reason
     checks = {c.check: c.passed for c in r.checks}
     assert checks == {"triage": True, "unanimity": True, "agreement": True, "back_translation": True}
     assert "(assert (not (<= (* p q) 0.04)))" in r.formal
     doc = r.as_json()
     assert set(doc) >= {"verdict", "counterexample", "checks", "formal", "candidates"}
-    assert doc["llm_calls"] == 5 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
+    assert doc["llm_calls"] == 6 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
+    assert doc["stopped_by"] is None and [c["label"] for c in r.calls[:3]] == ["symbols", "candidate 1", "candidate 2"]
 
 
 def test_back_translation_mismatch_rejects() -> None:
     back = json.dumps({"statement": "p times q is at least 0.04"})
     judge = json.dumps({"reason": "B says at least, A says at most", "same": False})
-    r = _gate([_reply(GOOD), _reply(GOOD), back, judge])
+    r = _gate(_replies(GOOD, GOOD) + [back, judge])
     assert r.verdict == "rejected" and r.accepted is None and r.formal is None
+    assert r.stopped_by == "back_translation"
     failed = [c for c in r.checks if not c.passed]
     assert [c.check for c in failed] == ["back_translation"] and "at least" in failed[0].reason
     # A judge that says "same" but, asked the other way round, finds a difference is not trusted either.
     back = json.dumps({"statement": "if p and q are at most 0.2 then p times q is at most 0.04"})
     differ = json.dumps({"reason": "B drops the lower bound 0 on p and q", "differ": True})
-    r = _gate([_reply(GOOD), _reply(GOOD), back, json.dumps({"reason": "same", "same": True}), differ])
-    assert r.verdict == "rejected" and "lower bound" in r.reason and len(r.calls) == 5
+    r = _gate(_replies(GOOD, GOOD) + [back, json.dumps({"reason": "same", "same": True}), differ])
+    assert r.verdict == "rejected" and "lower bound" in r.reason and len(r.calls) == 6
 
 
 def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
@@ -191,7 +211,7 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
     judge = json.dumps({"reason": "the same", "same": True})
     holds = json.dumps({"reason": "1 - 0.5*0.5 = 0.75, below 0.8", "answer": False})
     breaks = json.dumps({"reason": "0.75 < 0.8, so it is a counterexample", "answer": True})
-    r = _gate([_reply(cand), _reply(cand), back, judge, DIFFER_NO, holds, breaks], claim)
+    r = _gate(_replies(cand, cand) + [back, judge, DIFFER_NO, holds, breaks], claim)
     assert r.verdict == "refuted" and r.counterexample == {"p": "1/2"}
     assert r.counterexample_text() == "p (probability a monitor catches a deceptive action) = 1/2"
     witnessed = next(c for c in r.checks if c.check == "witness")
@@ -203,21 +223,22 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
 
 def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
     false_bound = GOOD.model_copy(update={"conclusion": "(<= (* p q) (* 0.04 0.2))"})
-    r = _gate([_reply(GOOD), _reply(false_bound)], k=3)
-    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 2  # candidate 3 never asked
+    r = _gate(_replies(GOOD, false_bound), k=3)
+    assert r.verdict == "rejected" and "disagree" in r.reason and len(r.calls) == 3  # candidate 3 never asked
     no = {"formalisable": False, "reason": "a forecast", "variables": [], "hypotheses": [], "conclusion": ""}
-    r = _gate([json.dumps(no)], "Interpretability will audit every frontier model by 2030.", k=3)
+    r = _gate([_syms(no)], "Interpretability will audit every frontier model by 2030.", k=3)
     assert r.verdict == "not_formalisable" and len(r.calls) == 1  # one honest "no" ends it: no more calls
+    assert r.stopped_by == "symbols"
 
 
 def test_parse_error_is_fed_back_for_one_repair() -> None:
     broken = GOOD.model_copy(update={"conclusion": "(<= (* p q) Natural)"})
     back = json.dumps({"statement": "p q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    r = _gate([_reply(broken), _reply(GOOD), _reply(GOOD), back, judge, DIFFER_NO])
+    r = _gate(_replies(broken, GOOD, GOOD) + [back, judge, DIFFER_NO])
     assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1
-    repair_prompt = r.calls[1]["messages"][-1]["content"]
-    assert "Natural" in repair_prompt and r.calls[1]["label"] == "candidate 1 repair 1"
+    repair_prompt = r.calls[2]["messages"][-1]["content"]
+    assert "Natural" in repair_prompt and r.calls[2]["label"] == "candidate 1 repair 1"
 
 
 # --- in a debate ------------------------------------------------------------------------------------------
@@ -242,14 +263,15 @@ def test_a_copied_example_on_a_non_math_claim_no_longer_shoots_the_idea_down() -
     """The issue's failure: the formaliser copies its example for a non-math sentence and z3 'refutes' it."""
     text = "We use zero-shot learning to train a model on 5000 new examples designed to test deception"
     copy = {**next(e for e in EXAMPLES if e.truth == "false").answer}
-    state, update = _move([json.dumps(copy)] * 3, {"claim_kind": "theorem", "quantities": ["dataset"]}, text)
+    state, update = _move(_replies(copy, copy, copy), {"claim_kind": "theorem", "quantities": ["dataset"]}, text)
     [result] = update["nodes"]
     d = result["data"]
     assert d["verdict"] == "rejected" and d["counterexample"] is None
     assert [e["kind"] for e in update["edges"]] == ["formalises"]  # attacks nothing
     assert {c["status"] for c in d["candidates"]} == {"rejected"}
     assert any(c["check"] == "copy_guard" and not c["passed"] for c in d["checks"])
-    assert [c["phase"] for c in update["calls"]] == ["formalise"]  # one rejection: unanimity is out of reach
+    # symbols, then one rejected formula: unanimity is out of reach
+    assert [c["phase"] for c in update["calls"]] == ["formalise", "formalise"]
     graph = ArgumentGraph(state["nodes"] + update["nodes"], state["edges"] + update["edges"])
     assert graph.status("i1") == "standing"
 
@@ -316,7 +338,7 @@ def test_cli_formalise_json_and_bad_options() -> None:
     from gauntlet.ui.cli import app
     back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    with running_server(script=[_reply(GOOD)] * 2 + [back, judge, DIFFER_NO]) as url:
+    with running_server(script=_replies(GOOD, GOOD) + [back, judge, DIFFER_NO]) as url:
         res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
                                        "--json"])
     assert res.exit_code == 0, res.output
@@ -354,20 +376,21 @@ AVERAGE_UNFAITHFUL = _cand([("a", "Real", "the first score"), ("b", "Real", "the
 def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> None:
     unmapped = _cand([(v.name, v.sort, v.meaning) for v in GOOD.variables] + [("z", "Real", "zebra population")],
                      list(GOOD.hypotheses), GOOD.conclusion)
-    r = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD)], k=3)
-    assert r.verdict == "rejected" and r.formal is None and len(r.calls) == 2  # candidate 3 never asked
+    r = _gate(_own(GOOD, unmapped, GOOD), k=3, shared_symbols=False)
+    assert r.verdict == "rejected" and r.formal is None and len(r.calls) == 4  # candidate 3 never asked
+    assert r.stopped_by == "symbol_table"
     unanimity = next(c for c in r.checks if c.check == "unanimity")
     assert not unanimity.passed and "1 of 3" in unanimity.reason and "symbol_table" in unanimity.reason
     # The older 2-of-k rule would have accepted the two good ones (kept behind --no-unanimity).
     back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    old = _gate([_reply(GOOD), _reply(unmapped), _reply(GOOD), back, judge, DIFFER_NO], k=3, unanimous=False)
+    old = _gate(_own(GOOD, unmapped, GOOD) + [back, judge, DIFFER_NO], k=3, unanimous=False, shared_symbols=False)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
 
 
 def test_a_single_candidate_is_never_unanimous() -> None:
-    r = _gate([_reply(GOOD)], k=1)
-    assert r.verdict == "rejected" and "k >= 2" in r.reason and len(r.calls) == 1
+    r = _gate(_replies(GOOD), k=1)
+    assert r.verdict == "rejected" and "k >= 2" in r.reason and len(r.calls) == 2
 
 
 def test_candidates_with_other_names_are_lined_up_and_compared_part_by_part() -> None:
@@ -378,13 +401,13 @@ def test_candidates_with_other_names_are_lined_up_and_compared_part_by_part() ->
     assert align(GOOD, swapped) == {"m2": "q", "m1": "p"}
     back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    r = _gate([_reply(GOOD), _reply(swapped), back, judge, DIFFER_NO])
+    r = _gate(_own(GOOD, swapped) + [back, judge, DIFFER_NO], shared_symbols=False)
     assert r.verdict == "proved", r.reason
     assert "1 pair(s) z3-equivalent" in next(c.reason for c in r.checks if c.check == "agreement")
     # Two proofs of different statements are not "the same formula" just because both are valid.
     tighter = GOOD.model_copy(update={"hypotheses": ["(and (>= p 0.0) (<= p 0.1))", "(and (>= q 0.0) (<= q 0.2))"]})
-    r = _gate([_reply(GOOD), _reply(tighter)])
-    assert r.verdict == "rejected" and "different formulas" in r.reason and len(r.calls) == 2
+    r = _gate(_replies(GOOD, tighter))
+    assert r.verdict == "rejected" and "different formulas" in r.reason and len(r.calls) == 3
     # Different sorts cannot be lined up: under unanimity that is disagreement, not a pass.
     as_ints = GOOD.model_copy(update={"variables": [v.model_copy(update={"sort": "Int"}) for v in GOOD.variables],
                                       "hypotheses": ["(and (>= p 0) (<= (* 5 p) 1))", "(and (>= q 0) (<= (* 5 q) 1))"],
@@ -398,7 +421,7 @@ def test_a_counterexample_in_which_the_sentence_still_holds_is_no_refutation() -
     judge = json.dumps({"reason": "both bound the average by the two scores", "same": True})
     holds = json.dumps({"reason": "the average 0.5 lies between the smaller score 0 and the larger 1", "answer": True})
     breaks = json.dumps({"reason": "the sentence holds here", "answer": False})
-    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, holds, breaks], AVERAGE)
+    r = _gate(_replies(AVERAGE_UNFAITHFUL, AVERAGE_UNFAITHFUL) + [back, judge, DIFFER_NO, holds, breaks], AVERAGE)
     assert r.verdict == "rejected" and r.counterexample is None and r.accepted is None
     failed = [c for c in r.checks if not c.passed]
     assert [c.check for c in failed] == ["witness"] and "still holds" in failed[0].reason
@@ -409,7 +432,7 @@ def test_a_witness_that_says_yes_to_both_framings_is_not_trusted() -> None:
     back = json.dumps({"statement": "the average of a and b is at least a and at most b"})
     judge = json.dumps({"reason": "same", "same": True})
     yes = json.dumps({"reason": "yes", "answer": True})
-    r = _gate([_reply(AVERAGE_UNFAITHFUL)] * 2 + [back, judge, DIFFER_NO, yes, yes], AVERAGE)
+    r = _gate(_replies(AVERAGE_UNFAITHFUL, AVERAGE_UNFAITHFUL) + [back, judge, DIFFER_NO, yes, yes], AVERAGE)
     assert r.verdict == "rejected" and "contradict each other" in r.reason
 
 
@@ -442,11 +465,11 @@ def test_a_witness_must_also_see_the_sentence_hold_at_a_control_point() -> None:
     holds = json.dumps({"reason": "0.25 < 0.5", "answer": False})
     breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
     never = json.dumps({"reason": "violated", "answer": False})
-    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, never], text)
-    assert r.verdict == "rejected" and "does not tell a counterexample" in r.reason and len(r.calls) == 8
+    r = _gate(_replies(cand, cand) + [back, judge, DIFFER_NO, holds, breaks, never], text)
+    assert r.verdict == "rejected" and "does not tell a counterexample" in r.reason and len(r.calls) == 9
     control_prompt = r.calls[-1]["messages"][-1]["content"]
     assert r.calls[-1]["label"] == "witness control" and "real x (x) = 0.5" not in control_prompt
     ok = json.dumps({"reason": "at this x the square is at least x", "answer": True})
-    r = _gate([_reply(cand)] * 2 + [back, judge, DIFFER_NO, holds, breaks, ok], text)
+    r = _gate(_replies(cand, cand) + [back, judge, DIFFER_NO, holds, breaks, ok], text)
     assert r.verdict == "refuted" and r.counterexample == {"x": "1/2"}
     assert next(c for c in r.checks if c.check == "witness").passed
