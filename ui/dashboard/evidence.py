@@ -101,23 +101,39 @@ def _votes(data: dict[str, Any]) -> list[Vote]:
     return out
 
 
-def ruling_for(view: RunView, critique_id: str) -> RulingEvidence | None:
-    """The critique's latest ruling (a re-ruling supersedes an earlier one)."""
-    rulings = [n for n in view.nodes.values() if n["kind"] == "ruling" and n["data"].get("critique") == critique_id]
-    if not rulings:
+def latest_rulings(view: RunView) -> dict[str, dict[str, Any]]:
+    """Each critique's latest ruling node (a re-ruling supersedes an earlier one), in one pass over the nodes."""
+    out: dict[str, dict[str, Any]] = {}
+    for n in view.nodes.values():
+        c = n["data"].get("critique") if n["kind"] == "ruling" else None
+        if c and (c not in out or n["seq"] > out[c]["seq"]):
+            out[c] = n
+    return out
+
+
+def ruling_for(view: RunView, critique_id: str,
+               latest: dict[str, dict[str, Any]] | None = None) -> RulingEvidence | None:
+    r = (latest if latest is not None else latest_rulings(view)).get(critique_id)
+    if r is None:
         return None
-    r = max(rulings, key=lambda n: n["seq"])
     d = r["data"]
     return RulingEvidence(id=r["id"], outcome=str(d.get("outcome", "")), reason=str(d.get("reason", "")),
                           threshold=_float(d.get("threshold")), calibration=str(d.get("calibration") or ""),
                           votes=_votes(d))
 
 
-def _rebuttals(view: RunView, critique_id: str) -> list[dict[str, str]]:
-    answering = {s for s, d, _ in view.edges if d == critique_id}
-    return [{"id": n["id"], "persona": n["persona"], "action": str(n["data"].get("action") or ""), "text": n["text"]}
-            for n in sorted(view.nodes.values(), key=lambda n: n["seq"])
-            if n["kind"] == "rebuttal" and (n["data"].get("target") == critique_id or n["id"] in answering)]
+def rebuttals_by_target(view: RunView) -> dict[str, list[dict[str, str]]]:
+    """Rebuttals grouped by the critique they answer (by their `target`, or an edge to it), in log order."""
+    edge_targets: dict[str, set[str]] = {}
+    for src, dst, _ in view.edges:
+        edge_targets.setdefault(src, set()).add(dst)
+    out: dict[str, list[dict[str, str]]] = {}
+    for n in sorted((n for n in view.nodes.values() if n["kind"] == "rebuttal"), key=lambda n: n["seq"]):
+        row = {"id": n["id"], "persona": n["persona"], "action": str(n["data"].get("action") or ""),
+               "text": n["text"]}
+        for target in {n["data"].get("target") or "", *edge_targets.get(n["id"], ())} - {""}:
+            out.setdefault(target, []).append(row)
+    return out
 
 
 def _segments(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[str, list[int]]]:
@@ -155,6 +171,7 @@ def idea_evidence(view: RunView, idea: dict[str, Any]) -> IdeaEvidence:
                         and view.nodes[s]["kind"] in ("critique", "human_note")},
                        key=lambda n: view.nodes[n]["seq"])[:MAX_CRITIQUES]
     critiques, spans = [], []
+    latest, rebuttals = latest_rulings(view), rebuttals_by_target(view)
     for k, cid in enumerate(attackers, 1):
         c = view.nodes[cid]
         d = c["data"]
@@ -168,8 +185,8 @@ def idea_evidence(view: RunView, idea: dict[str, Any]) -> IdeaEvidence:
             critique_kind=str(d.get("critique_kind") or ""), flaw_type=str(d.get("flaw_type") or ""),
             severity=str(d.get("severity") or ""), anchor=anchor, anchor_found=hit,
             counted=(cid, idea["id"]) not in view.discounted, status=c["status"],
-            cites=[x for x in d.get("cites") or [] if isinstance(x, dict)], rebuttals=_rebuttals(view, cid),
-            ruling=ruling_for(view, cid)))
+            cites=[x for x in d.get("cites") or [] if isinstance(x, dict)], rebuttals=rebuttals.get(cid, []),
+            ruling=ruling_for(view, cid, latest)))
     ev = IdeaEvidence(id=idea["id"], title=node["title"], text=node["text"], status=idea["status"],
                       override=idea.get("override"), segments=_segments(node["text"], spans), critiques=critiques,
                       formal=formal_on(view, idea["id"]), why="")

@@ -111,8 +111,13 @@ def _collapsed_away(view: RunView, forest: graph_layout.Forest) -> set[str]:
 
 
 def elements(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> dict[str, list[dict[str, Any]]]:
+    return draw(view, filters, limit)[0]
+
+
+def draw(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """(Cytoscape elements, how many nodes matched the filters before the cap): the tree is walked once."""
     forest = forest_of(view)
-    nodes, _ = visible_nodes(view, filters, limit, forest)
+    nodes, matched = visible_nodes(view, filters, limit, forest)
     shown = {n["id"] for n in nodes}
     # Trees in the ideas' ranking (standing first), then orphans: the map reads top-left to bottom-right.
     rank = {i["id"]: k for k, i in enumerate(view.ideas)}
@@ -133,7 +138,7 @@ def elements(view: RunView, filters: Filters, limit: int = MAX_DRAWN) -> dict[st
     out_edges = [{"data": {"id": f"{src}|{kind}|{dst}", "source": src, "target": dst,
                            "label": edge_label(view, src, dst, kind)}}
                  for src, dst, kind in view.edges if src in shown and dst in shown]
-    return {"nodes": out_nodes, "edges": out_edges}
+    return {"nodes": out_nodes, "edges": out_edges}, matched
 
 
 def strength_colour(strength: float | None) -> str:

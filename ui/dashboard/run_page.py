@@ -110,8 +110,7 @@ def _pick_node(view: RunView, clicked: str | None) -> str | None:
 
 def _graph(view: RunView, filters: graph_view.Filters) -> str | None:
     """Draw the map; returns the node id the reviewer just clicked, if any."""
-    els = graph_view.elements(view, filters)
-    _, matched = graph_view.visible_nodes(view, filters, limit=len(view.nodes) or 1)
+    els, matched = graph_view.draw(view, filters)
     if matched > len(els["nodes"]):
         st.caption(f"showing {len(els['nodes'])} of {matched} matching nodes (ideas first): narrow the filters")
     value = streamlit_cytoscape(
