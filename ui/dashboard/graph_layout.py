@@ -92,12 +92,29 @@ def _tidy(tree_root: str, children: dict[str, list[str]], shown: set[str]) -> tu
     return placed, max(next_leaf, 1)
 
 
-def positions(forest: Forest, shown: list[str], aspect: float = 1.5) -> dict[str, dict[str, float]]:
+def _pack(trees: list[tuple[int, int]], row_width: int) -> tuple[list[tuple[int, int]], float, float]:
+    """Rows for trees of (width, depth) packed left to right: each tree's (slot, row), and the map's width and
+    height in px."""
+    places, x0, row, widest = [], 0, 0, 0
+    row_depths = [0]
+    for width, depth in trees:
+        if x0 and x0 + width > row_width:
+            row, x0 = row + 1, 0
+            row_depths.append(0)
+        places.append((x0, row))
+        x0 += width
+        widest = max(widest, x0)
+        row_depths[row] = max(row_depths[row], depth)
+    height = sum((d + 1) * Y_STEP for d in row_depths) + ROW_GAP * (len(row_depths) - 1)
+    return places, widest * X_STEP, height
+
+
+def positions(forest: Forest, shown: list[str], aspect: float = 1.4) -> dict[str, dict[str, float]]:
     """{node id: {x, y}} for the nodes in `shown` (in the order their trees should appear).
 
-    Trees are packed into rows of √(aspect · leaves · row height / X_STEP) leaf slots, which makes the whole map
-    about `aspect` (width / height, the graph panel's) so it fills the panel; a tree wider than a row gets a row of
-    its own.
+    Trees are packed into rows; the row width is the one whose whole map is closest to `aspect` (width / height;
+    a little narrower than the graph panel, so the fitted map leaves room at the sides). A tree wider than a row
+    gets a row of its own.
     """
     shown_set = set(shown)
     trees: list[tuple[dict[str, tuple[float, int]], int]] = []
@@ -106,18 +123,30 @@ def positions(forest: Forest, shown: list[str], aspect: float = 1.5) -> dict[str
         if parent is not None and parent in shown_set:
             continue  # drawn inside its parent's tree
         trees.append(_tidy(node, forest.children, shown_set))
-    leaves = sum(width for _, width in trees)
-    depth = max((d for placed, _ in trees for _, d in placed.values()), default=0)
-    row_height = (depth + 1) * Y_STEP + ROW_GAP
-    row_width = max(4, math.ceil(math.sqrt(aspect * leaves * row_height / X_STEP)))
+    sizes = [(width, max(d for _, d in placed.values())) for placed, width in trees]
+    total = sum(w for w, _ in sizes) or 1
+    best: tuple[float, list[tuple[int, int]]] | None = None
+    # Candidate widths on a geometric grid: the packing is O(trees), so trying ~30 widths stays cheap.
+    width, widths = max(w for w, _ in sizes) if sizes else 1, []
+    while width < total:
+        widths.append(width)
+        width = max(width + 1, int(width * 1.2))
+    for w in widths + [total]:
+        places, map_w, map_h = _pack(sizes, w)
+        score = abs(math.log(max(map_w, X_STEP) / max(map_h, Y_STEP) / aspect))
+        if best is None or score < best[0]:
+            best = (score, places)
+    places = best[1] if best else []
+    row_tops: dict[int, float] = {}
+    row_depth: dict[int, int] = {}
+    for (_, row), (_, depth) in zip(places, sizes):
+        row_depth[row] = max(row_depth.get(row, 0), depth)
+    top = 0.0
+    for row in sorted(row_depth):
+        row_tops[row] = top
+        top += (row_depth[row] + 1) * Y_STEP + ROW_GAP
     out: dict[str, dict[str, float]] = {}
-    x0, y0, row_depth = 0, 0.0, 0
-    for placed, width in trees:
-        if x0 and x0 + width > row_width:
-            y0 += (row_depth + 1) * Y_STEP + ROW_GAP
-            x0, row_depth = 0, 0
+    for (placed, _), (x0, row) in zip(trees, places):
         for node, (slot, depth) in placed.items():
-            out[node] = {"x": round((x0 + slot) * X_STEP, 1), "y": round(y0 + depth * Y_STEP, 1)}
-            row_depth = max(row_depth, depth)
-        x0 += width
+            out[node] = {"x": round((x0 + slot) * X_STEP, 1), "y": round(row_tops[row] + depth * Y_STEP, 1)}
     return out
