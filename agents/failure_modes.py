@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -253,9 +254,10 @@ def _lexical(texts: Sequence[str]) -> np.ndarray:
 
 def rank(entries: Sequence[Entry], query: str, k: int = 5, *, discipline: str = "",
          embed: Callable[[Sequence[str]], np.ndarray] | None = None, bias: float = 0.1) -> list[tuple[Entry, float]]:
-    """The k entries nearest the query (cosine of the embeddings), best first, with their scores. With a
-    `discipline` (the critic's field, e.g. 'computer security'), each entry gains `bias` × the best cosine between
-    that field and the fields the entry is tagged with, so near-ties go to the critic's own literature."""
+    """The k entries nearest the query, best first, each with its cosine similarity to the query. With a
+    `discipline` (the critic's field, e.g. 'computer security'), the order adds `bias` × the best cosine between
+    that field and the fields an entry is tagged with, so near-ties go to the critic's own literature (the
+    similarity reported stays the plain cosine: the same for every critic)."""
     if not entries or not query.strip():
         return []
     embed = embed or _default_embed()
@@ -264,13 +266,14 @@ def rank(entries: Sequence[Entry], query: str, k: int = 5, *, discipline: str = 
     all_texts = texts + [query] + ([discipline] + fields if discipline else [])
     mat = embed(all_texts) if embed is not None else _lexical(all_texts)
     n = len(entries)
-    scores = mat[:n] @ mat[n]
+    cosine = mat[:n] @ mat[n]
+    scores = cosine
     if discipline and fields:
         field_sim = dict(zip(fields, (mat[n + 2:] @ mat[n + 1]).tolist()))
-        scores = scores + bias * np.array([max((field_sim[d] for d in e.disciplines), default=0.0)
+        scores = cosine + bias * np.array([max((field_sim[d] for d in e.disciplines), default=0.0)
                                            for e in entries], dtype=np.float32)
     order = np.argsort(-scores, kind="stable")[:k]
-    return [(entries[i], float(scores[i])) for i in order]
+    return [(entries[i], float(cosine[i])) for i in order]
 
 
 # --- the applicability check --------------------------------------------------------------------------------
@@ -306,11 +309,12 @@ class Applicability:
     calibration: str
     similarity: float = 0.0
     margin: float = 0.0
+    prompt_tokens: int = 0
 
     def record(self) -> dict[str, Any]:
         return {"entry": self.entry, "p": round(self.p, 4), "threshold": self.threshold, "accepted": self.accepted,
                 "scored": self.scored, "calibration": self.calibration, "similarity": round(self.similarity, 4),
-                "margin": round(self.margin, 4)}
+                "margin": round(self.margin, 4), "prompt_tokens": self.prompt_tokens}
 
 
 def accept(p: float, scored: bool, calibration: Any, own: bool, threshold: float) -> tuple[float, bool, str]:
@@ -323,16 +327,18 @@ def accept(p: float, scored: bool, calibration: Any, own: bool, threshold: float
     return threshold, bool(scored and p >= threshold), f"{calibration.id} (uncalibrated; threshold {threshold})"
 
 
-_SCORER: Any = None
+_SCORERS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def scorer() -> Any:
-    """The process-wide applicability scorer (it caches the content-free passes per model and prompt)."""
-    global _SCORER
-    if _SCORER is None:
+    """The applicability scorer of the running event loop (it caches the content-free passes per model and
+    prompt, behind an asyncio lock, which belongs to one loop)."""
+    import asyncio
+    loop = asyncio.get_running_loop()
+    if loop not in _SCORERS:
         from gauntlet.agents.calibration import Scorer
-        _SCORER = Scorer(TASK, LABELS, ANSWERS)
-    return _SCORER
+        _SCORERS[loop] = Scorer(TASK, LABELS, ANSWERS)
+    return _SCORERS[loop]
 
 
 async def check(llm: Any, entry: Entry, proposal: str, *, threshold: float = 0.5, seed: int | None = None,
@@ -345,7 +351,8 @@ async def check(llm: Any, entry: Entry, proposal: str, *, threshold: float = 0.5
                                     extra={"similarity": similarity}, seed=seed)
     cal, note = sc.calibration(rec["model"])
     thr, accepted, cal_id = accept(decision.p, decision.scored, cal, not note, threshold)
-    return Applicability(entry.id, decision.p, thr, accepted, decision.scored, cal_id, similarity, rec["margin"])
+    return Applicability(entry.id, decision.p, thr, accepted, decision.scored, cal_id, similarity, rec["margin"],
+                         int(rec.get("prompt_tokens") or 0))
 
 
 def check_key(entry: Entry, proposal: str) -> str:

@@ -9,10 +9,10 @@ import asyncio
 
 from langgraph.runtime import Runtime
 
-from gauntlet.agents import prompts, stances
+from gauntlet.agents import prompts, protocol_prompts, stances
 from gauntlet.agents.llm import LLMError
 from gauntlet.agents.schemas import CritiqueSet, critique_schema
-from gauntlet.graphs.protocols import allocation, critiques
+from gauntlet.graphs.protocols import allocation, critiques, library_grounding
 from gauntlet.graphs.protocols.budget import BudgetReached
 from gauntlet.graphs.protocols.state import DebateContext, Edge, Node, Task, Update
 from gauntlet.graphs.protocols.toolkit import ask, budgeted, cited, owner, superseded
@@ -62,8 +62,12 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
+    # Known failure modes a scored check found applicable to these ideas, with when they do not apply.
+    known, checked = await library_grounding.for_critic(ctx, who, [by_id[i] for i in assigned])
+    msgs = protocol_prompts.with_library(msgs, known)
     prefix = f"r{rnd}-{'close' if closing else 'crit'}-{who}" + (f"-{tag}" if tag else "")
     out = await critique_assigned(ctx, who, phase, rnd, msgs, targets, assigned, k, prefix, tag)
+    await library_grounding.record(out, known, checked)
     if closing:  # made in the closing pass (critique_routing.py): its calls and critiques say so
         for c in out["calls"]:
             c["closing"] = True

@@ -48,16 +48,17 @@ class Checks:
             return self.done[key]
 
 
-_RUNS: dict[str, Checks] = {}
+_RUNS: dict[tuple[str, int], Checks] = {}
 
 
 def checks_for(run_id: str) -> Checks:
-    """The run's shared checks (kept for the process's few latest runs)."""
-    if run_id not in _RUNS:
+    """The run's shared checks (kept for the process's few latest runs; per event loop, as its locks are)."""
+    key = (run_id, id(asyncio.get_running_loop()))
+    if key not in _RUNS:
         while len(_RUNS) >= 8:
             _RUNS.pop(next(iter(_RUNS)))
-        _RUNS[run_id] = Checks()
-    return _RUNS[run_id]
+        _RUNS[key] = Checks()
+    return _RUNS[key]
 
 
 def idea_text(node: dict[str, Any]) -> str:
@@ -142,3 +143,32 @@ def juror_note(data: dict[str, Any]) -> str:
              f"{e['does_not_apply_when']} (overrule the critique if the item already does that)"
              for e in data.get("library_escapes", [])]
     return "\n".join(lines)
+
+
+async def for_critic(ctx: Any, who: str, targets: Sequence[dict[str, Any]],
+                     embed: Callable | None = None) -> tuple[list[Shown], list[dict[str, Any]]]:
+    """What the run's library shows critic `who` for its ideas (nothing when the library is off, the budget is
+    spent, or the critic has no ideas to check); the checks' prompt tokens count toward the token budget."""
+    opts = ctx.config.library
+    if (not opts.enabled or ctx.budget.exhausted() or not callable(getattr(ctx.llm, "score", None))
+            or not any(t.get("kind") == "idea" for t in targets)):
+        return [], []  # a backend that cannot score (an old wrapper) argues without the library
+    lib = await asyncio.to_thread(fm.cached, tuple(opts.dirs))
+    persona = ctx.personas.get(who)
+    before = {k for k in checks_for(ctx.run_id).done}
+    shown, records = await shown_for(lib, ctx.llm, checks_for(ctx.run_id), targets,
+                                     persona.discipline if persona else "", top_k=opts.top_k,
+                                     threshold=opts.threshold, max_shown=opts.max_shown, seed=ctx.config.seed,
+                                     embed=embed)
+    fresh = [a for k, a in checks_for(ctx.run_id).done.items() if k not in before]
+    ctx.budget.record(sum(a.prompt_tokens for a in fresh))
+    return shown, records
+
+
+async def record(out: dict[str, Any], shown: Sequence[Shown], records: list[dict[str, Any]],
+                 embed: Callable | None = None) -> None:
+    """Annotate a critique move's nodes with the entries shown and cited, and its first call with the checks."""
+    if records and out.get("calls"):
+        out["calls"][0]["library_checks"] = records
+    if shown:
+        await asyncio.to_thread(annotate, out.get("nodes", []), shown, embed)
