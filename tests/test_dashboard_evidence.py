@@ -236,7 +236,11 @@ def test_fork_against_parent_names_the_intervention_and_the_changes(examples, ap
     assert not d.parent_present and "step 18" in d.baseline
     assert [n["id"] for n in d.notes] == ["human-1"] and d.notes[0]["targets"] == [{"id": "seed-1", "edge": "attacks"}]
     changed = {c["id"]: c for c in d.status_changes}
-    assert changed["seed-1"]["after"] == "shot_down" and "human-1" in changed["seed-1"]["new_attackers"]
+    assert changed["seed-1"]["after"] == "shot_down" and "human-1" in changed["seed-1"]["causes"]
+    # The other idea was attacked before the fork; what changed it is the rulings made after.
+    other = changed["r1-idea-ml-empiricist"]
+    assert other["causes"] and all(view_of(db, ids["annotated-fork"]).nodes[c]["kind"] == "ruling"
+                                   for c in other["causes"])
     assert {"human-1", "seed-1-claim1-formal"} <= {n["id"] for n in d.new_nodes}
     assert all(n["id"] not in build_view(store, ids["annotated-fork"], 18).nodes for n in d.new_nodes)
     at = app(db, run=ids["annotated-fork"])

@@ -121,7 +121,8 @@ def render() -> None:
     st.title("Evaluations")
     folder = eval_report.reports_dir()
     files = [p.name for p in eval_report.report_files(folder)]
-    st.caption(f"reports in {folder} ({len(files)}), or upload one written by `gauntlet eval NAME --out DIR`")
+    shown = folder.relative_to(eval_report.ROOT) if folder.is_relative_to(eval_report.ROOT) else folder
+    st.caption(f"reports in {shown} ({len(files)}), or upload one written by `gauntlet eval NAME --out DIR`")
     compare = st.toggle("Compare two reports side by side", key="eval_compare",
                         value=bool(st.query_params.get("compare")))
     try:
@@ -138,7 +139,7 @@ def render() -> None:
         both = [s for s in (a, b) if s]
         if len(both) == 2 and all(s.curve for s in both):
             st.altair_chart(risk_coverage_chart(both), width="stretch", height=CURVE_HEIGHT)
-        for col, s, key in ((left, a, "a"), (right, b, "b")):
+        for col, s, key in zip(st.columns(2), (a, b), ("a", "b")):
             with col:
                 if s:
                     render_report(s, key)

@@ -84,7 +84,7 @@ def critique_html(c: CritiqueEvidence) -> str:
             + (f" · flaw <b>{esc(c.flaw_type.replace('_', ' '))}</b>" if c.flaw_type else "")
             + f" · {marks.severity_badge(c.severity or None)} · "
             + ("<b>counts</b>" if c.counted else '<span style="color:#777">does not count</span>')
-            + f" · itself {marks.status_badge(c.status)}")
+            + f" · the critique is {marks.status_badge(c.status)}")
     body = f"<div style='margin:4px 0'>{esc(c.text)}</div>"
     anchor = ("" if not c.anchor else
               f"<div style='font-size:0.85em;color:#555'>quotes: “{esc(c.anchor)}”"
@@ -113,7 +113,7 @@ def render(view: RunView, idea: dict[str, Any]) -> IdeaEvidence:
     ev = idea_evidence(view, idea)
     colour = marks.STATUS_STYLE.get(ev.status, ("#777", ""))[0]
     html(f'<div class="gt-why" style="border-left:5px solid {colour};padding:6px 10px;background:#fafafa">'
-         f"{marks.status_badge(ev.status)} <b>Why:</b> {esc(ev.why)}</div>")
+         f"<b>Why:</b> {esc(ev.why)}</div>")
     st.markdown("**The idea, with what its critiques attack marked**")
     html(marked_text(ev, view))
     if not ev.critiques:

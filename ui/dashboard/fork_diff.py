@@ -27,7 +27,8 @@ class ForkDiff:
     baseline: str  # what the fork is compared with, in words
     changes: dict[str, Any]  # the run_forked event's changes: drop, add_critics, note_id, …
     notes: list[dict[str, Any]] = field(default_factory=list)  # injected human notes: id, text, target, edge
-    status_changes: list[dict[str, Any]] = field(default_factory=list)  # id, title, before, after, at_fork, new_attackers
+    # id, title, before, after, at_fork, causes (new attacks on the idea, new rulings on its attackers)
+    status_changes: list[dict[str, Any]] = field(default_factory=list)
     new_nodes: list[dict[str, Any]] = field(default_factory=list)  # id, kind, words, status
 
 
@@ -52,13 +53,18 @@ def diff(store: Store, run_id: str, parent_id: str, fork_step: int) -> ForkDiff:
             out.notes.append({"id": nid, "text": n["text"], "author": n["data"].get("author", ""),
                               "targets": [{"id": d, "edge": k} for d, k in targets]})
     new = {nid for nid in fork.nodes if nid not in base.nodes}
+    rulings_on: dict[str, list[str]] = {}
+    for nid in new:
+        if fork.nodes[nid]["kind"] == "ruling" and fork.nodes[nid]["data"].get("critique"):
+            rulings_on.setdefault(fork.nodes[nid]["data"]["critique"], []).append(nid)
     for idea in fork.ideas:
         before = base.nodes.get(idea["id"], {}).get("status")
         if before != idea["status"]:
+            attackers = [s for s, d, k in fork.edges if d == idea["id"] and k == "attacks"]
+            causes = [a for a in attackers if a in new] + [r for a in attackers for r in rulings_on.get(a, [])]
             out.status_changes.append({
                 "id": idea["id"], "title": idea["title"], "before": before, "after": idea["status"],
-                "at_fork": at_fork.nodes.get(idea["id"], {}).get("status"),
-                "new_attackers": [a for a in idea["attacked_by"] if a in new]})
+                "at_fork": at_fork.nodes.get(idea["id"], {}).get("status"), "causes": causes})
     out.new_nodes = [{"id": nid, "kind": fork.nodes[nid]["kind"], "words": marks.describe(fork, nid, 80),
                       "status": fork.nodes[nid]["status"]}
                      for nid in sorted(new, key=lambda n: fork.nodes[n]["seq"])]
@@ -112,9 +118,11 @@ def render(db: str, rec: dict[str, Any]) -> None:
             f"<tr><td title='{marks.esc(c['id'])}'>{marks.esc(c['title'])}</td>"
             f"<td>{marks.status_badge(c['before']) if c['before'] else 'not in the parent'}</td>"
             f"<td>{marks.status_badge(c['after'])}</td>"
-            f"<td>{marks.refs(fork_view, c['new_attackers'], 50) or '—'}</td></tr>" for c in d.status_changes)
-        st.markdown("<table class='gt-status-changes'><tr><th>idea</th><th>parent</th><th>fork</th>"
-                    "<th>new attacks on it</th></tr>" + rows + "</table>", unsafe_allow_html=True)
+            f"<td>{'<br>'.join(marks.ref(fork_view, x, 60) for x in c['causes']) or '—'}</td></tr>"
+            for c in d.status_changes)
+        parent_col = "parent (end)" if d.parent_present else f"parent (step {d.fork_step})"
+        st.markdown(f"<table class='gt-status-changes'><tr><th>idea</th><th>{parent_col}</th><th>fork</th>"
+                    "<th>what changed it (new in the fork)</th></tr>" + rows + "</table>", unsafe_allow_html=True)
     st.markdown(f"#### New in the fork ({len(d.new_nodes)} nodes)")
     if d.new_nodes:
         st.dataframe([{"kind": n["kind"], "node": n["words"], "status": marks.status_word(n["status"]),
