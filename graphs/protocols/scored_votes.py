@@ -17,6 +17,7 @@ from typing import Any
 from gauntlet.agents import prompts
 from gauntlet.agents.calibration import Scorer
 from gauntlet.agents.routing import for_persona
+from gauntlet.graphs.protocols import library_grounding
 from gauntlet.graphs.protocols.state import Call, DebateContext, Node
 from gauntlet.graphs.protocols.toolkit import call_seed
 from gauntlet.payloads import LLMCallPayload
@@ -60,8 +61,12 @@ async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target:
     topic = ctx.config.topic
     anchor = critique["data"].get("anchor", "")
 
+    # A critique drawn from the failure-mode library carries that objection's escape condition, so a juror can
+    # overrule a decoy that attacks something the item already does.
+    said = critique["text"] + ("\n" + escape if (escape := library_grounding.juror_note(critique["data"])) else "")
+
     def build(order: tuple[str, str]) -> list[Any]:
-        return prompts.ruling_question(target_text(target), critique["text"], anchor, reply, order, topic=topic,
+        return prompts.ruling_question(target_text(target), said, anchor, reply, order, topic=topic,
                                        persona=persona)
 
     def free(order: tuple[str, str]) -> list[Any]:
