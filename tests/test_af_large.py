@@ -94,3 +94,12 @@ def test_distinct_is_unique():
     for size, n in ((0, 10), (5, 1000), (5000, 100), (100, 10**6)):
         x = rng.integers(0, n, size)
         assert np.array_equal(distinct(x, n), np.unique(x)) and np.array_equal(distinct(x), np.unique(x))
+
+
+@pytest.mark.parametrize("family", ["header_only", "random_d1"])
+def test_bench_af_large_rows_agree_with_clingo(tmp_path, family):
+    pytest.importorskip("clingo", reason="clingo comes with the test extra: pip install -e .[test]")
+    from gauntlet.ui.bench.bench_af_large import run_row
+    row = run_row(tmp_path, family, 3000, 1, clingo_timeout=120, memory_gb=4, clingo_up_to=10**7)
+    assert row["agree"] is True and row["gauntlet"]["in"] == row["clingo"]["in"] > 0
+    assert row["gauntlet_s"] > 0 and row["clingo_s"] > 0 and row["ratio"] is not None
