@@ -255,3 +255,14 @@ def test_hostile_cites_stay_inert_in_markdown():
     line = _cites_markdown([{"entry": "x", "title": "<script>", "authors": "[a](javascript:1)", "year": 1,
                              "link": "javascript:alert(1)"}])[0]
     assert "<script>" not in line and "](javascript" not in line and "<javascript" not in line
+
+
+def test_a_clones_stances_become_entries_citing_its_corpus():
+    from gauntlet.agents.persona import Stance
+    stances = [Stance(claim="Interpretability will not scale to frontier models", stance="disagree",
+                      quote="I expect interpretability to keep up with scale.", source="notes/2024 scaling.md")]
+    entries = fm.stance_entries("jane-doe", stances, 2024)
+    lib = fm.load(extra=entries)
+    e = lib.get("jane-doe-stance-1")
+    assert e.citations[0].link == "corpus:jane-doe/notes/2024_scaling.md" and "I expect" in e.statement
+    assert lib.origins[-1] == "(clone stances)" and e.question.endswith("?")
