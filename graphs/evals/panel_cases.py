@@ -13,6 +13,7 @@ Read strictly: a bad file is an InputError naming the file, the item and the fie
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +30,10 @@ class PanelCase(BaseModel):
     sound: bool = False
     title: str = Field(default="", max_length=200)
     source: str = Field(default="", max_length=500)
+    # When the case was written relative to the failure-mode library (agents/library/): cases written after it
+    # (sound controls that address a failure mode close to their topic) are reported apart from the older ones.
+    written: Literal["", "before-library", "after-library"] = ""
+    addresses: str = Field(default="", max_length=80, description="the library entry a sound control escapes")
 
 
 def load_cases(path: Path, only: list[str] | None = None) -> list[PanelCase]:
