@@ -3,27 +3,28 @@ People"): hide part of the corpus, draft the clone from the rest, and ask it to 
 the author states in the hidden part. Agreement is compared with baselines (a card with the same discipline and
 no corpus; a generic panelist; always answering the majority stance) and normalised by the clone's own
 consistency across two seeds (the ceiling: a clone cannot agree with its author more reliably than with itself).
+
+The parts: the split, the stances on each side, retrieval from the training side, one stance answer, the figures.
+The eval that runs them case by case is graphs/evals/clone.py.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from gauntlet import metrics
 from gauntlet.agents import prompts
-from gauntlet.agents.cloning import draft_card, unverified
 from gauntlet.agents.corpus import Passage, chunk_text
 from gauntlet.agents.corpus_files import CorpusFile, is_verbatim
 from gauntlet.agents.llm import LLM, Message
 from gauntlet.agents.metered import Meter
 from gauntlet.agents.persona import Persona, Stance
 from gauntlet.agents.schemas import MoveModel, schema_for
-from gauntlet.agents.quotes import QuoteBook
-from gauntlet.agents.stances import extract, nearest
+from gauntlet.agents.stances import nearest
 
 GENERIC = Persona(name="generic-panelist", discipline="AI alignment",
                   worldview="A thoughtful alignment researcher with no particular school or agenda.")
@@ -90,32 +91,24 @@ def stance_messages(card: Persona, claim: str, stances: Sequence[Stance], passag
     return prompts.with_stances(msgs, stances)
 
 
-async def answer(llm: LLM, card: Persona, claims: Sequence[str], meter: Meter, *, seed: int,
-                 stances: Sequence[Stance] = (), retriever: Retriever | None = None, embed=None) -> list[str]:
-    """The persona's stance on each claim, one call per claim (seeded by the claim's place)."""
-    schema = schema_for(StanceAnswer)
-    out = []
-    for i, claim in enumerate(claims):
-        shown = nearest(stances, claim, 3, embed=embed) if stances and embed else list(stances[:3])
-        passages = retriever.search(claim) if retriever else []
-        got = await meter.ask(llm, stance_messages(card, claim, shown, passages), StanceAnswer, schema,
-                              seed=seed * 1_000_003 + i, max_tokens=24)
-        out.append(got.stance)
-    return out
+async def answer(llm: LLM, card: Persona, claim: str, index: int, meter: Meter, *, seed: int,
+                 stances: Sequence[Stance] = (), retriever: Retriever | None = None, embed=None) -> str:
+    """The persona's stance on one claim, seeded by the claim's place among the held-out claims."""
+    shown = nearest(stances, claim, 3, embed=embed) if stances and embed else list(stances[:3])
+    passages = retriever.search(claim) if retriever else []
+    got = await meter.ask(llm, stance_messages(card, claim, shown, passages), StanceAnswer,
+                          schema_for(StanceAnswer), seed=seed * 1_000_003 + index, max_tokens=24)
+    return got.stance
 
 
 def agreement(predicted: Sequence[str], truth: Sequence[str]) -> float | None:
     return round(sum(p == t for p, t in zip(predicted, truth)) / len(truth), 4) if truth else None
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
-    """The 95% Wilson interval of a proportion k/n: how much a handful of claims can tell."""
-    if n == 0:
-        return None
-    p = k / n
-    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(max(0.0, mid - half), 4), round(min(1.0, mid + half), 4)]
+def wilson(k: int, n: int) -> list[float] | None:
+    """The 95% Wilson interval of a proportion k/n, rounded: how much a handful of claims can tell."""
+    interval = metrics.wilson(k, n)
+    return None if interval is None else [round(x, 4) for x in interval]
 
 
 def verdict(clone: float | None, baseline: float | None, generic: float | None, majority: float | None) -> str:
@@ -143,40 +136,3 @@ def report(truth: Sequence[str], clone: Sequence[str], clone2: Sequence[str], ba
             "beats_baseline": a is not None and b is not None and a > b,  # the same-discipline card only
             "beats_all_baselines": a is not None and all(a > x for x in (b, g, m) if x is not None),
             "verdict": verdict(a, b, g, m)}
-
-
-async def evaluate(llm: LLM, card: Persona, files: Sequence[CorpusFile], meter: Meter, *, seed: int,
-                   max_claims: int = 12, embed=None) -> dict[str, Any]:
-    """The whole evaluation of one card against its corpus: split, held-out stances (the card's own where they
-    lie in the held-out part, else extracted from it), a clone drafted from the training part only, answers from
-    the clone at two seeds, the same-discipline baseline and the generic panelist, and the figures."""
-    sp = split(files, seed)
-    held = in_part(card.stances, sp.held_out)
-    if not held:
-        held = await extract(llm, QuoteBook(sp.held_out), card.label, meter, seed=seed + 2000)
-    held = random.Random(seed).sample(held, min(max_claims, len(held)))
-    train_stances = in_part(card.stances, sp.train)
-    clone = await draft_card(llm, sp.train, card.name, card.label, meter, seed=seed, with_stances=not card.stances)
-    if not card.stances:
-        train_stances = list(clone.stances)
-    baseline = Persona(name=f"{card.name[:50]}-baseline", discipline=clone.discipline,
-                       worldview=f"A researcher in {clone.discipline}.")
-    retriever = Retriever(sp.train, embed)
-    claims = [s.claim for s in held]
-    truth = [s.stance for s in held]
-    kw: dict[str, Any] = {"stances": train_stances, "retriever": retriever, "embed": embed}
-    clone_a = await answer(llm, clone, claims, meter, seed=seed, **kw)
-    clone_b = await answer(llm, clone, claims, meter, seed=seed + 1, **kw)
-    base = await answer(llm, baseline, claims, meter, seed=seed)
-    generic = await answer(llm, GENERIC, claims, meter, seed=seed)
-    out = report(truth, clone_a, clone_b, base, generic)
-    out.update({"card": card.name, "seed": seed, "model": llm.name,
-                "split": {"mode": sp.mode, "train": [f.source for f in sp.train],
-                          "held_out": [f.source for f in sp.held_out]},
-                "clone_card": clone.model_dump(include={"discipline", "worldview", "evidence"}),
-                "clone_unverified_quotes": unverified(clone, list(sp.train)),
-                "items": [{"claim": s.claim, "stance": s.stance, "quote": s.quote, "source": s.source,
-                           "clone": a, "clone_seed2": b, "baseline": c, "generic": d}
-                          for s, a, b, c, d in zip(held, clone_a, clone_b, base, generic)],
-                "cost": meter.cost()})
-    return out

@@ -12,9 +12,9 @@ import yaml
 
 from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.errors import InputError
-from gauntlet.graphs.run import panel_recurrence as recur
-from gauntlet.graphs.run.panel_cases import PanelCase
-from gauntlet.graphs.run.panel_eval import CaseResult, pooled, score
+from gauntlet.graphs.evals import panel_recurrence as recur
+from gauntlet.graphs.evals.panel_cases import PanelCase
+from gauntlet.graphs.evals.panel_figures import RunResult, pooled, score
 from gauntlet.testing.synthetic_server import running_server
 from gauntlet.ui.cli.eval import seed_list
 
@@ -87,9 +87,9 @@ def test_the_narrow_judge_links_an_objection_that_comes_back_in_another_seed(ans
             (0, "a0"), (1, "a1")}
 
 
-def result(case: str, shot_down: bool, *ids: str) -> CaseResult:
+def result(case: str, shot_down: bool, *ids: str) -> RunResult:
     status = "shot_down" if shot_down else "undecided" if ids else "standing"
-    return CaseResult(case, f"run-{case}", shot_down, [crit(i, f"objection {i}") for i in ids], status=status)
+    return RunResult(case, f"run-{case}", shot_down, [crit(i, f"objection {i}") for i in ids], status=status)
 
 
 def test_pooled_figures_over_seeds_and_recall_counting_only_recurring_matches():
@@ -128,7 +128,7 @@ def test_eval_panel_with_two_seeds_end_to_end(tmp_path: Path, synthetic_url):
                     "--only", "rlhf-reward-model", "--seeds", "0,1", "--no-baseline", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["seeds"] == [0, 1] and [(c["id"], c["seed"]) for c in doc["cases"]] == [
+    assert doc["seeds"] == [0, 1] and [(c["id"], c["seed"]) for c in doc["runs"]] == [
         ("rlhf-reward-model", 0), ("rlhf-reward-model", 1)]
     assert doc["flaws"] == 4 and all(f["of_seeds"] == 2 and set(f["seeds"]) <= {0, 1} for f in doc["flaw_seeds"])
     assert doc["recurring_flaw_recall"] is not None and doc["recurring_flaw_recall"] <= doc["flaw_recall_any_seed"]

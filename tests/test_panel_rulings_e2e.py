@@ -119,8 +119,8 @@ def test_each_case_has_one_fixed_defender_who_is_never_the_baseline_critic():
     """A critic who defends an idea does not critique it: were the baseline's one critic the defender, the baseline
     would measure no critique at all."""
     from gauntlet.graphs.run.loading import load_config, parse_config
-    from gauntlet.graphs.run.panel_cases import load_cases
-    from gauntlet.graphs.run.panel_eval import baseline_critics, case_config, defender
+    from gauntlet.graphs.evals.panel_cases import load_cases
+    from gauntlet.graphs.evals.panel_figures import baseline_critics, case_config, defender
 
     loaded = load_config(ROOT / "runs/configs/eval-panel.yaml")
     case = load_cases(ROOT / "runs/evals/panel.yaml", ["sound-canary"])[0]

@@ -4,7 +4,7 @@ another seed draws sustained critiques again, and an objection that comes back i
 Two sustained critiques recur when they attack the same words of the same text (their verbatim anchors overlap
 in a target whose text is identical after normalising whitespace and case) and name the same flaw type. No model
 call: a person can check it by reading the two anchors. (`gauntlet eval panel --seeds` matches more finely, with
-its narrow yes/no judge; graphs/run/panel_recurrence.py.)
+its narrow yes/no judge; graphs/evals/panel_recurrence.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The panel evaluation's narrow judge (issue 13): does this critique state that objection? One yes/no model call
+"""The panel evaluation's narrow judge: does this critique state that objection? One yes/no model call
 per pair, with embedding similarity as a pre-filter so only the most similar pairs are asked about.
 
 The same question serves two uses: a sustained critique against a known flaw from the literature (flaw recall),

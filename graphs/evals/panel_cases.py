@@ -1,4 +1,4 @@
-"""The panel evaluation's input (issue 13): a YAML list of proposals with the flaws the literature found in them.
+"""The panel evaluation's input: a YAML list of proposals with the flaws the literature found in them.
 
     - id: debate-amplification          # unique, short
       proposal: "Train a model by debate ..."   # the proposal as a user would state it
@@ -65,10 +65,15 @@ def load_cases(path: Path, only: list[str] | None = None) -> list[PanelCase]:
             raise InputError(f"duplicate id {case.id!r}", file=str(path), field=f"item {i}: id",
                              fix="give every case its own id")
         cases.append(case)
-    if only:
-        unknown = [o for o in only if o not in {c.id for c in cases}]
-        if unknown:
-            raise InputError(f"no case with id {unknown[0]!r}", field="--only",
-                             fix="use ids from the file: " + ", ".join(c.id for c in cases)[:300])
-        cases = [c for c in cases if c.id in only]
-    return cases
+    return pick(cases, only)
+
+
+def pick(cases: list[PanelCase], only: list[str] | None) -> list[PanelCase]:
+    """The cases named in `only`, in file order (all of them when it is empty)."""
+    if not only:
+        return cases
+    unknown = [o for o in only if o not in {c.id for c in cases}]
+    if unknown:
+        raise InputError(f"no case with id {unknown[0]!r}", field="--only",
+                         fix="use ids from the file: " + ", ".join(c.id for c in cases)[:300])
+    return [c for c in cases if c.id in only]

@@ -1,9 +1,9 @@
-"""Recurrence across repeated runs (issue 13): the same proposal, run again with another seed, draws sustained
+"""Recurrence across repeated runs: the same proposal, run again with another seed, draws sustained
 critiques again; an objection that comes back in another seed's run is a reliable one, a one-off may be noise.
 
 Two sustained critiques of one case from runs with different seeds *recur* when they matched the same known flaw
 (no extra call), or when the panel evaluation's narrow judge says one states the other's objection (one yes/no
-call per pair, pre-filtered by embedding similarity; graphs/run/flaw_judge.py). Pure functions except
+call per pair, pre-filtered by embedding similarity; graphs/evals/flaw_judge.py). Pure functions except
 `recurrence`, which makes those calls.
 """
 
@@ -13,8 +13,8 @@ from itertools import combinations
 from typing import Any
 
 from gauntlet.agents.llm import LLM
-from gauntlet.graphs.run.flaw_judge import Similarity, candidate_pairs, critique_words, states
-from gauntlet.graphs.run.panel_cases import PanelCase
+from gauntlet.graphs.evals.flaw_judge import Similarity, candidate_pairs, critique_words, states
+from gauntlet.graphs.evals.panel_cases import PanelCase
 
 Key = tuple[int, str]  # (seed, critique id): one sustained critique of one run
 

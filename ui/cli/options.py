@@ -26,6 +26,19 @@ def print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[tuple[str, str, int]]) -> None:
+    """A listing: the rows as JSON, or a table of `columns` (heading, key, at most this many characters)."""
+    if as_json:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(*(heading for heading, _, _ in columns))
+    for row in rows:
+        table.add_row(*(str(row[key])[:width] for _, key, width in columns))
+    Console().print(table)
+
+
 def open_store(db: Optional[str], create: bool = False):
     """The store `--db` names (the default SQLite file otherwise), logging errors beside a SQLite file."""
     from gauntlet.graphs.store.store import Store

@@ -13,10 +13,9 @@ from typing import Any, Optional
 
 import typer
 import yaml
-from rich.console import Console
 
 from gauntlet.errors import InputError
-from gauntlet.ui.cli.options import JsonOpt, SeedOpt, model_config, open_llm, print_json
+from gauntlet.ui.cli.options import JsonOpt, SeedOpt, model_config, open_llm, print_json, print_rows
 from gauntlet.ui.user_errors import err, user_errors
 
 app = typer.Typer(help="Persona cards: list the library and your own cards, show one, or clone a researcher "
@@ -42,14 +41,7 @@ def list_cards(as_json: bool = JsonOpt) -> None:
               "evidence": len(p.evidence), "stances": len(p.stances)}
              for origin, cards_of in (("library", library()), ("user", user_cards()))
              for p in cards_of.values()]
-    if as_json:
-        print_json(cards)
-        return
-    from rich.table import Table
-    table = Table("name", "discipline", "worldview")
-    for c in cards:
-        table.add_row(c["name"], c["discipline"], c["worldview"][:90])
-    Console().print(table)
+    print_rows(cards, as_json, [("name", "name", 64), ("discipline", "discipline", 80), ("worldview", "worldview", 90)])
 
 
 
@@ -140,17 +132,6 @@ def new(name: str = typer.Argument(..., help="Slug for the clone, e.g. ines-varg
               f"{meter.calls} model calls", highlight=False, markup=False)
 
 
-def find_card(ref: str) -> Any:
-    from gauntlet.agents.persona import library, load_card, user_cards
-    path = Path(ref)
-    if path.is_file():
-        return load_card(path)
-    cards = {**library(), **user_cards()}
-    if ref in cards:
-        return cards[ref]
-    raise InputError(f"no persona card {ref!r}", field="CARD", fix="give a card file or a name from `gauntlet persona list`")
-
-
 @app.command("show")
 @user_errors
 def show(card_ref: str = typer.Argument(..., metavar="CARD", help="A card's name (see `gauntlet persona list`) "
@@ -160,6 +141,7 @@ def show(card_ref: str = typer.Argument(..., metavar="CARD", help="A card's name
 
     Example: gauntlet persona show security-engineer
     """
+    from gauntlet.graphs.evals.clone import find_card
     card = find_card(card_ref)
     doc = card.model_dump(exclude_defaults=True)
     if as_json:

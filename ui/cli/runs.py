@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from gauntlet.errors import InputError
-from gauntlet.ui.cli.options import DbOpt, JsonOpt, QuietOpt, open_store, print_json
+from gauntlet.ui.cli.options import DbOpt, JsonOpt, QuietOpt, open_store, print_json, print_rows
 from gauntlet.ui.user_errors import err, user_errors
 
 app = typer.Typer()
@@ -67,14 +67,7 @@ def list_runs(db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     store = open_store(db)
     rows = [{"run_id": r.run_id, "status": r.status, "topic": r.topic, "created": r.created,
              "parent_run_id": r.parent_run_id} for r in store.runs()]
-    if as_json:
-        print_json(rows)
-        return
-    from rich.table import Table
-    table = Table("run id", "status", "topic")
-    for r in rows:
-        table.add_row(r["run_id"], r["status"], r["topic"][:80])
-    Console().print(table)
+    print_rows(rows, as_json, [("run id", "run_id", 40), ("status", "status", 20), ("topic", "topic", 80)])
 
 
 @app.command()

@@ -1,0 +1,79 @@
+"""`gauntlet eval formalise`: the faithfulness gate on a set of sentences with known truth (provers/evalset.py is
+the case format and the scoring).
+
+Right = proved on a true claim, refuted on a false one, any abstention on a non-math sentence; wrong = the opposite
+verdict on a math claim, or any verdict on a non-math sentence; otherwise abstained. A verdict is `decided` only
+when the gate said proved or refuted, so the error bound is over the verdicts it issued. This eval keeps its own
+documented `coverage`: right math cases / math cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from gauntlet.graphs.evals.report import CaseResult, figures
+from gauntlet.graphs.evals.task import EvalContext, Task
+from gauntlet.provers import evalset
+
+DECISIVE = ("proved", "refuted")
+# What a trivial policy would answer on every case: the figures the gate must beat on the same cases.
+BASELINES = {"always_abstain": "not_formalisable", "always_proved": "proved", "always_refuted": "refuted"}
+
+
+def balanced(cases: list[evalset.Case], per_class: int) -> list[evalset.Case]:
+    """The first `per_class` cases of each expect class, round-robin over the classes, so a run stopped part-way
+    still has a balanced sample."""
+    rank = {c.id: sum(d.expect == c.expect for d in cases[:i + 1]) for i, c in enumerate(cases)}
+    return sorted((c for c in cases if rank[c.id] <= per_class), key=lambda c: rank[c.id])
+
+
+class FormaliseEval(Task):
+    name = "formalise"
+    default_file = evalset.DEFAULT_SET
+
+    def load(self, path: Path) -> list[evalset.Case]:
+        return evalset.load_cases(path)
+
+    def select(self, cases: list[evalset.Case], ctx: EvalContext) -> list[evalset.Case]:
+        chosen = ctx.resources.get("select", {})
+        if chosen.get("per_class"):
+            cases = balanced(cases, chosen["per_class"])
+        return cases[:chosen.get("limit")]
+
+    async def run_case(self, case: evalset.Case, ctx: EvalContext) -> CaseResult:
+        from gauntlet.provers.pipeline import run_gate
+        r = await run_gate(ctx.llm, case.text, quantities=case.quantities, settings=ctx.resources["gate"],
+                           seed=ctx.seed)
+        outcome = evalset.score(case.expect, r.verdict)
+        return CaseResult(id=case.id, outcome=outcome, decided=r.verdict in DECISIVE, seconds=round(r.elapsed_s, 2),
+                          expect=case.expect, verdict=r.verdict, reason=r.reason[:300],
+                          failed_checks=sorted({c.check for c in r.checks if not c.passed}),
+                          llm_calls=len(r.calls), elapsed_s=round(r.elapsed_s, 2),
+                          # what a reviewer checks a decisive verdict against
+                          formal=r.formal if r.verdict in DECISIVE else None,
+                          counterexample=r.counterexample_text() or None,
+                          note=f"{r.verdict}, {len(r.calls)} calls")
+
+    def summarise(self, results: list[CaseResult], ctx: EvalContext) -> dict[str, Any]:
+        rows = [r.model_dump() for r in results]
+        settings = ctx.resources["gate"]
+        calls = sum(r["llm_calls"] for r in rows)
+        doc = {**evalset.summarise(rows), "k": settings.k, "repairs": settings.repairs,
+               "min_agree": settings.min_agree, "unanimous": settings.unanimous,
+               "back_translation": settings.back_translate, "witness": settings.witness,
+               "llm_calls": calls, "elapsed_s": round(sum(r["elapsed_s"] for r in rows), 1),
+               "baselines": {name: figures([evalset.score(r["expect"], verdict) for r in rows],
+                                           [verdict in DECISIVE] * len(rows))
+                             for name, verdict in BASELINES.items()}}
+        if rows:
+            doc["calls_per_case"] = round(calls / len(rows), 2)
+        return doc
+
+    def settings(self, gate: Any) -> dict[str, Any]:
+        """The journal-key part of the gate's settings."""
+        return asdict(gate)
+
+
+TASK = FormaliseEval()
