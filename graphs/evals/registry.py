@@ -15,6 +15,7 @@ TASKS: dict[str, str] = {
     "formalise": "gauntlet.graphs.evals.formalise:TASK",
     "panel": "gauntlet.graphs.evals.panel:TASK",
     "clone": "gauntlet.graphs.evals.clone:TASK",
+    "rulings": "gauntlet.graphs.evals.rulings:TASK",
 }
 
 # eval name -> functions (results, ctx) -> {figure: value}, merged into that eval's report after its own figures

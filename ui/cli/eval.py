@@ -174,6 +174,32 @@ def _clone_text(doc: dict[str, Any]) -> None:
     sys.stdout.write(doc["verdict"] + f" — {doc['cost']['calls']} calls, {doc['cost']['wall_s']} s\n")
 
 
+@app.command("rulings")
+@user_errors
+def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, proposal, critique, anchor, "
+                                                            "rebuttal?, label: sustained|overruled, source}; default "
+                                                            "runs/evals/rulings.yaml."),
+            target_error: float = typer.Option(0.05, "--target-error", min=0.001, max=0.5,
+                                               help="The error the acceptance threshold is chosen for, on the "
+                                                    "calibration split."),
+            limit: Optional[int] = typer.Option(None, "--limit", min=2, help="At most N items of each split (a "
+                                                                             "quick subset)."),
+            save_calibration: bool = typer.Option(False, "--save-calibration", help="Write the fitted calibration "
+                                                  "to runs/calibrations/<model>.json, where debates find it."),
+            seed: int = SeedOpt, model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
+            out: Optional[Path] = OutOpt, fresh: bool = FreshOpt, quiet: bool = QuietOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Measure scored juror votes on labelled critiques: a calibration fitted on one split, reported on the other
+    with AUC, the risk-coverage curve, accepted, wrong and the error bound, beside its baselines.
+
+    Example: gauntlet eval rulings runs/evals/rulings.yaml --limit 20 --json --out runs/evals/results
+    """
+    cfg = model_config(model_url, model_name, field="--model-url")
+    settings = {"seed": seed, "target_error": target_error, "limit": limit, "save_calibration": save_calibration}
+    run("rulings", file, _context(cfg, seed, settings), out=out, fresh=fresh, as_json=as_json, text=summary_line,
+        quiet=quiet)
+
+
 def _embedder():
     from gauntlet.agents import corpus, embeddings
     return corpus.embed if embeddings.available() else None

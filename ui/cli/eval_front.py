@@ -81,7 +81,7 @@ def run(name: str, file: Optional[Path], ctx: Any, *, out: Optional[Path], fresh
         text(doc)
     if doc["interrupted"]:
         err.print(f"interrupted: the figures cover the {doc['cases']} finished cases; run the same command again "
-                  "to continue", markup=False, highlight=False)
+                  "to continue", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(130)
 
 
@@ -103,7 +103,7 @@ def _write(path: Path, doc: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write the report ({exc.strerror})", file=str(path), field="--out",
                          fix="give a writable folder") from None
-    err.print(f"wrote {path}", markup=False, highlight=False)
+    err.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:
