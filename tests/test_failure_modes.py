@@ -266,3 +266,20 @@ def test_a_clones_stances_become_entries_citing_its_corpus():
     e = lib.get("jane-doe-stance-1")
     assert e.citations[0].link == "corpus:jane-doe/notes/2024_scaling.md" and "I expect" in e.statement
     assert lib.origins[-1] == "(clone stances)" and e.question.endswith("?")
+
+
+def test_eval_panel_library_arm_end_to_end(tmp_path, synthetic_url):
+    import yaml
+    root = Path(__file__).resolve().parent.parent
+    cfg = yaml.safe_load((root / "runs/configs/eval-panel.yaml").read_text())
+    cfg["model"] = {"backend": "openai", "name": "synthetic", "base_url": synthetic_url}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "eval", "panel", "runs/evals/panel.yaml",
+                          "--config", str(tmp_path / "cfg.yaml"), "--only", "ai-boxing,lib-sound-fixed-label-oracle",
+                          "--no-baseline", "--library-arm", "--json", "--fresh"],
+                         capture_output=True, text=True, cwd=root, timeout=600)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert {"flaw_recall", "false_shootdown_rate"} <= set(doc["no_library"]) and "no_library" in doc["baselines"]
+    assert doc["by_written"]["after-library"]["cases"] == ["lib-sound-fixed-label-oracle"]
+    assert set(doc["by_written"]["after-library"]["runs"]) == {"panel", "no_library"}

@@ -31,7 +31,7 @@ from gauntlet.graphs.run.loading import LoadedConfig
 from gauntlet.graphs.run.runner import Runner
 from gauntlet.graphs.store.views import load_graph
 
-PANEL, SINGLE = "panel", "single_critic"
+PANEL, SINGLE, NO_LIBRARY = "panel", "single_critic", "no_library"
 # The keys of the single-critic arm shown under `baseline` (beside the panel's own at top level).
 BASELINE_KEYS = ("critics", "flaw_recall", "flaws_found", "false_shootdown_rate", "shot_down_flawed",
                  "undecided_flawed", "undecided_sound", "time_s", "tokens", "runs", "matches",
@@ -74,8 +74,10 @@ class PanelEval(Task):
     def select(self, cases: list[PanelCase], ctx: EvalContext) -> list[PanelCase]:
         return pick(cases, ctx.resources.get("only"))
 
-    async def run_arm(self, case: PanelCase, critics: list[str] | None, ctx: EvalContext) -> dict[str, Any]:
-        """One arm of one case: a run per seed, its flaw matches, and across seeds the recurrence links."""
+    async def run_arm(self, case: PanelCase, critics: list[str] | None, ctx: EvalContext,
+                      library: bool = True) -> dict[str, Any]:
+        """One arm of one case: a run per seed, its flaw matches, and across seeds the recurrence links
+        (`library=False`: the same runs with the failure-mode library switched off)."""
         loaded: LoadedConfig = ctx.resources["loaded"]
         store, seeds = ctx.resources["store"], ctx.resources["seeds"]
         judge = for_persona(ctx.llm, loaded.config.panel.judge or "")
@@ -86,6 +88,8 @@ class PanelEval(Task):
         match_tokens = recurrence_tokens = 0
         for seed in seeds:
             cfg = fig.case_config(loaded.config, case, critics, seed)
+            if not library:
+                cfg = cfg.model_copy(update={"library": cfg.library.model_copy(update={"enabled": False})})
             one = LoadedConfig(config=cfg, personas=loaded.personas, source=f"{loaded.source}#{case.id}")
             run_id = await Runner(store, llm=ctx.resources.get("run_llm")).start(one)
             graph = load_graph(store, run_id)
@@ -95,7 +99,7 @@ class PanelEval(Task):
             found, tokens = await match_flaws(judge, case, runs[seed], seed, similarity)
             matches += found
             match_tokens += tokens
-            arm = "" if critics is None else ", single critic"
+            arm = ("" if critics is None else ", single critic") + ("" if library else ", no library")
             ctx.note(f"{case.id} (seed {seed}{arm}): {status.replace('_', ' ')}, "
                      f"{len(runs[seed].sustained)} sustained, {len(found)} flaw matches ({run_id})")
         links: list[dict[str, Any]] = []
@@ -110,6 +114,8 @@ class PanelEval(Task):
         arms = {PANEL: await self.run_arm(case, None, ctx)}
         if ctx.resources.get("baseline", True):
             arms[SINGLE] = await self.run_arm(case, fig.baseline_critics(ctx.resources["loaded"].config), ctx)
+        if ctx.resources.get("library_arm", False):  # the same panel without the failure-mode library
+            arms[NO_LIBRARY] = await self.run_arm(case, None, ctx, library=False)
         statuses = {arm: [r["status"] for r in a["runs"].values()] for arm, a in arms.items()}
         verdict, confidence = outcome(case, statuses[PANEL])
         return CaseResult(id=case.id, outcome=verdict, confidence=confidence, case=case.model_dump(),
@@ -136,6 +142,14 @@ class PanelEval(Task):
             doc["baseline"]["unmatched_sustained"] = len(single["unmatched_sustained"])
             doc["baselines"]["single_critic"] = {**figures([r.baseline_outcome for r in results]),
                                                  "critics": single["critics"]}
+        if ctx.resources.get("library_arm", False):
+            off = arm_figures(cases, seeds, [r.arms[NO_LIBRARY] for r in results], loaded.config.panel.critics,
+                              loaded)
+            doc["no_library"] = {k: off[k] for k in BASELINE_KEYS}
+            doc["no_library"]["unmatched_sustained"] = len(off["unmatched_sustained"])
+            doc["baselines"]["no_library"] = figures([outcome(c, r.statuses[NO_LIBRARY])[0]
+                                                      for c, r in zip(cases, results)])
+        doc["by_written"] = written_split(cases, results)
         return doc
 
 
@@ -166,3 +180,18 @@ def arm_figures(cases: list[PanelCase], seeds: list[int], arms: list[dict[str, A
 
 
 TASK = PanelEval()
+
+
+def written_split(cases: list[PanelCase], results: list[CaseResult]) -> dict[str, Any]:
+    """Sound controls written after the failure-mode library apart from the older cases: per group and arm, how
+    many sound controls ended shot down (false shoot-downs) out of how many runs."""
+    out: dict[str, Any] = {}
+    for c, r in zip(cases, results):
+        if not c.sound:
+            continue
+        group = out.setdefault(c.written or "before-library", {"cases": [], "runs": {}, "shot_down": {}})
+        group["cases"].append(c.id)
+        for arm, statuses in r.statuses.items():
+            group["runs"][arm] = group["runs"].get(arm, 0) + len(statuses)
+            group["shot_down"][arm] = group["shot_down"].get(arm, 0) + sum(s == "shot_down" for s in statuses)
+    return out

@@ -83,6 +83,8 @@ def panel(file: Path = typer.Argument(..., help="YAML list of {id, proposal, kno
           only: Optional[str] = typer.Option(None, "--only", help="Comma-separated case ids: run a subset."),
           baseline: bool = typer.Option(True, "--baseline/--no-baseline",
                                         help="Also run each case with only the config's first critic."),
+          library_arm: bool = typer.Option(False, "--library-arm", help="Also run each case with the "
+                                           "failure-mode library switched off (reported under no_library)."),
           seeds: Optional[str] = typer.Option(None, "--seeds", help="Comma-separated run seeds, e.g. 0,1: run "
                                               "each case once per seed, report per known flaw in how many seeds "
                                               "it was stated, and mark critiques that recur across seeds."),
@@ -112,8 +114,10 @@ def panel(file: Path = typer.Argument(..., help="YAML list of {id, proposal, kno
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(db or str(Path(tmp) / "eval-panel.sqlite"))
         ctx = _context(loaded.config.model, loaded.config.seed,
-                       {"config": loaded.config.model_dump(mode="json"), "seeds": run_seeds, "baseline": baseline},
-                       store=store, loaded=loaded, seeds=run_seeds, baseline=baseline, only=chosen)
+                       {"config": loaded.config.model_dump(mode="json"), "seeds": run_seeds, "baseline": baseline,
+                        **({"library_arm": True} if library_arm else {})},
+                       store=store, loaded=loaded, seeds=run_seeds, baseline=baseline, only=chosen,
+                       library_arm=library_arm)
         ctx.make_llm = lambda: make_run_llm(loaded.config)
         run("panel", file, ctx, out=out, fresh=fresh, as_json=as_json, text=_panel_text, quiet=quiet)
 
@@ -135,6 +139,10 @@ def _panel_text(doc: dict[str, Any]) -> None:
         b = doc["baseline"]
         print(f"single critic ({', '.join(b['critics'])}): flaw recall {pct(b['flaw_recall'])}, "
               f"false shoot-down rate {pct(b['false_shootdown_rate'])}")
+    if "no_library" in doc:
+        b = doc["no_library"]
+        print(f"without the library: flaw recall {pct(b['flaw_recall'])}, false shoot-down rate "
+              f"{pct(b['false_shootdown_rate'])}, {b['unmatched_sustained']} unmatched sustained")
 
 
 @app.command("clone")
