@@ -12,6 +12,7 @@ so every shortcut here stops early towards abstention, never towards a verdict.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 from gauntlet.agents.llm import LLM, Completion, LLMError, Message
 from gauntlet.kinds import FORMAL_VERDICTS
-from gauntlet.provers import gate_z3, witness
+from gauntlet.provers import gate_z3, judged, witness
 from gauntlet.provers.consensus import agreement, unanimity
 from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Formula,
                                         FormulaTextError, Judgement, Symbols, ask, back_translation_messages,
@@ -45,6 +46,7 @@ class GateSettings:
     shared_symbols: bool = True  # one stage-1 answer (greedy) for all k formulas; False: each samples its own
     symbols_temperature: float = 0.0
     draft_chars: int = 0  # a free `Plan:` line before the constrained formula (0: none)
+    scored_judge: bool = True  # the back-translation judge read from answer probabilities (provers.judged)
 
     @classmethod
     def from_config(cls, cfg: Any) -> "GateSettings":
@@ -67,6 +69,8 @@ class GateResult:
     elapsed_s: float = 0.0
     stopped_by: str | None = None  # the stage or check that stopped the claim (None: a verdict was reached)
     decoding: str = ""  # how the formulas were constrained: "grammar", "json_schema", or "" (none written)
+    # Without unanimity: would all k candidates have passed and agreed (z3-equivalent)? None: not asked.
+    unanimous_agreement: bool | None = None
 
     @property
     def formal(self) -> str | None:
@@ -92,6 +96,7 @@ class GateResult:
                 "counterexample_text": self.counterexample_text() or None,
                 "checks": [c.as_json() for c in self.checks], "formal": self.formal, "symbols": self.symbols(),
                 "candidates": self.candidates, "stopped_by": self.stopped_by, "decoding": self.decoding,
+                "unanimous_agreement": self.unanimous_agreement,
                 "llm_calls": len(self.calls), "elapsed_s": round(self.elapsed_s, 3)}
 
 
@@ -143,6 +148,14 @@ class _Run:
                                 max_tokens=self.s.max_tokens, temperature=temperature, schema=schema)
         self.calls.append(call_record(label, msgs, comp))
         return value
+
+    def record_score(self, label: str, msgs: list[Message], scores: Any) -> None:
+        self.calls.append({"label": label, "messages": msgs, "response": "", "model": scores.model,
+                           "prompt_tokens": scores.prompt_tokens, "completion_tokens": 0,
+                           "latency_s": round(scores.latency_s, 4), "queued_s": 0.0, "attempts": 1,
+                           "faults": scores.faults, "repaired": False,
+                           "logprobs": {k: round(v, 4) if math.isfinite(v) else None for k, v in scores.logprobs.items()},
+                           "scored": scores.scored})
 
     async def symbols(self, label: str, temperature: float) -> Symbols:
         """Stage 1: is it maths, and its variables, each meaning made of the claim's words; names made plain."""
@@ -205,6 +218,11 @@ class _Run:
         (must be yes), then any difference between them (must be no)."""
         words: BackTranslation = await self.call("back-translation", back_translation_messages(cand),
                                                  BackTranslation, 0.0)
+        if self.s.scored_judge:
+            scored = await judged.judge(self.llm, self.text, cand, words.statement, self.seed, self.record_score)
+            if scored is not None:
+                return scored.__class__(scored.check, scored.passed,
+                                        f"formal text reads: {words.statement!r}; {scored.reason}")
         verdict: Judgement = await self.call("judge", judge_messages(self.text, cand, words.statement),
                                              Judgement, 0.0)
         why = f"formal text reads: {words.statement!r}; judge: {verdict.reason}"
@@ -307,6 +325,19 @@ async def _decide(run: _Run) -> GateResult:
     checks.append(agreed)
     if not agreed.passed:
         return GateResult("rejected", agreed.reason, checks, candidates)
+    strict = None
+    if not s.unanimous:  # what the unanimous rule would have said, for the record (it decides nothing here)
+        strict = unanimity(s.k, len(survivors)).passed and (await asyncio.to_thread(
+            agreement, survivors, k=s.k, min_agree=s.k, unanimous=True, timeout_s=s.timeout_s)).passed
+    result = await _faithful_verdict(run, checks, candidates, survivors)
+    result.unanimous_agreement = strict
+    return result
+
+
+async def _faithful_verdict(run: _Run, checks: list[Check], candidates: list[dict[str, Any]],
+                            survivors: list[tuple[Candidate, Screened]]) -> GateResult:
+    """The agreed candidate through z3's verdict, the back-translation and, for a refutation, the witness."""
+    s = run.s
     cand, screened = survivors[0]
     if screened.verdict == "unknown":
         return GateResult("unknown", "z3 could not decide the agreed formalisation in time", checks, candidates,

@@ -141,7 +141,9 @@ def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
         async def go() -> Any:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
-                return await run_gate(llm, text, settings=GateSettings(**{"k": 2, **settings}), seed=1)
+                # The generated judges by default here (scripted JSON); the scored judge has its own tests.
+                return await run_gate(llm, text, settings=GateSettings(**{"k": 2, "scored_judge": False,
+                                                                           **settings}), seed=1)
             finally:
                 await llm.aclose()
         return asyncio.run(go())
@@ -185,6 +187,24 @@ def test_agreeing_faithful_candidates_with_matching_back_translation_are_proved(
     assert set(doc) >= {"verdict", "counterexample", "checks", "formal", "candidates"}
     assert doc["llm_calls"] == 6 and [c["status"] for c in doc["candidates"]] == ["passed", "passed"]
     assert doc["stopped_by"] is None and [c["label"] for c in r.calls[:3]] == ["symbols", "candidate 1", "candidate 2"]
+
+
+# The scored judge's answers (first-token log-probabilities): "same? Yes" and "any difference? No", both sure.
+SAME_YES = 'logprobs:{"Yes": -0.05, "No": -4.0}'
+DIFFER_NONE = 'logprobs:{"Yes": -4.0, "No": -0.05}'
+
+
+def test_the_scored_judge_accepts_a_sure_same_and_cancels_a_yes_sayers_lean() -> None:
+    back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
+    r = _gate(_replies(GOOD, GOOD) + [back, SAME_YES, DIFFER_NONE], scored_judge=True)
+    assert r.verdict == "proved", r.reason
+    judged = next(c for c in r.checks if c.check == "back_translation")
+    assert "P(same) = 0.98" in judged.reason and "not fitted for this model" in judged.reason
+    assert [c["label"] for c in r.calls[-2:]] == ["judge same (scored)", "judge differ (scored)"]
+    assert r.calls[-1]["logprobs"]["No"] == -0.05 and r.calls[-1]["completion_tokens"] == 0
+    # A model that answers Yes to both questions ("the same?" and "any difference?") says nothing: p = 0.5.
+    r = _gate(_replies(GOOD, GOOD) + [back, SAME_YES, 'logprobs:{"Yes": -0.05, "No": -4.0}'], scored_judge=True)
+    assert r.verdict == "rejected" and r.stopped_by == "back_translation" and "P(same) = 0.500" in r.reason
 
 
 def test_back_translation_mismatch_rejects() -> None:
@@ -338,7 +358,7 @@ def test_cli_formalise_json_and_bad_options() -> None:
     from gauntlet.ui.cli import app
     back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    with running_server(script=_replies(GOOD, GOOD) + [back, judge, DIFFER_NO]) as url:
+    with running_server(script=_replies(GOOD, GOOD) + [back, SAME_YES, DIFFER_NONE]) as url:
         res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
                                        "--json"])
     assert res.exit_code == 0, res.output

@@ -54,7 +54,11 @@ class FormaliseEval(Task):
                           # what a reviewer checks a decisive verdict against
                           formal=r.formal if r.verdict in DECISIVE else None,
                           counterexample=r.counterexample_text() or None,
-                          note=f"{r.verdict}, {len(r.calls)} calls")
+                          # the stage or check that stopped an abstention; how the formulas were constrained;
+                          # without unanimity, whether all k candidates would also have passed and agreed
+                          stopped_by=r.stopped_by, decoding=r.decoding, unanimous_agreement=r.unanimous_agreement,
+                          note=f"{r.verdict}" + (f" at {r.stopped_by}" if r.stopped_by else "") +
+                               f", {len(r.calls)} calls")
 
     def summarise(self, results: list[CaseResult], ctx: EvalContext) -> dict[str, Any]:
         rows = [r.model_dump() for r in results]

@@ -103,6 +103,8 @@ def formalise(text: str = typer.Argument(..., help="The claim in words."),
         print_json(result.as_json())
         return
     sys.stdout.write(f"{result.verdict}: {result.reason}\n")
+    if result.stopped_by:
+        sys.stdout.write(f"  stopped by: {result.stopped_by}\n")
     for c in result.checks:
         sys.stdout.write(f"  {'pass' if c.passed else 'FAIL'} {c.check}: {c.reason}\n")
     if result.formal:
