@@ -13,6 +13,7 @@ from gauntlet.ui.user_errors import user_errors
 
 app = typer.Typer()
 
+
 @app.command()
 @user_errors
 def af(file: Path = typer.Argument(..., help="Framework file: .af/.i23 (ICCMA 2023), .apx (ASPARTIX) or .tgf."),

@@ -14,6 +14,7 @@ from gauntlet.ui.user_errors import err, user_errors
 
 app = typer.Typer()
 
+
 @app.command()
 @user_errors
 def ui(db: Optional[str] = DbOpt,

@@ -17,11 +17,11 @@ from gauntlet.ui.user_errors import err, user_errors
 
 app = typer.Typer()
 
+
 @app.command()
 @user_errors
 def run(config: Path = typer.Argument(..., help="Run config (YAML), e.g. runs/configs/demo.yaml."),
-        db: Optional[str] = DbOpt, as_json: bool = JsonOpt,
-        quiet: bool = QuietOpt) -> None:
+        db: Optional[str] = DbOpt, as_json: bool = JsonOpt, quiet: bool = QuietOpt) -> None:
     """Run a debate from a config and print its run id.
 
     Example: gauntlet run runs/configs/demo.yaml --db runs/gauntlet.sqlite
@@ -157,7 +157,6 @@ def export(run_id: str = typer.Argument(..., help="Run id."), db: Optional[str] 
     err.print(f"wrote {out}", highlight=False)
 
 
-
 @app.command()
 @user_errors
 def fork(run_id: str = typer.Argument(..., help="The run to fork."), db: Optional[str] = DbOpt,
@@ -218,7 +217,6 @@ def sweep(config: Path = typer.Argument(..., help="Base run config (YAML)."),
             print(f"{r['run_id'] or '-'}\t{r['status']}\t{json.dumps(r['params'])}")
     if any(r["status"] != "done" for r in result.points):
         raise typer.Exit(1)
-
 
 
 def export_run(store, run_id: str, out: Optional[Path]) -> None:
