@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from gauntlet.agents import llama_runtime
+from gauntlet.agents.cache_dirs import models_dir
 from gauntlet.agents.llama_session import LlamaSession
 from gauntlet.agents.llm import ChoiceScores, Completion, LLMError, Message
 from gauntlet.agents.structured import parse_json
@@ -42,8 +43,7 @@ DEFAULT_MODEL = EmbeddedModel(
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("GAUNTLET_CACHE") or os.path.join(Path.home(), ".cache", "gauntlet")
-    return Path(root) / "models"
+    return models_dir()
 
 
 def _chunk_files(model: EmbeddedModel) -> list[Path]:

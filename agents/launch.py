@@ -3,8 +3,9 @@ awaited until healthy, stopped at the end.
 
 `vllm_command` / `llamacpp_command` are pure (tested without a GPU); `ModelServer` owns the process. vLLM: prefix
 caching is always on, since every call of a persona starts with the same rules and persona card
-(agents/prompts.py). llama.cpp: the embedded GGUF unless model.path names another; it answers one request at a
-time, so several processes sharing it (agents/server_share.py) take turns instead of each loading 1 GB.
+(agents/prompts.py). llama.cpp: the embedded GGUF unless model.path names another, served by llama_cpp.server
+through agents/llamacpp_server.py (the load parameters this CPU needs); it answers one request at a time, so
+several processes sharing it (agents/server_share.py) take turns instead of each loading 1 GB.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def llamacpp_command(cfg: ModelConfig, *, host: str = "127.0.0.1", python: str |
         raise InputError("the llama.cpp launch needs a GGUF file", field="model.path",
                          fix="leave model.path empty to serve the embedded model, or name a .gguf file")
     threads = str(cfg.threads or max(1, os.cpu_count() or 1))
-    return [python or sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", host,
+    # Through Gauntlet's wrapper of llama_cpp.server: the same arguments, loaded without the AMX weight repack.
+    return [python or sys.executable, "-m", "gauntlet.agents.llamacpp_server", "--model", str(path), "--host", host,
             "--port", str(cfg.launch_port), "--model_alias", cfg.name or LLAMACPP_ALIAS, "--n_ctx", str(cfg.n_ctx),
             "--n_threads", threads, "--n_threads_batch", threads, *cfg.launch_args]
 

@@ -1,15 +1,16 @@
 """Verdict cache: sha256 of (formal text, prover, prover version) → a decisive verdict.
 
 Rows live in the `proverresult` table below, in the run's own database when the runner hands the cache its engine
-(so a debate's verdicts travel with its runs), or in a small SQLite file for standalone use (`gauntlet prove`). Only `proved`/`refuted` are cached: `unknown` may
-become decisive with a longer timeout and `error` is cheap to recompute.
+(so a debate's verdicts travel with its runs), or in a small SQLite file for standalone use (`gauntlet prove`): under
+the cache directory `gauntlet doctor` reports (agents/cache_dirs.py), never the current directory. Only
+`proved`/`refuted` are cached: `unknown` may become decisive with a longer timeout and `error` is cheap to
+recompute.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -18,9 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy import Column, Text
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+from gauntlet.agents.cache_dirs import prover_cache_file
 from gauntlet.provers.claim import Verdict
-
-DEFAULT_CACHE = "runs/prover-cache.sqlite"
 
 
 class ProverResult(SQLModel, table=True):
@@ -44,7 +44,7 @@ class VerdictCache:
 
     def __init__(self, engine: Engine | None = None, path: str | Path | None = None) -> None:
         if engine is None:
-            p = Path(path or os.environ.get("GAUNTLET_PROVER_CACHE") or DEFAULT_CACHE)
+            p = Path(path) if path else prover_cache_file()
             p.parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(f"sqlite:///{p}", connect_args={"timeout": 30, "check_same_thread": False})
         self.engine = engine

@@ -107,3 +107,15 @@ def test_prompt_over_the_context_is_refused_without_retries(llamacpp_url):
 
     with pytest.raises(LLMError, match="answered 400.*context"):
         asyncio.run(go())
+
+
+def test_the_launched_server_loads_through_gauntlets_parameters(llamacpp_url):
+    """The launch ran agents/llamacpp_server.py, which applied this CPU's load parameters before the model loaded
+    (on an AMX CPU the repack is off; everywhere by default)."""
+    import tempfile
+
+    from gauntlet.agents.llama_runtime import current_params
+
+    port = llamacpp_url.rsplit(":", 1)[1].split("/")[0]
+    log = (Path(tempfile.gettempdir()) / f"gauntlet-llamacpp-{port}.log").read_text(errors="replace")
+    assert f"gauntlet: llama.cpp model load: {current_params().reason}" in log

@@ -91,7 +91,7 @@ def test_llamacpp_launch_command_and_attached_config():
     c = ModelConfig(backend="openai", launch=True, launch_engine="llama.cpp", launch_port=8123, n_ctx=2048,
                     threads=2)
     cmd = llamacpp_command(c, python="/py", model_file="/m.gguf")
-    assert cmd[:3] == ["/py", "-m", "llama_cpp.server"]
+    assert cmd[:3] == ["/py", "-m", "gauntlet.agents.llamacpp_server"]  # llama_cpp.server without the AMX repack
     assert cmd[cmd.index("--model") + 1] == "/m.gguf" and cmd[cmd.index("--n_ctx") + 1] == "2048"
     assert cmd[cmd.index("--port") + 1] == "8123" and cmd[cmd.index("--model_alias") + 1] == "embedded"
     with pytest.raises(InputError, match="--n_ctx"):
