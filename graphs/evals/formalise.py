@@ -29,6 +29,13 @@ def balanced(cases: list[evalset.Case], per_class: int) -> list[evalset.Case]:
     return sorted((c for c in cases if rank[c.id] <= per_class), key=lambda c: rank[c.id])
 
 
+def baseline(rows: list[dict[str, Any]], verdict: str) -> dict[str, Any]:
+    """A trivial policy's figures on the same cases, with this eval's own coverage (right math / math cases)."""
+    scored = [{"expect": r["expect"], "outcome": evalset.score(r["expect"], verdict)} for r in rows]
+    return {**figures([r["outcome"] for r in scored], [verdict in DECISIVE] * len(rows)),
+            "coverage": evalset.summarise(scored)["coverage"]}
+
+
 class FormaliseEval(Task):
     name = "formalise"
     default_file = evalset.DEFAULT_SET
@@ -68,9 +75,7 @@ class FormaliseEval(Task):
                "min_agree": settings.min_agree, "unanimous": settings.unanimous,
                "back_translation": settings.back_translate, "witness": settings.witness,
                "llm_calls": calls, "elapsed_s": round(sum(r["elapsed_s"] for r in rows), 1),
-               "baselines": {name: figures([evalset.score(r["expect"], verdict) for r in rows],
-                                           [verdict in DECISIVE] * len(rows))
-                             for name, verdict in BASELINES.items()}}
+               "baselines": {name: baseline(rows, verdict) for name, verdict in BASELINES.items()}}
         if rows:
             doc["calls_per_case"] = round(calls / len(rows), 2)
         return doc
