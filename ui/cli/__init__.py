@@ -12,6 +12,7 @@ import sys
 import typer
 
 from gauntlet.ui.cli import af, bench, dashboard, library, persona, provers, runs
+from gauntlet.ui import doctor
 from gauntlet.ui.cli import eval as evals
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ app.add_typer(persona.app, name="persona", rich_help_panel="Personas")
 app.add_typer(library.app, name="library", rich_help_panel="Personas")
 app.add_typer(evals.app, name="eval", rich_help_panel="Measurement")
 app.add_typer(bench.app, name="bench", rich_help_panel="Measurement")
-# LEAD: attach `gauntlet doctor` here when ui/doctor.py lands: app.command("doctor")(doctor.doctor)
+app.command("doctor", rich_help_panel="Setup")(doctor.doctor)
 
 
 def main() -> None:
