@@ -178,23 +178,26 @@ def test_false_claim_evidence_shows_the_counterexample(examples):
     assert "machine-checked refutation" in ev.why
 
 
-def scored_run(store: Store) -> str:
+def scored_run(store: Store, extra_cites: tuple[dict[str, Any], ...] = ()) -> str:
     """A run whose ruling carries the newer keys: each juror's p_sustained and accepted, a threshold, a calibration
-    id; its critique cites two library sources (one with a hostile link)."""
+    id; its critique cites a library source (and `extra_cites`)."""
     run = "scored"
     store.create_run(run, topic="scored rulings", config={}, source="t", seed=0, model="m",
-                     personas=[("p", "x", "proposer", {}), ("c", "x", "critic", {})])
+                     personas=[("ml-empiricist", "x", "proposer", {}), ("security-engineer", "x", "critic", {})])
     idea_text = "Reward the policy for agreement with a learned reward model and optimise it hard."
     cites = [{"entry": "goodhart-reward-hacking", "title": "Scaling laws for reward model overoptimization",
               "authors": ["Gao", "Schulman", "Hilton"], "year": 2023, "link": "https://arxiv.org/abs/2210.10760"},
-             {"entry": "x", "title": "evil source", "authors": [], "year": None, "link": "javascript:alert(1)"}]
-    votes = [{"juror": "j1", "vote": "sustained", "reason": "proxy is optimised", "p_sustained": 0.93,
-              "accepted": True},
-             {"juror": "j2", "vote": "sustained", "reason": "known failure", "p_sustained": 0.71, "accepted": False}]
+             *extra_cites]
+    votes = [{"juror": "philosopher-of-science", "vote": "sustained", "reason": "the proxy is what gets optimised",
+              "p_sustained": 0.93, "accepted": True},
+             {"juror": "mechanism-designer", "vote": "sustained", "reason": "a known failure of reward models",
+              "p_sustained": 0.71, "accepted": False}]
     store.append(run, [
-        NewEvent("node/i", "node", {"id": "i", "kind": "idea", "persona": "p", "round": 1, "title": "Optimise hard",
+        NewEvent("node/i", "node", {"id": "i", "kind": "idea", "persona": "ml-empiricist", "round": 1,
+                                    "title": "Optimise a learned reward hard",
                                     "text": idea_text}),
-        NewEvent("node/c", "node", {"id": "c", "kind": "critique", "persona": "c", "round": 1, "title": "objection",
+        NewEvent("node/c", "node", {"id": "c", "kind": "critique", "persona": "security-engineer", "round": 1,
+                                    "title": "objection",
                                     "text": "Optimising a learned proxy hard overoptimises it.",
                                     "data": {"target": "i", "anchor": "optimise it hard", "anchor_match": "exact",
                                              "flaw_type": "proxy_goodhart", "severity": "fatal",
@@ -212,18 +215,20 @@ def scored_run(store: Store) -> str:
 
 def test_scored_ruling_shows_each_jurors_probability_threshold_and_sources(tmp_path, app):
     db = str(tmp_path / "scored.sqlite")
-    run = scored_run(Store(db))
+    evil = {"entry": "x", "title": "evil source", "authors": [], "year": None, "link": "javascript:alert(1)"}
+    run = scored_run(Store(db), (evil,))
     view = view_of(db, run)
     ev = evidence.idea_evidence(view, view.ideas[0])
     (c,) = ev.critiques
     assert c.ruling and c.ruling.threshold == 0.8 and c.ruling.calibration == "rulings-test-1"
-    assert [(v.juror, v.p_sustained, v.accepted) for v in c.ruling.votes] == [("j1", 0.93, True), ("j2", 0.71, False)]
+    assert [(v.juror, v.p_sustained, v.accepted) for v in c.ruling.votes] == [
+        ("philosopher-of-science", 0.93, True), ("mechanism-designer", 0.71, False)]
     assert [s for s, _ in ev.segments if _] == ["optimise it hard"]
     at = app(db, run=run)
     assert not at.exception
     md = html_texts(at)
     assert "threshold <b>0.80</b>" in md and "<code>rulings-test-1</code>" in md
-    assert "<td>j1</td><td>sustained</td><td>0.93</td><td>yes" in md and "<td>0.71</td><td>no" in md
+    assert "<td>philosopher-of-science</td><td>sustained</td><td>0.93</td><td>yes" in md and "<td>0.71</td><td>no" in md
     assert '<a href="https://arxiv.org/abs/2210.10760" target="_blank"' in md and "Gao, Schulman, Hilton" in md
     assert "javascript:" not in md and "evil source" in md  # a non-http link is shown as text
 

@@ -31,7 +31,8 @@ def risk_coverage_chart(summaries: list[Summary]) -> alt.Chart:
                         for s in summaries for p in s.curve])
     ops = pd.DataFrame([{"report": s.name, **op} for s in summaries if (op := eval_report.operating_point(s))])
     scale_x = alt.Scale(domain=[0, 1])
-    colour = alt.Color("report:N", legend=alt.Legend(orient="bottom", title=None))
+    colour = alt.Color("report:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="bottom", title=None,
+                                                                                      labelLimit=400))
     line = alt.Chart(pts).mark_line(point=True, interpolate="step-after").encode(
         x=alt.X("coverage:Q", scale=scale_x, title="coverage (share of cases accepted)"),
         y=alt.Y("risk:Q", scale=alt.Scale(domain=[0, 1]), title="risk (error among accepted)"),
