@@ -10,7 +10,7 @@ import streamlit as st
 
 from gauntlet.agents.persona import library
 from gauntlet.errors import InputError
-from gauntlet.ui.dashboard import data, state
+from gauntlet.ui.dashboard import data, marks, state
 from gauntlet.ui.dashboard.data import RunView
 
 
@@ -34,7 +34,9 @@ def render(db: str, run_id: str, view: RunView, step: int, panel: list[str]) -> 
         drop = st.multiselect("Swap out (drop) personas", panel, key="fork_drop")
         add = st.multiselect("Swap in critics", [p for p in lib if p not in panel], key="fork_add")
         note = st.text_area("Human intervention (optional)", key="fork_note")
-        target = st.selectbox("…attached to node", sorted(view.nodes), key="fork_target") if view.nodes else None
+        target = st.selectbox("…attached to node", sorted(view.nodes), key="fork_target",
+                              format_func=lambda n: f"{view.nodes[n]['kind'].replace('_', ' ')} · "
+                                                    f"{marks.describe(view, n, 60)}") if view.nodes else None
         edge = st.radio("…which it", ("attacks", "supports"), horizontal=True, key="fork_edge")
         go_on = st.checkbox("Continue the fork now (runs `gauntlet resume` in the background)", key="fork_continue")
         submitted = st.form_submit_button("Create fork")
