@@ -136,8 +136,8 @@ def test_schema_is_generated_and_sorts_are_a_closed_list() -> None:
 
 
 # --- the LLM checks against a real OpenAI-compatible peer --------------------------------------------------
-def _gate(replies: list[str], text: str = CLAIM, **settings: Any) -> Any:
-    with running_server(script=replies) as url:
+def _gate(replies: list[str], text: str = CLAIM, dialect: str = "openai", **settings: Any) -> Any:
+    with running_server(script=replies, dialect=dialect) as url:
         async def go() -> Any:
             llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
             try:
@@ -205,6 +205,24 @@ def test_the_scored_judge_accepts_a_sure_same_and_cancels_a_yes_sayers_lean() ->
     # A model that answers Yes to both questions ("the same?" and "any difference?") says nothing: p = 0.5.
     r = _gate(_replies(GOOD, GOOD) + [back, SAME_YES, 'logprobs:{"Yes": -0.05, "No": -4.0}'], scored_judge=True)
     assert r.verdict == "rejected" and r.stopped_by == "back_translation" and "P(same) = 0.500" in r.reason
+
+
+@pytest.mark.parametrize("dialect", ["llamacpp", "vllm"])
+def test_a_server_that_takes_grammars_gets_the_formula_grammar(dialect: str) -> None:
+    """llama.cpp's server and vLLM get stage 2 as a grammar (and answer in its `Assume:`/`Show:` lines)."""
+    lines = "Assume: (and (>= p 0.0) (<= p 0.2))\nAssume: (and (>= q 0.0) (<= q 0.2))\nShow: (<= (* p q) 0.04)"
+    back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    r = _gate([_syms(GOOD), lines, lines, back, judge, DIFFER_NO], dialect=dialect)
+    assert r.verdict == "proved" and r.decoding == "grammar", r.reason
+    assert r.calls[1]["decoding"] == "grammar" and r.accepted.hypotheses == list(GOOD.hypotheses)
+
+
+def test_a_server_without_grammars_gets_the_json_schema_and_says_so() -> None:
+    back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    r = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO])
+    assert r.verdict == "proved" and r.decoding == "json_schema" and r.as_json()["decoding"] == "json_schema"
 
 
 def test_back_translation_mismatch_rejects() -> None:
@@ -406,6 +424,9 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
     judge = json.dumps({"reason": "same", "same": True})
     old = _gate(_own(GOOD, unmapped, GOOD) + [back, judge, DIFFER_NO], k=3, unanimous=False, shared_symbols=False)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
+    assert old.unanimous_agreement is False  # the record of what the unanimous rule would have said
+    agreed = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO], unanimous=False)
+    assert agreed.verdict == "proved" and agreed.unanimous_agreement is True
 
 
 def test_a_single_candidate_is_never_unanimous() -> None:
