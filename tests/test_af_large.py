@@ -103,3 +103,10 @@ def test_bench_af_large_rows_agree_with_clingo(tmp_path, family):
     row = run_row(tmp_path, family, 3000, 1, clingo_timeout=120, memory_gb=4, clingo_up_to=10**7)
     assert row["agree"] is True and row["gauntlet"]["in"] == row["clingo"]["in"] > 0
     assert row["gauntlet_s"] > 0 and row["clingo_s"] > 0 and row["ratio"] is not None
+
+
+@pytest.mark.parametrize("text", ["p af 3\n1 2\n2 3\n", "# é made by hand\n\np af 2\n1 2\n", "p af 3\n# attacks\n1 2\n",
+                                  "\n\n  p af 4  \n1 2\n\n3   4\r\n", "p af 5\n", "p\taf\t2\n2\t1"])
+def test_the_byte_reader_and_the_text_reader_agree(text):
+    by_bytes, by_text = parse(text.encode(), "i23", "f.af"), af_formats.parse_i23(text, "f.af")
+    assert by_bytes.n == by_text.n and by_bytes.pairs() == by_text.pairs()
