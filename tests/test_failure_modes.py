@@ -283,3 +283,13 @@ def test_eval_panel_library_arm_end_to_end(tmp_path, synthetic_url):
     assert {"flaw_recall", "false_shootdown_rate"} <= set(doc["no_library"]) and "no_library" in doc["baselines"]
     assert doc["by_written"]["after-library"]["cases"] == ["lib-sound-fixed-label-oracle"]
     assert set(doc["by_written"]["after-library"]["runs"]) == {"panel", "no_library"}
+
+
+def test_run_config_library_option_is_strict():
+    from gauntlet.config import parse_shape
+    base = "topic: t\npanel:\n  critics: [security-engineer]\n  proposers: [ml-empiricist]\n"
+    cfg, _ = parse_shape(base + "library:\n  dirs: [mine]\n  top_k: 4\n")
+    assert cfg.library.enabled and cfg.library.dirs == ["mine"] and cfg.library.top_k == 4
+    with pytest.raises(InputError) as exc:
+        parse_shape(base + "library:\n  enabled: true\n  colour: red\n", "c.yaml")
+    assert "c.yaml:7" in exc.value.one_line() and "library.colour" in exc.value.one_line()
