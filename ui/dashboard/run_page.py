@@ -73,7 +73,7 @@ def _filters(view: RunView) -> graph_view.Filters:
                                         "green 1) from judge scores, prover verdicts and critique severity"))
 
 
-def _header(rec: dict[str, Any]) -> None:
+def _header(rec: dict[str, Any], parent_here: bool) -> None:
     if st.button("← all runs", key="back"):
         state.open_run(None)
         st.rerun()
@@ -84,7 +84,9 @@ def _header(rec: dict[str, Any]) -> None:
     line = (f"run `{rec['run_id']}` · **{rec['status']}** · protocol {md_escape(rec['protocol'])} · "
             f"model {md_escape(rec['model'])}")
     if rec.get("parent_run_id"):
-        line += f" · forked from [{rec['parent_run_id']}]({state.run_link(rec['parent_run_id'])}) at step {rec['fork_step']}"
+        parent = (f"[{rec['parent_run_id']}]({state.run_link(rec['parent_run_id'])})" if parent_here
+                  else f"{rec['parent_run_id']} (not in this database)")
+        line += f" · forked from {parent} at step {rec['fork_step']}"
     st.markdown(line)
     st.caption("panel: " + panel)
     if rec.get("error"):
@@ -130,7 +132,8 @@ def _graph(view: RunView, filters: graph_view.Filters) -> str | None:
 
 def render(db: str, run_id: str) -> None:
     rec = data.record(db, run_id)
-    _header(rec)
+    parent = rec.get("parent_run_id")
+    _header(rec, bool(parent) and any(r.run_id == parent for r in data.store_for(db).runs()))
     step = _replay(db, run_id)
     notes = data.store_for(db).annotations(run_id)
     view = data.run_view(db, run_id, step, data.review_revision(db, run_id))
