@@ -6,7 +6,7 @@ unattacked, so IN) and a random sparse one (N attacks). Gauntlet reads the ICCMA
 the same framework as facts (`arg(1..N).` and one `att(i,j).` per attack) and grounds the least model of
 ASPARTIX's grounded encoding, a positive program, so no search. Each clingo run is its own process with a
 time and memory limit; where it cannot finish, its figure is null and the row says why. Times are medians
-of --repeat wall-clock runs. Agreement: the same number of IN arguments (and the same IN set below 10⁶).
+of --repeat wall-clock runs, beside the median CPU seconds of the same processes (steadier on a shared machine). Agreement: the same number of IN arguments (and the same IN set below 10⁶).
 """
 
 from __future__ import annotations
@@ -65,15 +65,21 @@ def write_files(tmp: Path, name: str, n: int, src: np.ndarray, dst: np.ndarray) 
     return af, lp
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def gauntlet_run(path: Path) -> tuple[float, dict[str, Any]]:
-    t0 = time.perf_counter()
+    """Wall clock and the process's CPU seconds (a shared machine stretches the first, hardly the second)."""
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     out = subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", "af", str(path), "--json"], capture_output=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if out.returncode != 0:
-        return wall, {"refused": out.stderr.decode(errors="replace").strip()[:300]}
+        return wall, {"refused": out.stderr.decode(errors="replace").strip()[:300], "cpu_s": round(cpu, 3)}
     doc = json.loads(out.stdout)
     ins = [int(x) for x in doc["in"]] if len(doc["in"]) < 1_000_000 else []
-    return wall, {"in": len(doc["in"]), "digest": hash(tuple(ins)) if ins else 0}
+    return wall, {"in": len(doc["in"]), "digest": hash(tuple(ins)) if ins else 0, "cpu_s": round(cpu, 3)}
 
 
 def clingo_run(path: Path, timeout: float, memory_gb: float) -> tuple[float | None, dict[str, Any]]:
@@ -81,7 +87,7 @@ def clingo_run(path: Path, timeout: float, memory_gb: float) -> tuple[float | No
         cap = int(memory_gb * 1024**3)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     try:
         out = subprocess.run([sys.executable, "-c", _CLINGO_CHILD, str(path), GROUNDED_ASP], capture_output=True,
                              timeout=timeout, preexec_fn=limit)
@@ -92,7 +98,7 @@ def clingo_run(path: Path, timeout: float, memory_gb: float) -> tuple[float | No
         tail = out.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["exit " + str(out.returncode)]
         return None, {"failed": f"{tail[0][:200]} (memory cap {memory_gb:g} GB)"}
     count, digest = out.stdout.split()
-    return wall, {"in": int(count), "digest": int(digest)}
+    return wall, {"in": int(count), "digest": int(digest), "cpu_s": round(_children_cpu() - cpu0, 3)}
 
 
 def run_row(tmp: Path, family: str, n: int, repeat: int, clingo_timeout: float, memory_gb: float,
@@ -102,7 +108,8 @@ def run_row(tmp: Path, family: str, n: int, repeat: int, clingo_timeout: float, 
     ours = [gauntlet_run(af) for _ in range(repeat)]
     row: dict[str, Any] = {"case": family, "args": n, "attacks": int(src.size), "file_mb": round(
         af.stat().st_size / 1e6, 1), "gauntlet_s": round(statistics.median(w for w, _ in ours), 3),
-        "gauntlet_runs_s": [round(w, 3) for w, _ in ours], "gauntlet": ours[-1][1]}
+        "gauntlet_runs_s": [round(w, 3) for w, _ in ours], "gauntlet": ours[-1][1],
+        "gauntlet_cpu_s": round(statistics.median(r["cpu_s"] for _, r in ours), 3)}
     ref: list[tuple[float | None, dict[str, Any]]] = []
     if n <= clingo_up_to:
         for _ in range(repeat):
@@ -112,6 +119,8 @@ def run_row(tmp: Path, family: str, n: int, repeat: int, clingo_timeout: float, 
     times = [w for w, _ in ref if w is not None]
     row["clingo_s"] = round(statistics.median(times), 3) if times and len(times) == len(ref) else None
     row["clingo"] = ref[-1][1] if ref else {"failed": f"not run above {clingo_up_to} arguments (--clingo-up-to)"}
+    row["clingo_cpu_s"] = (round(statistics.median(r["cpu_s"] for _, r in ref), 3)
+                           if row["clingo_s"] is not None else None)
     row["ratio"] = round(row["gauntlet_s"] / row["clingo_s"], 3) if row["clingo_s"] else None
     if "in" in row["clingo"] and "in" in row["gauntlet"]:
         row["agree"] = row["clingo"]["in"] == row["gauntlet"]["in"] and row["clingo"]["digest"] == row[
