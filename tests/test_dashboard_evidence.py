@@ -4,21 +4,19 @@ ids, badges instead of emoji, the evidence panel, a fork against its parent."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from gauntlet.graphs.store.run_import import import_file
 from gauntlet.graphs.store.store import NewEvent, Store
 from gauntlet.ui.bench.bench_ui import synthetic_run
 from gauntlet.ui.dashboard import evidence, fork_diff, graph_layout, graph_view, legend, marks
 from gauntlet.ui.dashboard.data import build_view
+from tests.test_clone_dashboard import open_app
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "ui" / "dashboard" / "app.py")
 EXAMPLES = ROOT / "runs" / "examples"
 
 
@@ -34,16 +32,8 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, s
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    def make(db: str, **params: str) -> AppTest:
-        import streamlit as st
-        monkeypatch.setenv("GAUNTLET_DB", db)
-        st.cache_data.clear()
-        at = AppTest.from_file(APP, default_timeout=60)
-        for k, v in params.items():
-            at.query_params[k] = v
-        return at.run()
-    yield make
+def app(monkeypatch: pytest.MonkeyPatch) -> Any:
+    return lambda db, **params: open_app(monkeypatch, db, **params)
 
 
 def view_of(db: str, run_id: str):
@@ -51,7 +41,7 @@ def view_of(db: str, run_id: str):
     return build_view(store, run_id, store.last_seq(run_id))
 
 
-def html_texts(at: AppTest) -> str:
+def html_texts(at: Any) -> str:
     return " ".join(m.value for m in at.markdown)
 
 
