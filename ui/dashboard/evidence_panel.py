@@ -109,11 +109,15 @@ def formal_html(f: FormalEvidence) -> str:
             + (f"<ul style='margin:0;font-size:0.85em'>{checks}</ul>" if checks else ""))
 
 
-def render(view: RunView, idea: dict[str, Any]) -> IdeaEvidence:
-    ev = idea_evidence(view, idea)
+def why_box(ev: IdeaEvidence) -> None:
     colour = marks.STATUS_STYLE.get(ev.status, ("#777", ""))[0]
     html(f'<div class="gt-why" style="border-left:5px solid {colour};padding:6px 10px;background:#fafafa">'
          f"<b>Why:</b> {esc(ev.why)}</div>")
+
+
+def render(view: RunView, idea: dict[str, Any]) -> IdeaEvidence:
+    ev = idea_evidence(view, idea)
+    why_box(ev)
     st.markdown("**The idea, with what its critiques attack marked**")
     html(marked_text(ev, view))
     if not ev.critiques:

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from gauntlet.ui.dashboard import critique_view, marks
+from gauntlet.ui.dashboard import critique_view, evidence, evidence_panel, marks
 from gauntlet.ui.dashboard.data import RunView
 from gauntlet.ui.dashboard.safe import md_escape, plain, show_text
 
@@ -77,6 +77,10 @@ def render(view: RunView, node_id: str, notes: list[Any]) -> None:
                 f"{marks.esc(n['persona'] or 'user')} · round {n['round']} · step {n['seq']} · id "
                 f"<code>{marks.esc(node_id)}</code>"
                 + (f" · reviewer: <b>{marks.esc(override)}</b> (pinned)" if override else ""), unsafe_allow_html=True)
+    if n["kind"] == "idea":
+        idea = next((i for i in view.ideas if i["id"] == node_id), None)
+        if idea:  # the verdict's reason at a glance; the Ideas & evidence tab has the whole case
+            evidence_panel.why_box(evidence.idea_evidence(view, idea))
     show_text(n["text"])
     data = n["data"]
     if data.get("rationale"):
