@@ -1,0 +1,56 @@
+"""`gauntlet bench embedded`: its figures from stored calls and session counters (pure), and one slow run of the
+smallest embedded debate with the prefix cache on and off: the same debate either way, less prompt work with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gauntlet.ui.bench.bench_embedded import delta, phase_split, summarise
+
+TINY = Path(__file__).parent / "data" / "tiny_embedded.yaml"
+
+
+def test_phase_split_sums_and_medians_per_move():
+    calls = [{"phase": "critique", "latency_s": 10.0, "prompt_tokens": 700, "completion_tokens": 200},
+             {"phase": "critique", "latency_s": 20.0, "prompt_tokens": 650, "completion_tokens": 180},
+             {"phase": "critique", "latency_s": 12.0, "prompt_tokens": 600, "completion_tokens": 150},
+             {"phase": "judge", "latency_s": 5.5, "prompt_tokens": 800, "completion_tokens": 90}]
+    split = phase_split(calls)
+    assert split["critique"] == {"calls": 3, "seconds": 42.0, "seconds_per_call": 12.0, "prompt_tokens": 1950,
+                                 "completion_tokens": 530}
+    assert split["judge"]["seconds_per_call"] == 5.5
+
+
+def test_delta_is_one_debates_share_of_the_session_counters():
+    before = {"cache": {"calls": 2, "hits": 1, "restored": 0, "reused_tokens": 50, "evaluated_tokens": 450},
+              "timings": {"prompt_s": 5.0, "prompt_tokens": 450, "generate_s": 10.0, "generated_tokens": 100}}
+    after = {"cache": {"calls": 6, "hits": 4, "restored": 1, "reused_tokens": 650, "evaluated_tokens": 1250},
+             "timings": {"prompt_s": 13.0, "prompt_tokens": 1250, "generate_s": 30.0, "generated_tokens": 300}}
+    d = delta(after, before)
+    assert d["hit_rate"] == 0.75 and d["reused_share"] == 0.429 and d["restored"] == 1
+    assert d["prompt_tokens_per_s"] == 100.0 and d["generated_tokens_per_s"] == 10.0
+
+
+def test_summarise_takes_medians_and_the_median_runs_phases():
+    samples = [{"wall_s": w, "hit_rate": h, "reused_share": 0.3, "prompt_tokens_per_s": 100.0,
+                "generated_tokens_per_s": g, "prompt_tokens_evaluated": 1000, "generated_tokens": 300,
+                "prompt_s": 10.0, "generate_s": 30.0, "calls": 5, "phases": {"tag": w}}
+               for w, h, g in ((120.0, 0.5, 9.0), (100.0, 0.6, 10.0), (140.0, 0.4, 8.0))]
+    doc = summarise(samples)
+    assert doc["wall_s"] == 120.0 and doc["hit_rate"] == 0.5 and doc["generated_tokens_per_s"] == 9.0
+    assert doc["phases"] == {"tag": 120.0} and len(doc["samples"]) == 3
+
+
+@pytest.mark.slow
+def test_the_cache_changes_the_work_not_the_debate():
+    from gauntlet.ui.bench.bench_embedded import bench_embedded
+
+    doc = bench_embedded(TINY, 1)
+    on, off = doc["cache_on"], doc["cache_off"]
+    assert doc["same_output"], "a seeded debate must not depend on the prefix cache"
+    assert on["hit_rate"] > 0 and off["hit_rate"] == 0
+    assert on["prompt_tokens_evaluated"] < off["prompt_tokens_evaluated"]
+    assert on["generated_tokens"] == off["generated_tokens"] > 0
+    assert set(on["phases"]) >= {"propose", "critique"}
