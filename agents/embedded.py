@@ -60,7 +60,8 @@ def _chunk_files(model: EmbeddedModel) -> list[Path]:
     return files
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MB blocks (`gauntlet doctor` checks the assembled model with it)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gauntlet.agents.choice_logprobs import logsumexp
 from gauntlet.agents.llm import LLMError, Message
 from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, segment_ends
 
@@ -53,14 +54,6 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     x = logits.astype(np.float64)
     top = float(x.max())
     return x - (top + math.log(float(np.exp(x - top).sum())))
-
-
-def logsumexp(values: Sequence[float]) -> float:
-    finite = [v for v in values if v != -math.inf]
-    if not finite:
-        return -math.inf
-    top = max(finite)
-    return top + math.log(sum(math.exp(v - top) for v in finite))
 
 
 class LlamaSession:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from gauntlet.agents.llama_session import label_variants, logsumexp
+from gauntlet.agents.choice_logprobs import logsumexp
+from gauntlet.agents.llama_session import label_variants
 from gauntlet.agents.prefix_cache import CacheStats, cache_enabled, candidate_offsets, segment_ends
 
 

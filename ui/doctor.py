@@ -7,7 +7,6 @@ failed) or 2 naming what stops it. Warnings (no Lean, no Chromium) only limit op
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import platform
@@ -71,25 +70,17 @@ def check_load_params(cpuinfo: str | None = None, env: dict[str, str] | None = N
                  {"active": params.amx_workaround, "use_extra_bufts": params.use_extra_bufts})
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_model(models_dir: Path | None = None, find_spec: Callable[[str], Any] = importlib.util.find_spec,
                 verify_hash: bool = True) -> Check:
     """The embedded model: its assembled file (hash checked) or, before first use, the chunk packages it is
     assembled from."""
-    from gauntlet.agents.embedded import DEFAULT_MODEL, cache_dir
+    from gauntlet.agents.embedded import DEFAULT_MODEL, cache_dir, file_sha256
     m = DEFAULT_MODEL
     target = (models_dir or cache_dir()) / f"{m.name}.gguf"
     data: dict[str, Any] = {"name": m.name, "path": str(target), "expected_sha256": m.sha256}
     if target.is_file():
         size = target.stat().st_size
-        digest = _sha256(target) if verify_hash else ""
+        digest = file_sha256(target) if verify_hash else ""
         data.update(size=size, sha256=digest or None)
         if size != m.size or (digest and digest != m.sha256):
             return Check("embedded model", FAIL, f"{target} is damaged ({size} bytes, sha256 {digest[:12] or '?'})",
