@@ -107,15 +107,17 @@ def ruling_question(target: str, critique: str, anchor: str, rebuttal: str, answ
     """The scored juror question: is this anchored critique, with its rebuttal, sustained? Answered by the
     probability of the first word (`answers` = (yes, no) in the order they are offered), not by generated text.
 
-    The proposal comes first and the answer order last, so prompts on one proposal, and a question's two orders,
-    share their prefix."""
+    One message per part, so a backend that caches prompt prefixes at message ends (agents/prefix_cache.py)
+    evaluates a proposal once for all its critiques, and a question's second answer order as a few tokens."""
     system = JUROR_RULES + ("\n\n" + persona_card(persona) if persona is not None else "")
     reply = f"The author's reply: {rebuttal}" if rebuttal.strip() else "The author did not reply."
-    task = ((f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}\n\n"
-            f"A critique of it, attacking the words \"{anchor}\":\n{critique}\n\n{reply}\n\n"
-            "Is the critique a correct objection to the proposal as written, one that neither the proposal's "
-            f"own text nor the author's reply answers? Answer {answers[0]} or {answers[1]}.")
-    return [{"role": "system", "content": system}, {"role": "user", "content": task}]
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": (f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}"},
+            {"role": "user", "content": f"A critique of it, attacking the words \"{anchor}\":\n{critique}\n\n"
+                                        f"{reply}\n\nIs the critique a correct objection to the proposal as "
+                                        "written, one that neither the proposal's own text nor the author's reply "
+                                        "answers?"},
+            {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
 
 
 def ruling_question_content_free(answers: tuple[str, str], *, topic: str = "",

@@ -8,7 +8,7 @@ different ones. What a test needs is configurable (`LogprobPlan`):
   and each label also appears with a leading space (`" Yes"`), as real tokenizers have both;
 - `bias`: added to a label's logit (a label bias the content-free calibration must remove);
 - `mode`: `hash` (answer logprobs), `none` (ignore the request, as servers without logprobs do), `refuse` (HTTP 400);
-- `when`: `[[text, {"Yes": -0.1, "No": -2.3}], …]`: a request whose last message contains `text` gets exactly
+- `when`: `[[text, {"Yes": -0.1, "No": -2.3}], …]`: a request whose messages contain `text` gets exactly
   those first-token log-probabilities (the first match wins), so concurrent calls get their answers by content.
 
 A scripted reply `logprobs:{"Yes": -0.2, "No": -1.8}` answers exactly those first-token log-probabilities.
@@ -96,8 +96,8 @@ def answer(body: dict[str, Any], plan: LogprobPlan, scripted: str | None) -> tup
     label continues with its remaining pieces, each near-certain, up to `max_tokens`."""
     k = max(1, min(int(body.get("top_logprobs") or 1), 20))
     dist = scripted_distribution(scripted) if scripted is not None else None
-    last = str((body.get("messages") or [{}])[-1].get("content", ""))
-    dist = dist or next((dict(d) for text, d in plan.when if text in last), None)
+    prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages") or [])
+    dist = dist or next((dict(d) for text, d in plan.when if text in prompt), None)
     if dist is None:
         dist = first_token_distribution(body, plan)
         if scripted is not None and scripted.split():

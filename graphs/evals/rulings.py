@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from gauntlet.agents import prompts
-from gauntlet.agents.calibration import Scorer
+from gauntlet.agents.calibration import Scorer, file_hash, save_calibration
 from gauntlet.agents.llm import LLM
 from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
-from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase
+from gauntlet.graphs.evals.report import CaseResult
+from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
 FEATURES = ("margin", "similarity")
@@ -146,19 +148,17 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
         outcome = "abstained" if not d.accepted else ("right" if (d.label == "sustained") == c.sustained else "wrong")
         r = reads[c.id]
         per_case.append({"id": c.id, "split": c.split, "kind": c.kind, "label": c.label, "outcome": outcome,
-                         "verdict": d.label, "p_sustained": _round(d.p), "confidence": _round(d.confidence),
+                         "decided": d.accepted, "verdict": d.label, "p_sustained": _round(d.p),
+                         "confidence": _round(d.confidence),
                          "margin": _round(r["margin"]), "similarity": _round(r["similarity"]),
                          "seconds": r.get("seconds", 0.0)})
-    per_case += [{"id": c.id, "split": c.split, "kind": c.kind, "label": c.label, "outcome": "calibration",
-                  "p_sustained": _round(cal.probability(reads[c.id])), "margin": _round(reads[c.id]["margin"]),
-                  "similarity": _round(reads[c.id]["similarity"]), "seconds": reads[c.id].get("seconds", 0.0)}
-                 for c in cal_cases]
     seconds = [reads[c.id].get("seconds", 0.0) for c in cal_cases + test_cases]
     cal_probs = [cal.probability(reads[c.id]) for c in cal_cases]
     cal.metrics = {"calibration_auc": _round(auc(cal_probs, [c.sustained for c in cal_cases])),
                    "test_auc": main["auc"], "test_coverage": main["coverage"], "test_wrong": main["wrong"],
                    "test_accepted": main["accepted"], "test_error_upper_95": main["error_upper_95"]}
-    doc = {"eval": "rulings", "model": model, "cases": len(test_cases), "calibration_cases": len(cal_cases),
+    doc = {"eval": "rulings", "model": model, "cases": len(test_cases),
+           "calibration_split": {"cases": len(cal_cases), "auc": cal.metrics["calibration_auc"]},
            **{k: main[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
                                    "aurc", "risk_coverage", "accuracy_all")},
            "threshold": cal.thresholds, "target_error": target_error, "calibration": cal.to_dict(),
@@ -180,44 +180,61 @@ def _slug(model: str) -> str:
     return model_slug(model)
 
 
-async def evaluate(path: str, llm: LLM, *, target_error: float = DEFAULT_TARGET_ERROR, seed: int = 0,
-                   concurrency: int = 1, shuffle_baseline: bool = True, limit: int | None = None,
-                   done: dict[str, dict[str, Any]] | None = None,
-                   on_read: Any = None) -> tuple[dict[str, Any], Calibration]:
-    """Read every item with the model (or take it from `done`, a journal of earlier reads), then report.
+class RulingsTask:
+    """`gauntlet eval rulings [FILE]` as an EvalTask: each case is read by the model (journaled), the calibration is
+    fitted and the test split reported once every case is in.
 
-    `on_read(case, read)` is called after each new read (journaling, progress). Items are read grouped by
-    proposal, so a backend that keeps its prefix cache re-reads a shared proposal once."""
-    import asyncio
+    Settings: `target_error` (default 0.05), `limit` (at most this many items per split), `save_calibration`
+    (write the fitted calibration to runs/calibrations/<model>.json, where debates find it)."""
 
-    from gauntlet.agents.calibration import file_hash
-    from gauntlet.graphs.evals.rulings_set import load_cases, shuffled_proposals
+    name = "rulings"
+    default_file = Path(__file__).resolve().parents[2] / "runs" / "evals" / "rulings.yaml"
 
-    cases = load_cases(path)
-    if limit:
-        keep = {c.id for s in ("calibration", "test") for c in [c for c in cases if c.split == s][:limit]}
-        cases = [c for c in cases if c.id in keep]
-    shuffled = shuffled_proposals(cases) if shuffle_baseline else {}
-    sc = scorer()
-    reads: dict[str, dict[str, Any]] = dict(done or {})
-    slots = asyncio.Semaphore(max(1, concurrency))
+    def load(self, path: Path) -> list[RulingCase]:
+        self.path = Path(path)  # summarise re-reads it (the runner hands summarise only the results)
+        return load_cases(path)
 
-    async def one(case: RulingCase) -> None:
-        if case.id in reads:
-            return
-        async with slots:
-            got = await read_case(case, llm, sc, shuffled.get(case.id, "") if case.split == "test" else "", seed)
-        reads[case.id] = got
-        if on_read is not None:
-            on_read(case, got)
+    def fingerprint(self, path: Path, cases: Sequence[RulingCase]) -> bytes:
+        return path.read_bytes()
 
-    ordered = sorted(cases, key=lambda c: (c.proposal, c.id))
-    await asyncio.gather(*(one(c) for c in ordered))
-    t_sim = time.perf_counter()
-    sims = similarities(cases, {k: v for k, v in shuffled.items()})
-    sim_s = (time.perf_counter() - t_sim) / max(1, len(cases))
-    for c in cases:
-        reads[c.id] = {**reads[c.id], **sims[c.id], "seconds": round(reads[c.id].get("seconds", 0.0) + sim_s, 3)}
-    model = next((r["model"] for r in reads.values() if r.get("model")), llm.name)
-    fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration" for c in cases)}
-    return report(cases, reads, model=model, target_error=target_error, fitted_on=fitted_on)
+    def select(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
+        limit = ctx.settings.get("limit")
+        if not limit:
+            return cases
+        keep = {c.id for s in ("calibration", "test") for c in [c for c in cases if c.split == s][:int(limit)]}
+        return [c for c in cases if c.id in keep]
+
+    async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
+        return {"shuffled": shuffled_proposals(cases)}
+
+    def prepared_cases(self, cases: list[RulingCase], state: dict[str, Any]) -> list[RulingCase]:
+        # Items of one proposal together: a backend that keeps its prefix cache reads a shared proposal once.
+        return sorted(cases, key=lambda c: (c.proposal, c.id))
+
+    async def run_case(self, case: RulingCase, ctx: Any) -> CaseResult:
+        sc = ctx.resources.setdefault("scorer", scorer())
+        shuffled = ctx.state.get("shuffled", {}).get(case.id, "") if case.split == "test" else ""
+        got = await read_case(case, ctx.llm, sc, shuffled, ctx.seed)
+        got.pop("id")
+        return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"), **got)
+
+    def summarise(self, results: list[CaseResult], ctx: Any) -> dict[str, Any]:
+        path = getattr(self, "path", self.default_file)
+        cases = load_cases(path)
+        by_id = {r.id: r.model_dump() for r in results}
+        cases = [c for c in cases if c.id in by_id]
+        if not any(c.split == "calibration" for c in cases) or not any(c.split == "test" for c in cases):
+            return {"baselines": {}, "note": "too few cases read to fit and test a calibration"}
+        sims = similarities(cases, ctx.state.get("shuffled", {}))
+        reads = {c.id: {**by_id[c.id], **sims[c.id]} for c in cases}
+        model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
+        fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
+                                                                               for c in cases)}
+        doc, cal = report(cases, reads, model=model, fitted_on=fitted_on,
+                          target_error=float(ctx.settings.get("target_error") or DEFAULT_TARGET_ERROR))
+        if ctx.settings.get("save_calibration"):
+            doc["calibration_file"] = str(save_calibration(cal))
+        return doc
+
+
+TASK = RulingsTask()
