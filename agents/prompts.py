@@ -120,11 +120,29 @@ def ruling_question(target: str, critique: str, anchor: str, rebuttal: str, answ
             {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
 
 
+def severity_question(target: str, critique: str, anchor: str, answers: tuple[str, str], *, topic: str = "",
+                      persona: Persona | None = None) -> list[Message]:
+    """The scored severity question on a sustained critique: does the proposal fail unless it is changed (fatal or
+    major), or is this a weakness worth revising (minor)? Same message layout as `ruling_question`."""
+    system = JUROR_RULES + ("\n\n" + persona_card(persona) if persona is not None else "")
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": (f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}"},
+            {"role": "user", "content": f"A critique of it, attacking the words \"{anchor}\":\n{critique}\n\n"
+                                        "Suppose the critique is right. Does the proposal then fail at its own "
+                                        "goal unless it is changed, rather than merely needing a revision?"},
+            {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
+
+
 def ruling_question_content_free(answers: tuple[str, str], *, topic: str = "",
                                  persona: Persona | None = None) -> list[Message]:
     """The same question on a content-free input, whose answer probabilities are the label bias to remove."""
     return ruling_question(CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, answers, topic=topic,
                            persona=persona)
+
+
+def severity_question_content_free(answers: tuple[str, str], *, topic: str = "",
+                                   persona: Persona | None = None) -> list[Message]:
+    return severity_question(CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, answers, topic=topic, persona=persona)
 
 
 def flaw_match_messages(flaw: str, critique: str) -> list[Message]:

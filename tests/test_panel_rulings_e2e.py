@@ -50,13 +50,15 @@ def test_each_vote_is_one_scored_call_per_juror_and_critique(store, finished):
     passes (both answer orders and the content-free pair), and every vote, accepted or not, shows p_sustained."""
     graph = load_graph(store, finished)
     calls = [json.loads(e.payload) for e in store.events(finished, kinds=("llm_call",))]
-    rule_calls = [c for c in calls if c["phase"] == "rule"]
+    rule_calls = [c for c in calls if c["phase"] == "rule" and c.get("question") != "severity"]
     cast = [v for r in graph.rulings.values() for v in r["votes"] + r["abstained"] if "p_sustained" in v]
     assert rule_calls and len(rule_calls) == len(cast)
     assert {(c["persona"], c["critique"]) for c in rule_calls} == {(v["juror"], cid) for cid, r in
                                                                   graph.rulings.items()
                                                                   for v in r["votes"] + r["abstained"]}
     assert all(c["scored"] and len(c["passes"]) == 4 and c["completion_tokens"] == 0 for c in rule_calls)
+    severity_calls = {c["critique"] for c in calls if c.get("question") == "severity"}
+    assert severity_calls == {cid for cid, r in graph.rulings.items() if r["outcome"] == "sustained"}
     for r in graph.rulings.values():
         assert r["calibration"] and all(v["accepted"] for v in r["votes"])
         assert all(0 <= v["p_sustained"] <= 1 for v in r["votes"] + r["abstained"])

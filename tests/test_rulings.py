@@ -122,12 +122,13 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
 
 def scored(vote: str | None) -> list[str]:
     """The scripted server answers of one scored juror vote: the question in both answer orders, then the
-    content-free input in both orders (even odds). `vote` sustained: Yes near-certain; overruled: No; None: a
+    content-free input in both orders (even odds), then an undecided severity question. `vote` sustained: Yes near-certain; overruled: No; None: a
     coin toss, which no calibration accepts."""
     lp = {"sustained": {"Yes": -0.01, "No": -6.0}, "overruled": {"Yes": -6.0, "No": -0.01},
           None: {"Yes": -0.69, "No": -0.7}}[vote]
     even = 'logprobs:{"Yes": -0.693, "No": -0.693}'
-    return [f"logprobs:{json.dumps(lp)}"] * 2 + [even, even]
+    # A sustained critique's severity is scored next: even odds there, so the critic's label stands.
+    return [f"logprobs:{json.dumps(lp)}"] * 2 + [even, even] + [even] * 4
 
 
 def rule_scripted(loaded, nodes: list, edges: list, reply: str | list[str], logprobs: dict | None = None) -> dict:
@@ -208,7 +209,9 @@ def test_each_vote_is_a_calibrated_probability_and_below_the_threshold_an_absten
     assert unsure["reason"].startswith("no vote reached its threshold")
     graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
     assert graph.status("crit2") == "undecided" and graph.status("idea") == "shot_down"
-    assert len(update["calls"]) == 2 and all(c["scored"] and len(c["passes"]) == 4 for c in update["calls"])
+    votes = [c for c in update["calls"] if c.get("question") != "severity"]  # + the sustained one's severity
+    assert len(votes) == 2 and len(update["calls"]) == 3
+    assert all(c["scored"] and len(c["passes"]) == 4 for c in update["calls"])
 
 
 def test_a_backend_without_probabilities_never_rules(demo):
@@ -235,3 +238,22 @@ def test_a_backend_without_probabilities_never_rules(demo):
     (ruling,) = update["nodes"]
     assert ruling["data"]["outcome"] == "contested" and not ruling["data"]["votes"]
     assert ruling["data"]["abstained"][0]["abstained"].startswith("unscored")
+
+
+@pytest.mark.parametrize("serious,given,decided,status", [
+    (True, "minor", "major", "shot_down"),    # the critic under-rated a flaw the jury scores serious
+    (False, "fatal", "minor", "standing"),    # scored a revision request: it no longer defeats
+    (None, "minor", "minor", "standing"),     # an undecided severity score keeps the critic's label
+])
+def test_a_sustained_critiques_severity_is_scored(demo, serious, given, decided, status):
+    nodes, edges = debate(None, severity=given)
+    sev = {True: {"Yes": -0.01, "No": -6.0}, False: {"Yes": -6.0, "No": -0.01}, None: {"Yes": -0.7, "No": -0.69}}
+    plan = {"when": [['"N/A"', {"Yes": -0.693, "No": -0.693}], ["Suppose the critique is right", sev[serious]],
+                     ['"words"', {"Yes": -0.01, "No": -6.0}]]}
+    update = rule_scripted(demo, nodes, edges, [], logprobs=plan)
+    (ruling,) = update["nodes"]
+    assert ruling["data"]["outcome"] == "sustained" and ruling["data"]["severity"] == decided
+    score = ruling["data"]["severity_score"]
+    assert score["given"] == given and score["accepted"] == (serious is not None)
+    assert [c.get("question") for c in update["calls"]] == [None, "severity"]
+    assert ArgumentGraph(nodes + update["nodes"], edges + update["edges"]).status("idea") == status

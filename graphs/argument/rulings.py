@@ -69,7 +69,12 @@ def counts_as_attack(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) ->
     if _kind(src) != "critique" or "severity" not in data or data.get("target") != dst_id:
         return True
     node_id = src["id"] if isinstance(src, dict) else src.id
-    return bool(data.get("anchor")) and data["severity"] in DEFEATING and node_id in ruled
+    return bool(data.get("anchor")) and node_id in ruled and severity_of(data, ruled[node_id]) in DEFEATING
+
+
+def severity_of(critique_data: dict[str, Any], ruling: dict[str, Any] | None) -> str:
+    """The severity that counts: the ruling's (the jury may have scored the critic's label) or the critic's."""
+    return str((ruling or {}).get("severity") or critique_data.get("severity") or "")
 
 
 def attack_fields(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -88,7 +93,7 @@ def attack_fields(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) -> di
     else:
         state = ruling["outcome"] if ruling else "pending"
     out = {"ruling": state, "anchor": data.get("anchor", ""), "flaw_type": data.get("flaw_type", ""),
-           "severity": data.get("severity", ""), "reason": (ruling or {}).get("reason", ""),
+           "severity": severity_of(data, ruling), "reason": (ruling or {}).get("reason", ""),
            "counts": counts_as_attack(src, dst_id, ruled)}
     if data.get("target") and data.get("target") != dst_id:
         out["carried_from"] = data["target"]  # a revision that claimed to fix this critique and did not

@@ -117,10 +117,14 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
         entry, call = got
         calls.append(call)
         (votes if entry["accepted"] else abstained)[cid].append(entry)
+    severities = await _severities(ctx, rnd, by_id, todo, votes) if not stopped else {}
     out_nodes, out_edges = [], []
     for c in todo:
         cast = votes[c["id"]]
         outcome = outcome_of(v["vote"] for v in cast)
+        sev = severities.get(c["id"])
+        if sev is not None:
+            calls.append(sev[1])
         reason = ruling_reason(outcome, cast, abstained[c["id"]])
         every = cast + [v for v in abstained[c["id"]] if "calibration" in v]
         rid = f"ruling-{c['id']}"
@@ -130,7 +134,8 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
                                       reason=reason, votes=cast, abstained=abstained[c["id"]],
                                       threshold=every[0]["threshold"] if every else None,
                                       calibration=", ".join(dict.fromkeys(v["calibration"] for v in every)),
-                                      severity=c["data"].get("severity"),
+                                      severity=sev[0]["severity"] if sev else c["data"].get("severity"),
+                                      **({"severity_score": sev[0]} if sev else {}),
                                       flaw_type=c["data"].get("flaw_type")))
         counters = [r["id"] for r in answers[c["id"]] if r["data"].get("action") == "counter"]
         out_edges += ruling_edges(rid, c["id"], outcome, counters)
@@ -140,3 +145,21 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
     if stopped:
         update["stopped"] = stopped  # type: ignore[assignment]
     return update
+
+
+async def _severities(ctx: DebateContext, rnd: int, by_id: dict[str, Node], todo: list[Node],
+                      votes: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[dict[str, Any], Call]]:
+    """For each critique the jury sustains, its severity scored by its first accepting juror (critique id ->
+    (severity record, call)); only sustained critiques' severity decides anything, so only they are asked.
+    A failed or over-budget call keeps the critic's label."""
+    sustained = [c for c in todo if outcome_of(v["vote"] for v in votes[c["id"]]) == "sustained"]
+    scorer = scored_votes.severity_scorer()
+
+    async def one(c: Node) -> Any:
+        try:
+            return await scored_votes.severity(ctx, scorer, votes[c["id"]][0]["juror"], rnd,
+                                               by_id[c["data"]["target"]], c)
+        except (LLMError, BudgetReached):
+            return None
+    got = await asyncio.gather(*(one(c) for c in sustained))
+    return {c["id"]: g for c, g in zip(sustained, got) if g is not None}

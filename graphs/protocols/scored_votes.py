@@ -23,10 +23,15 @@ from gauntlet.graphs.protocols.toolkit import call_seed
 from gauntlet.payloads import LLMCallPayload
 
 LABELS = ("sustained", "overruled")
+SEVERITY_LABELS = ("serious", "minor")  # serious: the critic's fatal or major stands; minor: a revision request
 
 
 def new_scorer() -> Scorer:
     return Scorer("rulings", LABELS)
+
+
+def severity_scorer() -> Scorer:
+    return Scorer("severity", SEVERITY_LABELS)
 
 
 def reply_text(answers: list[Node], revisions: list[Node]) -> str:
@@ -105,3 +110,43 @@ def _finite(t: float | None) -> float | None:
 
 def _shown(t: float | None) -> str:
     return "(none: this label is never accepted)" if t is None else f"{t:.2f}"
+
+
+def settled_severity(given: str | None, label: str, accepted: bool) -> str | None:
+    """The critic's severity unless an accepted score contradicts it: a `minor` the juror scores serious becomes
+    `major`; a fatal or major it scores minor becomes `minor`. An abstention keeps the critic's label."""
+    if not accepted or given is None:
+        return given
+    if label == "serious":
+        return "major" if given == "minor" else given
+    return "minor"
+
+
+async def severity(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target: Node,
+                   critique: Node) -> tuple[dict[str, Any], Call]:
+    """The severity of a sustained critique, scored by one juror: (what the ruling records, the call record)."""
+    persona = ctx.personas.get(juror)
+    topic, anchor = ctx.config.topic, critique["data"].get("anchor", "")
+    key = f"r{rnd}/rule/{juror}/{critique['id']}/severity"
+    for _ in scorer.orders():
+        ctx.budget.reserve_call()
+    decision, how = await scorer.decide(
+        for_persona(ctx.llm, juror),
+        lambda order: prompts.severity_question(target_text(target), critique["text"], anchor, order, topic=topic,
+                                                persona=persona),
+        lambda order: prompts.severity_question_content_free(order, topic=topic, persona=persona),
+        seed=call_seed(ctx.config.seed, key))
+    ctx.budget.record(how["prompt_tokens"])
+    given = critique["data"].get("severity")
+    scored = {"juror": juror, "p_serious": round(decision.p, 4), "threshold": _finite(decision.threshold),
+              "calibration": decision.calibration, "accepted": decision.accepted, "given": given,
+              "severity": settled_severity(given, decision.label, decision.accepted)}
+    record = LLMCallPayload(key=key, persona=juror, phase="rule", round=rnd,
+                            messages=prompts.severity_question(target_text(target), critique["text"], anchor,
+                                                               scorer.answers, topic=topic, persona=persona),
+                            response=f"P(serious) = {decision.p:.3f}", model=how["model"],
+                            prompt_tokens=how["prompt_tokens"], completion_tokens=0, latency_s=how["latency_s"])
+    call = record.model_dump(exclude_unset=True)
+    call.update({"scored": decision.scored, "passes": how["passes"], "critique": critique["id"],
+                 "question": "severity"})
+    return scored, call
