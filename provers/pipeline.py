@@ -299,7 +299,7 @@ async def _decide(run: _Run) -> GateResult:
         row.update(status="rejected" if failed else "passed", reason=failed.reason if failed else "",
                    verdict=None if failed else screened.verdict)
         if failed:
-            first_failure = first_failure or f"candidate {i + 1} failed {failed.check}"
+            first_failure = first_failure or f"candidate {i + 1} failed {failed.check}: {failed.reason[:160]}"
         else:
             survivors.append((cand, screened))
         verdicts = {sc.verdict for _, sc in survivors}
@@ -324,7 +324,8 @@ async def _decide(run: _Run) -> GateResult:
                                      timeout_s=s.timeout_s)
     checks.append(agreed)
     if not agreed.passed:
-        return GateResult("rejected", agreed.reason, checks, candidates)
+        why = f"; {first_failure}" if first_failure and first_failure not in agreed.reason else ""
+        return GateResult("rejected", agreed.reason + why, checks, candidates)
     strict = None
     if not s.unanimous:  # what the unanimous rule would have said, for the record (it decides nothing here)
         strict = unanimity(s.k, len(survivors)).passed and (await asyncio.to_thread(
