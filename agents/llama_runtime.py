@@ -133,11 +133,17 @@ _THREAD_LOCK = threading.Lock()  # flock is per open file: threads of one proces
 
 @contextlib.contextmanager
 def model_call_lock() -> Iterator[None]:
-    """Hold the machine-wide model lock for one model call (see the module docstring)."""
+    """Hold the machine-wide model lock for one model call (see the module docstring). A lock file this user
+    cannot open (another user's, in a shared temp dir) leaves the call unguarded rather than failing it."""
     with _THREAD_LOCK:
         path = lock_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+") as fh:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a+")
+        except OSError:
+            yield
+            return
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield

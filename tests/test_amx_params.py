@@ -64,3 +64,18 @@ def test_apply_changes_what_llama_cpp_loads_with():
             llama_runtime.apply(before)
         else:
             native.llama_model_default_params = native.llama_model_default_params.gauntlet_original
+
+
+def test_the_model_lock_excludes_another_process(tmp_path, monkeypatch):
+    """While one process holds the model lock, another's non-blocking attempt on the same file fails."""
+    import subprocess
+    import sys
+
+    lock = tmp_path / "model.lock"
+    monkeypatch.setenv(llama_runtime.LOCK_ENV, str(lock))
+    probe = ("import fcntl, sys\nfh = open(sys.argv[1], 'a+')\ntry:\n    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+             "    print('free')\nexcept BlockingIOError:\n    print('held')\n")
+    with llama_runtime.model_call_lock():
+        inside = subprocess.run([sys.executable, "-c", probe, str(lock)], capture_output=True, text=True).stdout
+    after = subprocess.run([sys.executable, "-c", probe, str(lock)], capture_output=True, text=True).stdout
+    assert (inside.strip(), after.strip()) == ("held", "free")
