@@ -126,7 +126,8 @@ class Scorer:
         if not scored:
             note = (note + "; " if note else "") + "unscored: the backend gave no probabilities"
         decision = cal.decide(values, scored=scored, note=note)
-        record = {"margin": round(margin, 4), "features": {k: round(float(v), 4) for k, v in values.items()},
+        record = {"margin": round(margin, 4),
+                  "features": {k: round(float(v), 4) for k, v in values.items()},
                   "model": model, "passes": [{k: (round(v, 4) if math.isfinite(v) else None) for k, v in s.logprobs.items()}
                              for s in passes],
                   "latency_s": round(sum(s.latency_s for s in passes), 3),

@@ -133,6 +133,14 @@ def severity_question(target: str, critique: str, anchor: str, answers: tuple[st
             {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
 
 
+def match_question(p: Persona, topic: str, a: str, b: str, case_a: str, case_b: str) -> list[Message]:
+    """The scored tournament question: which of two blind ideas (A, B) is the better research bet after both
+    advocates' arguments? Read from P(A) and P(B), asked in both orders by the caller."""
+    task = (f"Topic: {topic}\n\nTwo ideas meet in a tournament match.\n{a}\nIts advocate: {case_a}\n\n{b}\n"
+            f"Its advocate: {case_b}\n\nAs judge: which idea is the better research bet after both arguments?")
+    return [system_message(p), {"role": "user", "content": task}, {"role": "user", "content": "Answer A or B."}]
+
+
 def ruling_question_content_free(answers: tuple[str, str], *, topic: str = "",
                                  persona: Persona | None = None) -> list[Message]:
     """The same question on a content-free input, whose answer probabilities are the label bias to remove."""

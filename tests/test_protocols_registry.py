@@ -98,15 +98,18 @@ def test_tournament_runs_and_ranks_by_elo(store, synthetic_url):
     # decide what is shot down; tests/test_protocol_rulings.py).
     for m in analysis.matches(graph):
         assert not [e for e in graph.edges if e.src == m["node"] and e.kind == "attacks"]
-    # Every match was asked in both orders, blind: labels A/B, no idea ids (they carry persona names).
+    # Every match was scored in both orders (one record, two passes), blind: labels A/B, no idea ids (they carry
+    # persona names); each decision shows its probability and threshold.
     asks = [json.loads(e.payload) for e in store.events(rid, kinds=("llm_call",))
             if json.loads(e.payload)["phase"] == "judge"]
-    assert len(asks) == 2 * len(played)
+    assert len(asks) == len(played) == len({c["key"] for c in asks})
     for c in asks:
-        prompt = c["messages"][-1]["content"]
+        prompt = "\n".join(m["content"] for m in c["messages"][1:])
         assert "[A]" in prompt and "[B]" in prompt and not any(i in prompt for i in ideas)
-    firsts = {c["key"].removesuffix("-swap") for c in asks}
-    assert len(firsts) == len(played)
+        assert c["scored"] and len(c["passes"]) == 2
+    for m in analysis.matches(graph):
+        decision = graph.nodes[m["node"]].data["match"]
+        assert 0 <= decision["p_a"] <= 1 and decision["calibration"]
 
 
 def test_red_team_stops_once_everything_is_shot_down(store, synthetic_url):

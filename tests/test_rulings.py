@@ -122,8 +122,8 @@ def test_a_flaw_raised_by_several_critics_is_marked_recurring():
 
 def scored(vote: str | None) -> list[str]:
     """The scripted server answers of one scored juror vote: the question in both answer orders, then the
-    content-free input in both orders (even odds), then an undecided severity question. `vote` sustained: Yes near-certain; overruled: No; None: a
-    coin toss, which no calibration accepts."""
+    content-free input in both orders (even odds), then an undecided severity question. `vote` sustained: Yes
+    near-certain; overruled: No; None: a coin toss, which no calibration accepts."""
     lp = {"sustained": {"Yes": -0.01, "No": -6.0}, "overruled": {"Yes": -6.0, "No": -0.01},
           None: {"Yes": -0.69, "No": -0.7}}[vote]
     even = 'logprobs:{"Yes": -0.693, "No": -0.693}'
@@ -205,7 +205,8 @@ def test_each_vote_is_a_calibrated_probability_and_below_the_threshold_an_absten
     assert sure["threshold"] == 0.9 and "has no rulings calibration" in sure["votes"][0]["note"]
     assert unsure["outcome"] == "contested" and not unsure["votes"]
     (abstention,) = unsure["abstained"]
-    assert abstention["p_sustained"] == pytest.approx(0.5, abs=0.01) and "below the threshold" in abstention["abstained"]
+    assert abstention["p_sustained"] == pytest.approx(0.5, abs=0.01)
+    assert "below the threshold" in abstention["abstained"]
     assert unsure["reason"].startswith("no vote reached its threshold")
     graph = ArgumentGraph(nodes + update["nodes"], edges + update["edges"])
     assert graph.status("crit2") == "undecided" and graph.status("idea") == "shot_down"

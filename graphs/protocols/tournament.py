@@ -3,12 +3,13 @@
     open → propose (fan-out) → gather → match (fan-out, one branch per pairing) → rule → standings → next round | end
 
 In a match each idea's advocate argues why theirs is the better bet: an anchored critique of the rival idea (it
-quotes the rival's words it attacks, names a flaw type and a severity). The judge then picks a winner, blind
-(labels A/B, names scrubbed) and twice, once in each order: position bias is a known LLM-judge failure, so when the
-two answers disagree the match is a tie (half a point each in Elo). A judge who defends one of the two ideas hands
+quotes the rival's words it attacks, names a flaw type and a severity). The judge's choice is then read from its
+answer probabilities, blind (labels A/B, names scrubbed) and in both orders, which cancels position bias (a known
+LLM-judge failure); a side wins only when its calibrated probability reaches the threshold, otherwise the match is
+a tie (half a point each in Elo): graphs/protocols/scored_match.py. A judge who defends one of the two ideas hands
 the match to a stand-in panellist. Decisions are stored as judgement nodes with
-`data["match"] = {a, b, winner, loser, tie, round, index}`; Elo is recomputed from them
-(graphs/argument/analysis.py), so the stored graph, not this process, is the source of the ranking.
+`data["match"] = {a, b, winner, loser, tie, round, index, p_a, threshold, calibration, …}`; Elo is recomputed
+from them (graphs/argument/analysis.py), so the stored graph, not this process, is the source of the ranking.
 
 Ranking is not refutation: losing a match shoots no idea down. After the round's matches, independent
 jurors rule on every match argument like on any critique (graphs/protocols/rulings.py); only a sustained fatal or
@@ -32,7 +33,7 @@ from gauntlet.graphs.argument import analysis
 from gauntlet.agents.schemas import CritiqueItem
 from gauntlet.graphs.argument.anchors import spans
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
-from gauntlet.graphs.protocols import blind, critiques, skeleton
+from gauntlet.graphs.protocols import blind, critiques, scored_match, skeleton
 from gauntlet.graphs.protocols.rulings import rule
 from gauntlet.graphs.protocols.state import Call, DebateContext, DebateState, Edge, Node, Task, Update, task_for
 from gauntlet.graphs.protocols.toolkit import ask, budgeted, cited, node, owner, superseded
@@ -158,44 +159,39 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> Update:
         await asyncio.gather(argue(a, b, 0), argue(b, a, 1))
     decider = blind.impartial(judge, {owner(by_id[a]), owner(by_id[b])}, list(state_like["proposers"])
                               + list(state_like["critics"]), ctx.config.seed, f"r{rnd}/m{i}") or judge
-    winner, reasons = await decide(ctx, decider, rnd, i, by_id[a], by_id[b], cases, calls)
+    winner, decision, call = await decide(ctx, decider, rnd, i, by_id[a], by_id[b], cases)
+    calls.append(call)
     jid = f"r{rnd}-match{i}"
-    if winner is None:  # the two orders disagreed: position, not the ideas, decided; it counts as a tie
-        nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {a} and {b} tie",
-                                prompts.tidy(" / ".join(reasons), 240),
-                                match={"a": a, "b": b, "winner": a, "loser": b, "tie": True, "round": rnd,
-                                       "index": i}))
+    why = (f"P({a} is the better bet) = {decision['p_a']:.2f}"
+           + (f", threshold {decision['threshold']:.2f}" if decision["threshold"] is not None else ""))
+    if winner is None:  # no side reached the threshold (or the backend could not score): a tie
+        nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {a} and {b} tie", why + ": a tie",
+                          match={"a": a, "b": b, "winner": a, "loser": b, "tie": True, "round": rnd,
+                                 "index": i, **decision}))
         return {"nodes": nodes, "edges": edges, "calls": calls}
     loser = b if winner == a else a
-    nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}",
-                            prompts.tidy(reasons[0], 240),
-                            match={"a": a, "b": b, "winner": winner, "loser": loser, "tie": False, "round": rnd,
-                                   "index": i}))
+    nodes.append(node(jid, "judgement", decider, rnd, f"Match {i}: {winner} beats {loser}", why,
+                      match={"a": a, "b": b, "winner": winner, "loser": loser, "tie": False, "round": rnd,
+                             "index": i, **decision}))
     return {"nodes": nodes, "edges": edges, "calls": calls}
 
 
 async def decide(ctx: DebateContext, judge: str, rnd: int, i: int, a: Node, b: Node,
-                 cases: dict[str, str], calls: list[Call]) -> tuple[str | None, list[str]]:
-    """The match asked twice, blind (labels A and B, names scrubbed), once in each order; the winner when both
-    answers agree, else None (a tie). Returns it with the reasons given."""
+                 cases: dict[str, str]) -> tuple[str | None, dict[str, Any], Call]:
+    """The match scored blind (labels A and B, names scrubbed), once in each order
+    (graphs/protocols/scored_match.py): the winner when its calibrated probability reaches the threshold, else
+    None (a tie)."""
     pattern = blind.scrubber(list(ctx.personas) + [p.label for p in ctx.personas.values()])
 
     def shown(n: Node, label: str) -> str:
         return f"[{label}] {blind.scrub(n['title'], pattern)}: {blind.scrub(n['text'], pattern)}"
 
-    async def ask_order(first: Node, second: Node, tag: str) -> tuple[str, str]:
-        msgs = pp.match_decision_messages(ctx.personas[judge], ctx.config.topic, shown(first, "A"),
-                                          shown(second, "B"), blind.scrub(cases[first["id"]], pattern),
-                                          blind.scrub(cases[second["id"]], pattern))
-        d: pp.MatchDecision
-        d, call = await ask(ctx, judge, "judge", rnd, msgs, pp.MatchDecision,
-                                  pp.match_decision_schema(["A", "B"]), tag=tag)
-        calls.append(call)
-        # The schema forbids other labels; a lax server may still send one: it counts as the first shown.
-        return (second["id"] if d.winner == "B" else first["id"]), d.reason
+    def build(first: Node, second: Node) -> list[Any]:
+        return prompts.match_question(ctx.personas[judge], ctx.config.topic, shown(first, "A"), shown(second, "B"),
+                                      blind.scrub(cases[first["id"]], pattern),
+                                      blind.scrub(cases[second["id"]], pattern))
 
-    (w1, r1), (w2, r2) = await asyncio.gather(ask_order(a, b, f"m{i}"), ask_order(b, a, f"m{i}-swap"))
-    return blind.decided(w1, w2), [r1, r2]
+    return await scored_match.decide(ctx, judge, rnd, i, a, b, build)
 
 
 def standings(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
