@@ -217,14 +217,22 @@ def _formula_task(claim_text: str, variables: list[Variable] | list[dict[str, An
                                    numbers_line(claim_text)]))
 
 
+_REPAIR = ("The checker rejects this: {problem}. Fix it. Use every variable given and every number of the claim, "
+           "in prefix form, and keep the meaning of the claim.")
+
+
 def repair_messages(claim_text: str, variables: list[Variable], previous: Formula, problem: str,
                     context: str = "") -> list[Message]:
-    """Stage 2 as JSON again, the faulty answer, and z3's complaint: one bounded chance to fix it (only a
-    backend without grammars can write a formula z3 cannot parse)."""
+    """Stage 2 as JSON again, the faulty answer, and the gate's complaint: one bounded chance to fix it."""
     return formula_messages(claim_text, variables, context, as_json=True) + [
         {"role": "assistant", "content": previous.model_dump_json()},
-        {"role": "user", "content": f"z3 rejects this: {problem}. Fix it. Use only the variables given, in "
-                                    "prefix form, and keep the meaning of the claim."}]
+        {"role": "user", "content": _REPAIR.format(problem=problem)}]
+
+
+def repair_turn(previous: Formula, problem: str) -> list[Message]:
+    """The turns a grammar-constrained repair adds to the stage-2 conversation: the answer and the complaint."""
+    return [{"role": "assistant", "content": formula_text(list(previous.hypotheses), previous.conclusion)},
+            {"role": "user", "content": _REPAIR.format(problem=problem)}]
 
 
 def describe_formal(c: Candidate) -> str:

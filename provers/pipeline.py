@@ -25,7 +25,8 @@ from gauntlet.provers.consensus import agreement, unanimity
 from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidate, Difference, Formula,
                                         FormulaTextError, Judgement, Symbols, ask, back_translation_messages,
                                         candidate, formula_messages, judge_messages, parse_formula_text,
-                                        plain_names, repair_messages, symbols_messages, symbols_schema)
+                                        plain_names, repair_messages, repair_turn, symbols_messages,
+                                        symbols_schema)
 from gauntlet.provers.gate import Check, Screened, screen
 from gauntlet.provers.grammar import formula_grammar
 
@@ -35,7 +36,10 @@ GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
 @dataclass(frozen=True)
 class GateSettings:
     k: int = 3  # candidates sampled
-    repairs: int = 1  # repair calls per candidate when z3 cannot parse it
+    repairs: int = 1  # repair calls per candidate that fails one of repair_checks
+    # The checks whose failure is shown to the formaliser for a repair: form (only possible without a grammar),
+    # and the symbol table's "declared but unused" / "the claim's number is missing". Meaning is never repaired.
+    repair_checks: tuple[str, ...] = ("parse", "names", "symbol_table")
     min_agree: int = 2  # surviving candidates that must agree (only when unanimous is off)
     unanimous: bool = True  # a verdict needs ALL k candidates to pass and agree (k >= 2)
     back_translate: bool = True
@@ -163,16 +167,19 @@ class _Run:
                                         temperature, schema=symbols_schema(self.text))
         return syms.model_copy(update={"variables": plain_names(list(syms.variables))})
 
-    async def formula(self, label: str, syms: Symbols) -> Formula:
+    async def formula(self, label: str, syms: Symbols, problem: tuple[Formula, str] | None = None) -> Formula:
         """Stage 2 under the claim's grammar; a backend that cannot enforce grammars gets the JSON schema (from
-        then on, for this claim). Raises FormulaTextError when a backend ignored the grammar."""
+        then on, for this claim). `problem`: a previous formula and what the gate said of it (a repair).
+        Raises FormulaTextError when a backend ignored the grammar."""
         if self.grammar is not False:
             msgs = formula_messages(self.text, list(syms.variables), self.context)
+            if problem is not None:
+                msgs = msgs + repair_turn(problem[0], problem[1])
             self.n += 1
             try:
                 comp = await self.llm.complete(
                     msgs, seed=self.seed + 104729 * self.n, max_tokens=self.s.max_tokens,
-                    temperature=self.s.temperature,
+                    temperature=self.s.temperature if problem is None else 0.2,
                     grammar=formula_grammar(syms.decls(), draft_chars=self.s.draft_chars))
             except TypeError as exc:  # a backend written before grammars existed
                 if "grammar" not in str(exc):
@@ -186,6 +193,9 @@ class _Run:
                 self.grammar = True
                 self.calls.append({**call_record(label, msgs, comp), "decoding": "grammar"})
                 return parse_formula_text(comp.text)[0]
+        if problem is not None:
+            msgs = repair_messages(self.text, list(syms.variables), problem[0], problem[1], self.context)
+            return await self.call(label, msgs, Formula, 0.2)
         msgs = formula_messages(self.text, list(syms.variables), self.context, as_json=True)
         return await self.call(label, msgs, Formula, self.s.temperature)
 
@@ -206,11 +216,13 @@ class _Run:
             screened = await asyncio.to_thread(screen, cand, self.text, quantities=self.quantities,
                                                timeout_s=self.s.timeout_s)
             failed = screened.failed
-            if failed is None or failed.check not in ("parse", "names") or repairs >= self.s.repairs:
+            if failed is None or failed.check not in self.s.repair_checks or repairs >= self.s.repairs:
                 return cand, screened, repairs
             repairs += 1
-            msgs = repair_messages(self.text, list(syms.variables), formula, failed.reason, self.context)
-            formula = await self.call(f"candidate {i + 1} repair {repairs}", msgs, Formula, 0.2)
+            try:
+                formula = await self.formula(f"candidate {i + 1} repair {repairs}", syms, (formula, failed.reason))
+            except FormulaTextError as exc:
+                return cand, Screened([Check("parse", False, f"the answer ignored the grammar: {exc}")]), repairs
             cand = candidate(syms, formula)
 
     async def faithful(self, cand: Candidate) -> Check:

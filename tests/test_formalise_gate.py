@@ -218,6 +218,20 @@ def test_a_server_that_takes_grammars_gets_the_formula_grammar(dialect: str) -> 
     assert r.calls[1]["decoding"] == "grammar" and r.accepted.hypotheses == list(GOOD.hypotheses)
 
 
+def test_a_formula_missing_a_number_of_the_claim_gets_one_repair_under_the_grammar() -> None:
+    lines = "Assume: (and (>= p 0.0) (<= p 0.2))\nAssume: (and (>= q 0.0) (<= q 0.2))\nShow: (<= (* p q) 0.04)"
+    forgot = "Show: (<= (* p q) 0.04)"
+    back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
+    judge = json.dumps({"reason": "same", "same": True})
+    r = _gate([_syms(GOOD), forgot, lines, lines, back, judge, DIFFER_NO], dialect="llamacpp")
+    assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1, r.reason
+    repair = r.calls[2]
+    assert repair["label"] == "candidate 1 repair 1" and repair["decoding"] == "grammar"
+    assert repair["messages"][-2]["content"] == forgot and "0.2 is not in the formula" in repair["messages"][-1]["content"]
+    # Meaning is never repaired: a candidate the judges reject is not sent back.
+    assert "back_translation" not in GateSettings().repair_checks
+
+
 def test_a_server_without_grammars_gets_the_json_schema_and_says_so() -> None:
     back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
@@ -414,7 +428,7 @@ AVERAGE_UNFAITHFUL = _cand([("a", "Real", "the first score"), ("b", "Real", "the
 def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> None:
     unmapped = _cand([(v.name, v.sort, v.meaning) for v in GOOD.variables] + [("z", "Real", "zebra population")],
                      list(GOOD.hypotheses), GOOD.conclusion)
-    r = _gate(_own(GOOD, unmapped, GOOD), k=3, shared_symbols=False)
+    r = _gate(_own(GOOD, unmapped, GOOD), k=3, shared_symbols=False, repairs=0)
     assert r.verdict == "rejected" and r.formal is None and len(r.calls) == 4  # candidate 3 never asked
     assert r.stopped_by == "symbol_table"
     unanimity = next(c for c in r.checks if c.check == "unanimity")
@@ -422,7 +436,8 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
     # The older 2-of-k rule would have accepted the two good ones (kept behind --no-unanimity).
     back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
-    old = _gate(_own(GOOD, unmapped, GOOD) + [back, judge, DIFFER_NO], k=3, unanimous=False, shared_symbols=False)
+    old = _gate(_own(GOOD, unmapped, GOOD) + [back, judge, DIFFER_NO], k=3, unanimous=False, shared_symbols=False,
+                repairs=0)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
     assert old.unanimous_agreement is False  # the record of what the unanimous rule would have said
     agreed = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO], unanimous=False)
