@@ -216,7 +216,9 @@ class RulingsTask:
         shuffled = ctx.state.get("shuffled", {}).get(case.id, "") if case.split == "test" else ""
         got = await read_case(case, ctx.llm, sc, shuffled, ctx.seed)
         got.pop("id")
-        return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"), **got)
+        # The outcome is settled in summarise, once the calibration is fitted on every calibration item.
+        return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"),
+                          note=f"read ({case.split}); decided after the fit", **got)
 
     def summarise(self, results: list[CaseResult], ctx: Any) -> dict[str, Any]:
         path = getattr(self, "path", self.default_file)

@@ -1,0 +1,76 @@
+"""`gauntlet eval rulings` on a real HTTP server (the synthetic double's deterministic logprobs): the report's keys,
+a fit on the calibration split reported on the test split with its baselines, other users' files (no `split`),
+and bad files refused in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gauntlet.graphs.evals.rulings_set import load_cases, seeded_split
+from gauntlet.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"auc", "aurc", "accepted", "wrong", "error_upper_95", "coverage", "threshold", "baselines",
+        "seconds_per_case", "per_case", "eval", "cases", "right", "abstained", "risk_coverage", "model"}
+
+
+def gauntlet(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gauntlet.ui.cli", *args], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def test_eval_rulings_reports_the_test_split_with_baselines(synthetic_url, tmp_path):
+    out = gauntlet("eval", "rulings", "--limit", "6", "--model-url", synthetic_url, "--model-name", "synthetic",
+                   "--json", "--out", str(tmp_path), "--save-calibration",
+                   env={"GAUNTLET_CALIBRATIONS": str(tmp_path / "calibrations")})
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert KEYS <= set(doc) and doc["eval"] == "rulings" and doc["cases"] == 6
+    assert {"majority_label", "similarity_alone", "content_free", "shuffled_proposal"} <= set(doc["baselines"])
+    assert doc["right"] + doc["wrong"] + doc["abstained"] == 6 == len(doc["per_case"])
+    assert all(r["split"] == "test" and 0 <= r["p_sustained"] <= 1 for r in doc["per_case"])
+    assert set(doc["threshold"]) == {"sustained", "overruled"}
+    assert Path(doc["calibration_file"]).parent == tmp_path / "calibrations"
+    cal = json.loads(Path(doc["calibration_file"]).read_text())
+    assert cal["model"] == "synthetic" and cal["features"] == ["margin", "similarity"]
+    assert cal["fitted_on"]["cases"] == 6 and len(cal["fitted_on"]["sha256"]) == 64
+    assert (tmp_path / "rulings.json").is_file()
+
+
+def test_another_labs_file_without_splits_gets_a_fixed_split_by_proposal(tmp_path):
+    items = [{"id": f"p{p}-{k}", "proposal": f"Proposal number {p} says we should do thing {p}.",
+              "critique": f"Objection {k}", "anchor": "we should", "label": ("sustained", "overruled")[k % 2],
+              "source": "their lab"} for p in range(12) for k in range(2)]
+    path = tmp_path / "theirs.yaml"
+    path.write_text(yaml.safe_dump(items))
+    cases = load_cases(path)
+    by_proposal = {}
+    for c in cases:
+        by_proposal.setdefault(c.proposal, set()).add(c.split)
+        assert c.split == seeded_split(c.proposal)
+    assert all(len(s) == 1 for s in by_proposal.values())
+    assert {c.split for c in cases} == {"calibration", "test"}
+    assert load_cases(path) == cases  # fixed: the same split every time
+
+
+@pytest.mark.parametrize("text,field", [
+    ("- {id: a, proposal: p, critique: c, anchor: w, label: maybe}", "label"),
+    ("- {id: a, proposal: p, anchor: w, label: sustained}", "critique"),
+    ("- {id: a, proposal: p, critique: c, anchor: w, label: sustained, split: train}", "split"),
+    ("{not yaml", "YAML"),
+])
+def test_a_bad_rulings_file_is_refused_in_one_line(tmp_path, text, field):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_cases(bad)
+    assert field in str(err.value) + str(getattr(err.value, "field", ""))
+    out = gauntlet("eval", "rulings", str(bad), "--json")
+    assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
