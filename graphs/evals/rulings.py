@@ -26,6 +26,8 @@ from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, sh
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
 FEATURES = ("margin", "similarity")
+# A threshold must rest on at least this many calibration verdicts of its label: one lucky item is no evidence.
+MIN_ACCEPTED = 5
 
 
 def scorer() -> Scorer:
@@ -112,6 +114,7 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
         rows = [{f: reads[c.id][f] for f in features} for c in cal_cases]
         return fit_calibration(rows, [c.sustained for c in cal_cases], features, id=f"{name}-{stamp}",
                                model=model, task="rulings", labels=LABELS, target_error=target_error, l2=l2,
+                               min_accepted=min(MIN_ACCEPTED, max(1, len(cal_cases) // 10)),
                                fitted_on=fitted_on, created=created)
 
     cal = fit(FEATURES, f"rulings-{_slug(model)}")
