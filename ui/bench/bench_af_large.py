@@ -136,7 +136,7 @@ def af_large_bench(repeat: int = typer.Option(3, "--repeat", min=1, max=20, help
                                              help="Comma-separated argument counts."),
                    clingo_timeout: float = typer.Option(120, "--clingo-timeout", min=1,
                                                         help="Seconds one clingo run may take."),
-                   clingo_memory: float = typer.Option(6, "--clingo-memory", min=0.5,
+                   clingo_memory: float = typer.Option(14, "--clingo-memory", min=0.5,
                                                        help="GB of address space one clingo run may use."),
                    clingo_up_to: int = typer.Option(10_000_000, "--clingo-up-to", min=1,
                                                     help="Largest framework clingo is run on.")) -> None:
