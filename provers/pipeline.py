@@ -289,7 +289,7 @@ async def _decide(run: _Run) -> GateResult:
             return GateResult("error", "the formaliser gave no valid symbols", checks, stopped_by="symbols")
     candidates: list[dict[str, Any]] = []
     survivors: list[tuple[Candidate, Screened]] = []
-    errors, first_failure = 0, ""
+    errors, first_failure, failed_check = 0, "", ""  # the first candidate's failure, and its check
     for i in range(s.k):
         try:
             cand, screened, repairs = await run.candidate(i, shared)
@@ -297,6 +297,7 @@ async def _decide(run: _Run) -> GateResult:
             errors += 1
             candidates.append({"index": i + 1, "status": "error", "reason": str(exc)[:300]})
             first_failure = first_failure or f"candidate {i + 1}: no valid answer from the model"
+            failed_check = failed_check or "formula"
             if s.unanimous:
                 break
             continue
@@ -312,6 +313,7 @@ async def _decide(run: _Run) -> GateResult:
                    verdict=None if failed else screened.verdict)
         if failed:
             first_failure = first_failure or f"candidate {i + 1} failed {failed.check}: {failed.reason[:160]}"
+            failed_check = failed_check or failed.check
         else:
             survivors.append((cand, screened))
         verdicts = {sc.verdict for _, sc in survivors}
@@ -331,13 +333,17 @@ async def _decide(run: _Run) -> GateResult:
     if s.unanimous:
         checks.append(unanimity(s.k, len(survivors), first_failure))
         if not checks[-1].passed:
-            return GateResult("rejected", checks[-1].reason, checks, candidates)
+            return GateResult("rejected", checks[-1].reason, checks, candidates,
+                              stopped_by=failed_check or "unanimity")
     agreed = await asyncio.to_thread(agreement, survivors, k=s.k, min_agree=s.min_agree, unanimous=s.unanimous,
                                      timeout_s=s.timeout_s)
     checks.append(agreed)
     if not agreed.passed:
         why = f"; {first_failure}" if first_failure and first_failure not in agreed.reason else ""
-        return GateResult("rejected", agreed.reason + why, checks, candidates)
+        # too few survivors: what the first failing candidate failed; else the survivors disagreed
+        short = len(survivors) < (s.k if s.unanimous else s.min_agree)
+        return GateResult("rejected", agreed.reason + why, checks, candidates,
+                          stopped_by=failed_check if short and failed_check else "agreement")
     strict = None
     if not s.unanimous:  # what the unanimous rule would have said, for the record (it decides nothing here)
         strict = unanimity(s.k, len(survivors)).passed and (await asyncio.to_thread(
@@ -362,14 +368,14 @@ async def _faithful_verdict(run: _Run, checks: list[Check], candidates: list[dic
         row["back_translation"] = faithful.as_json()
         if not faithful.passed:
             return GateResult("rejected", "back-translation does not say what the claim says: " + faithful.reason,
-                              checks, candidates)
+                              checks, candidates, stopped_by="back_translation")
     if screened.verdict == "refuted" and s.witness:
         witnessed = await _llm_check(run.witness(cand, screened.facts), "witness")
         checks.append(witnessed)
         row["witness"] = witnessed.as_json()
         if not witnessed.passed:
             return GateResult("rejected", "the counterexample does not break the sentence: " + witnessed.reason,
-                              checks, candidates)
+                              checks, candidates, stopped_by="witness")
     reason = ("z3: no values meeting the hypotheses break the conclusion" if screened.verdict == "proved"
               else "z3: counterexample " + screened.facts.get("counterexample_text", ""))
     return GateResult(screened.verdict, reason, checks, candidates, cand, screened.facts)

@@ -440,6 +440,12 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
                 repairs=0)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
     assert old.unanimous_agreement is False  # the record of what the unanimous rule would have said
+    assert old.stopped_by is None
+    # Two of three passing is not what stops a claim without unanimity: the check that did stop it is named.
+    mismatch = json.dumps({"reason": "B says at least, A says at most", "same": False})
+    stopped = _gate(_own(GOOD, unmapped, GOOD) + [back, mismatch], k=3, unanimous=False, shared_symbols=False,
+                    repairs=0)
+    assert stopped.verdict == "rejected" and stopped.stopped_by == "back_translation"
     agreed = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO], unanimous=False)
     assert agreed.verdict == "proved" and agreed.unanimous_agreement is True
 
