@@ -25,6 +25,10 @@ from gauntlet.agents.scoring import Calibration, Decision, debiased_margin, defa
 from gauntlet.errors import InputError
 
 REPO_DIR = Path(__file__).resolve().parents[1] / "runs" / "calibrations"
+# Content-free scores depend only on the backend and the prompt, so they are kept for the process (a debate's
+# later rounds and other scorers reuse them); bounded, oldest dropped first.
+_CONTENT_FREE: dict[str, ChoiceScores] = {}
+_CONTENT_FREE_MAX = 512
 
 
 def calibrations_dir() -> Path:
@@ -78,12 +82,11 @@ class Scorer:
 
     `build(answers)` returns the messages asking the question with the two answers listed in that order;
     `build_content_free(answers)` the same prompt with "N/A" for the content. Content-free scores are cached per
-    (model, prompt), so a juror's bias is measured once per debate, not once per critique."""
+    (backend, prompt) for the process, so a juror's bias is measured once, not once per critique."""
 
     def __init__(self, task: str, labels: tuple[str, str], answers: tuple[str, str] = ("Yes", "No"),
                  root: Path | None = None) -> None:
         self.task, self.labels, self.answers, self.root = task, labels, answers, root
-        self._content_free: dict[str, ChoiceScores] = {}
         self._calibrations: dict[str, tuple[Calibration, str]] = {}
         self._lock = asyncio.Lock()
 
@@ -96,11 +99,16 @@ class Scorer:
         return self._calibrations[model]
 
     async def _cached(self, llm: LLM, messages: list[Message], seed: int | None) -> ChoiceScores:
-        key = llm.name + "\x00" + json.dumps(messages, sort_keys=True)
+        key = llm.name + "\x00" + json.dumps([messages, self.answers], sort_keys=True)
         async with self._lock:
-            if key not in self._content_free:
-                self._content_free[key] = await llm.score(messages, list(self.answers), seed=seed)
-            return self._content_free[key]
+            if key not in _CONTENT_FREE:
+                got = await llm.score(messages, list(self.answers), seed=seed)
+                if not got.scored:
+                    return got  # an unscored pick is no bias measurement: never kept
+                while len(_CONTENT_FREE) >= _CONTENT_FREE_MAX:
+                    _CONTENT_FREE.pop(next(iter(_CONTENT_FREE)))
+                _CONTENT_FREE[key] = got
+            return _CONTENT_FREE[key]
 
     async def features(self, llm: LLM, build: Callable[[tuple[str, str]], list[Message]],
                        build_content_free: Callable[[tuple[str, str]], list[Message]] | None,
