@@ -48,7 +48,9 @@ class Candidate(MoveModel):
 
 
 class BackTranslation(MoveModel):
-    statement: str = Field(max_length=240)
+    # Words only: a small model asked to read a formula aloud tends to copy the formula, and a judge comparing
+    # the claim with SMT-LIB says "different" whatever it means. No brackets, operators or hex in the sentence.
+    statement: str = Field(max_length=240, pattern=r'^[^()*<>=+/#^"\\\n]{1,240}$')
 
 
 class Judgement(MoveModel):
@@ -244,7 +246,8 @@ def describe_formal(c: Candidate) -> str:
 
 
 BACK_SYSTEM = ("Read the SMT-LIB formula and say in one plain English sentence exactly what it claims, "
-               "including every assumption and bound. Do not guess at a story behind it. Answer only with JSON.")
+               "including every assumption and bound, in words (\"times\", \"plus\", \"at least\", \"is "
+               "less than\"), not symbols. Do not guess at a story behind it. Answer only with JSON.")
 JUDGE_SYSTEM = ("Decide whether two statements say the same thing mathematically: the same quantities, the same "
                 "assumptions and the same conclusion (a different strength, direction, bound or missing "
                 "condition means NOT the same). Give a short reason, then same true or false. Answer only with JSON.")

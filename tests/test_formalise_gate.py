@@ -239,6 +239,16 @@ def test_a_server_without_grammars_gets_the_json_schema_and_says_so() -> None:
     assert r.verdict == "proved" and r.decoding == "json_schema" and r.as_json()["decoding"] == "json_schema"
 
 
+def test_a_back_translation_that_copies_the_formula_is_refused() -> None:
+    """The statement must be words: a reply that is the formula again fails the schema (and is asked again)."""
+    from pydantic import ValidationError
+    from gauntlet.provers.formalise import BackTranslation, back_translation_messages
+    with pytest.raises(ValidationError):
+        BackTranslation(statement="(>= (* x x) x)")
+    assert BackTranslation(statement="for every real x, x times x is at least x")
+    assert "not symbols" in back_translation_messages(GOOD)[0]["content"]
+
+
 def test_back_translation_mismatch_rejects() -> None:
     back = json.dumps({"statement": "p times q is at least 0.04"})
     judge = json.dumps({"reason": "B says at least, A says at most", "same": False})
@@ -259,7 +269,7 @@ def test_refutation_carries_a_counterexample_in_the_claims_names() -> None:
             "them catches it with probability at least 0.8."
     cand = _cand([("p", "Real", "probability a monitor catches a deceptive action")], ["(= p 0.5)"],
                  "(>= (- 1.0 (* (- 1.0 p) (- 1.0 p))) 0.8)")
-    back = json.dumps({"statement": "if p = 0.5 then 1 - (1-p)^2 >= 0.8"})
+    back = json.dumps({"statement": "if p is 0.5 then one minus the square of one minus p is at least 0.8"})
     judge = json.dumps({"reason": "the same", "same": True})
     holds = json.dumps({"reason": "1 - 0.5*0.5 = 0.75, below 0.8", "answer": False})
     breaks = json.dumps({"reason": "0.75 < 0.8, so it is a counterexample", "answer": True})
@@ -285,7 +295,7 @@ def test_disagreeing_candidates_and_the_formalisers_own_no_abstain() -> None:
 
 def test_parse_error_is_fed_back_for_one_repair() -> None:
     broken = GOOD.model_copy(update={"conclusion": "(<= (* p q) Natural)"})
-    back = json.dumps({"statement": "p q in [0, 0.2] imply pq <= 0.04"})
+    back = json.dumps({"statement": "p and q in [0, 0.2] imply p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
     r = _gate(_replies(broken, GOOD, GOOD) + [back, judge, DIFFER_NO])
     assert r.verdict == "proved" and r.candidates[0]["repairs"] == 1
@@ -388,7 +398,7 @@ def test_a_given_formalisation_with_contradictory_hypotheses_is_not_a_proof() ->
 def test_cli_formalise_json_and_bad_options() -> None:
     from typer.testing import CliRunner
     from gauntlet.ui.cli import app
-    back = json.dumps({"statement": "if p and q are in [0, 0.2] then pq <= 0.04"})
+    back = json.dumps({"statement": "if p and q are in [0, 0.2] then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
     with running_server(script=_replies(GOOD, GOOD) + [back, SAME_YES, DIFFER_NONE]) as url:
         res = CliRunner().invoke(app, ["formalise", CLAIM, "--base-url", url, "--model", "synthetic", "--k", "2",
@@ -434,7 +444,7 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
     unanimity = next(c for c in r.checks if c.check == "unanimity")
     assert not unanimity.passed and "1 of 3" in unanimity.reason and "symbol_table" in unanimity.reason
     # The older 2-of-k rule would have accepted the two good ones (kept behind --no-unanimity).
-    back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
+    back = json.dumps({"statement": "p, q in [0, 0.2] imply p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
     old = _gate(_own(GOOD, unmapped, GOOD) + [back, judge, DIFFER_NO], k=3, unanimous=False, shared_symbols=False,
                 repairs=0)
@@ -461,7 +471,7 @@ def test_candidates_with_other_names_are_lined_up_and_compared_part_by_part() ->
                      ("m1", "Real", "probability the first monitor misses an attack")],
                     ["(and (>= m1 0.0) (<= m1 0.2))", "(and (<= m2 0.2) (>= m2 0.0))"], "(<= (* m2 m1) 0.04)")
     assert align(GOOD, swapped) == {"m2": "q", "m1": "p"}
-    back = json.dumps({"statement": "p, q in [0, 0.2] imply pq <= 0.04"})
+    back = json.dumps({"statement": "p, q in [0, 0.2] imply p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
     r = _gate(_own(GOOD, swapped) + [back, judge, DIFFER_NO], shared_symbols=False)
     assert r.verdict == "proved", r.reason
