@@ -11,6 +11,7 @@ label, similarity alone, the model's margin alone, the content-free input, a shu
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,6 +27,7 @@ from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, sh
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
 FEATURES = ("margin", "similarity")
+SHUFFLED, SHUFFLED_SUFFIX = "shuffled", "~shuffled"  # a test item read with another proposal in place of its own
 # A threshold must rest on at least this many calibration verdicts of its label: one lucky item is no evidence.
 MIN_ACCEPTED = 5
 
@@ -204,20 +206,24 @@ class RulingsTask:
         limit = ctx.settings.get("limit")
         if not limit:
             return cases
-        keep = {c.id for s in ("calibration", "test") for c in [c for c in cases if c.split == s][:int(limit)]}
-        return [c for c in cases if c.id in keep]
+        real = [c for c in cases if c.split != SHUFFLED]
+        keep = {c.id for s in ("calibration", "test") for c in [c for c in real if c.split == s][:int(limit)]}
+        return [c for c in cases if c.id.removesuffix(SHUFFLED_SUFFIX) in keep]
 
     async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
         return {"shuffled": shuffled_proposals(cases)}
 
-    def prepared_cases(self, cases: list[RulingCase], state: dict[str, Any]) -> list[RulingCase]:
-        # Items of one proposal together: a backend that keeps its prefix cache reads a shared proposal once.
-        return sorted(cases, key=lambda c: (c.proposal, c.id))
+    def prepared_cases(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
+        """The items, and for each test item its shuffled-proposal copy (the baseline), all ordered by the
+        proposal shown: a backend that keeps its prefix cache reads each proposal once for all its items."""
+        other = getattr(ctx, "state", ctx).get("shuffled", {})
+        copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id], split=SHUFFLED)
+                  for c in cases if c.split == "test" and other.get(c.id)]
+        return sorted(cases + copies, key=lambda c: (c.proposal, c.id))
 
     async def run_case(self, case: RulingCase, ctx: Any) -> CaseResult:
         sc = ctx.resources.setdefault("scorer", scorer())
-        shuffled = ctx.state.get("shuffled", {}).get(case.id, "") if case.split == "test" else ""
-        got = await read_case(case, ctx.llm, sc, shuffled, ctx.seed)
+        got = await read_case(case, ctx.llm, sc, "", ctx.seed)
         got.pop("id")
         # The outcome is settled in summarise, once the calibration is fitted on every calibration item.
         return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"),
@@ -227,6 +233,11 @@ class RulingsTask:
         path = getattr(self, "path", self.default_file)
         cases = load_cases(path)
         by_id = {r.id: r.model_dump() for r in results}
+        for r in results:
+            if r.split == SHUFFLED and r.id.removesuffix(SHUFFLED_SUFFIX) in by_id:
+                base = by_id[r.id.removesuffix(SHUFFLED_SUFFIX)]
+                base["shuffled_margin"] = by_id[r.id]["margin"]
+                base["seconds"] = base.get("seconds", 0.0) + r.seconds  # the baseline's reading is its cost too
         cases = [c for c in cases if c.id in by_id]
         if not any(c.split == "calibration" for c in cases) or not any(c.split == "test" for c in cases):
             return {"baselines": {}, "note": "too few cases read to fit and test a calibration"}
