@@ -36,24 +36,22 @@ def scorer() -> Scorer:
     return Scorer("rulings", LABELS)
 
 
-async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, shuffled: str = "",
-                    seed: int | None = 0) -> dict[str, Any]:
-    """The model's passes on one item: its debiased margin, the content-free margin alone, and (when `shuffled`
-    is given) the margin with another proposal in place of its own."""
+async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, seed: int | None = 0) -> dict[str, Any]:
+    """The model's passes on one item: its debiased margin, the raw margin, and the content-free margin alone."""
     t0 = time.perf_counter()
 
-    def build(proposal: str):
-        return lambda order: prompts.ruling_question(proposal, case.critique, case.anchor, case.rebuttal, order)
+    def build(order: tuple[str, str]) -> list[Any]:
+        return prompts.ruling_question(case.proposal, case.critique, case.anchor, case.rebuttal, order)
 
-    free = lambda order: prompts.ruling_question_content_free(order)  # noqa: E731
-    margin, scored, passes = await scorer.features(llm, build(case.proposal), free, seed)
+    def free(order: tuple[str, str]) -> list[Any]:
+        return prompts.ruling_question_content_free(order)
+
+    margin, scored, passes = await scorer.features(llm, build, free, seed)
     pos, neg = scorer.answers
     out: dict[str, Any] = {"id": case.id, "margin": margin, "scored": scored,
                            "raw_margin": sum(p.margin(pos, neg) for p in passes[:2]) / 2,
                            "content_free_margin": sum(p.margin(pos, neg) for p in passes[2:4]) / 2,
                            "model": next((p.model for p in passes if p.model), llm.name)}
-    if shuffled:
-        out["shuffled_margin"], _, _ = await scorer.features(llm, build(shuffled), free, seed)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
 
@@ -223,7 +221,7 @@ class RulingsTask:
 
     async def run_case(self, case: RulingCase, ctx: Any) -> CaseResult:
         sc = ctx.resources.setdefault("scorer", scorer())
-        got = await read_case(case, ctx.llm, sc, "", ctx.seed)
+        got = await read_case(case, ctx.llm, sc, ctx.seed)
         got.pop("id")
         # The outcome is settled in summarise, once the calibration is fitted on every calibration item.
         return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"),
