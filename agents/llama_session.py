@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gauntlet.agents.choice_logprobs import logsumexp
+from gauntlet.agents.llama_sampling import SamplingParams, generate, grammar_first
 from gauntlet.agents.llm import LLMError, Message
 from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, segment_ends
 
@@ -74,8 +75,6 @@ class LlamaSession:
         self._formatters = {gen: llama_chat_format.Jinja2ChatFormatter(
             template=template, eos_token=eos, bos_token=bos, add_generation_prompt=gen,
             stop_token_ids=[eos_id]) for gen in (True, False)}
-        self.eos_text = eos
-        self.eos_id = eos_id
         self._grammars: dict[str, Any] = {}
 
     def render(self, messages: list[Message], generation_prompt: bool) -> str:
@@ -134,16 +133,18 @@ class LlamaSession:
 
     def complete(self, messages: list[Message], *, grammar: Any, seed: int, max_tokens: int,
                  temperature: float) -> dict[str, Any]:
-        """A completion response (llama-cpp-python's dict) for the chat prompt."""
+        """A completion response (llama-cpp-python's dict shape) for the chat prompt; `grammar` is a compiled
+        LlamaGrammar or None. Sampling checks the grammar on the drawn token first (agents/llama_sampling.py)."""
         p = self.evaluate(messages)
         t0 = time.perf_counter()
-        # The context holds exactly the prompt with fresh logits, so create_completion samples at once.
-        out = self.llama.create_completion(
-            prompt=p.tokens, max_tokens=max_tokens, temperature=temperature, top_p=0.95, top_k=40, min_p=0.05,
-            repeat_penalty=1.1, seed=seed, stop=[self.eos_text] if self.eos_text else [], grammar=grammar)
+        tokens, finish = generate(self.llama, grammar._grammar if grammar is not None else None,
+                                  SamplingParams(seed=seed, temperature=temperature, grammar_first=grammar_first()),
+                                  max_tokens)
+        text = self.llama.detokenize(tokens, prev_tokens=p.tokens).decode("utf-8", errors="ignore")
         self.timings.generate_s += time.perf_counter() - t0
-        self.timings.generated_tokens += int((out.get("usage") or {}).get("completion_tokens") or 0)
-        return out
+        self.timings.generated_tokens += len(tokens)
+        return {"choices": [{"text": text, "finish_reason": finish}],
+                "usage": {"prompt_tokens": len(p.tokens), "completion_tokens": len(tokens)}}
 
     def _next_logprobs(self) -> np.ndarray:
         import llama_cpp  # noqa: PLC0415
