@@ -40,8 +40,8 @@ class Candidate(MoveModel):
     reason: str = Field(max_length=200)
     variables: list[Variable] = Field(max_length=MAX_VARIABLES)
     # Every string bounded: the grammar stops a weak model's run-on term instead of spending max_tokens on it.
-    hypotheses: list[Annotated[str, Field(max_length=600)]] = Field(max_length=MAX_HYPOTHESES)
-    conclusion: str = Field(max_length=800)
+    hypotheses: list[Annotated[str, Field(max_length=400)]] = Field(max_length=MAX_HYPOTHESES)
+    conclusion: str = Field(max_length=400)
 
     def decls(self) -> list[tuple[str, str]]:
         return [(v.name, v.sort) for v in self.variables]
@@ -114,8 +114,12 @@ def plain_names(variables: list[Variable]) -> list[Variable]:
 
 
 def candidate(symbols: Symbols, formula: Formula) -> Candidate:
-    return Candidate(formalisable=symbols.formalisable, reason=symbols.reason, variables=symbols.variables,
-                     hypotheses=formula.hypotheses, conclusion=formula.conclusion)
+    """The two stages as one candidate; FormulaTextError when a term is longer than a candidate may hold."""
+    try:
+        return Candidate(formalisable=symbols.formalisable, reason=symbols.reason, variables=symbols.variables,
+                         hypotheses=formula.hypotheses, conclusion=formula.conclusion)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise FormulaTextError(f"the formula does not fit a candidate ({str(exc).splitlines()[0][:120]})") from None
 
 
 class FormulaTextError(ValueError):

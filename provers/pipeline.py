@@ -208,10 +208,10 @@ class _Run:
             return _no_formula(syms), Screened(), 0
         try:
             formula = await self.formula(f"candidate {i + 1}", syms)
+            cand, repairs = candidate(syms, formula), 0
         except FormulaTextError as exc:
             cand = candidate(syms, Formula.model_construct(hypotheses=[], conclusion=""))
-            return cand, Screened([Check("parse", False, f"the answer ignored the grammar: {exc}")]), 0
-        cand, repairs = candidate(syms, formula), 0
+            return cand, Screened([Check("parse", False, f"the answer is not a formula: {exc}")]), 0
         while True:
             screened = await asyncio.to_thread(screen, cand, self.text, quantities=self.quantities,
                                                timeout_s=self.s.timeout_s)
@@ -221,9 +221,9 @@ class _Run:
             repairs += 1
             try:
                 formula = await self.formula(f"candidate {i + 1} repair {repairs}", syms, (formula, failed.reason))
+                cand = candidate(syms, formula)
             except FormulaTextError as exc:
-                return cand, Screened([Check("parse", False, f"the answer ignored the grammar: {exc}")]), repairs
-            cand = candidate(syms, formula)
+                return cand, Screened([Check("parse", False, f"the answer is not a formula: {exc}")]), repairs
 
     async def faithful(self, cand: Candidate) -> Check:
         """Back-translation without the claim, then a narrow judge asked both ways round: the same statement

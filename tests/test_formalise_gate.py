@@ -232,6 +232,12 @@ def test_a_formula_missing_a_number_of_the_claim_gets_one_repair_under_the_gramm
     assert "back_translation" not in GateSettings().repair_checks
 
 
+def test_a_formula_too_long_for_a_candidate_is_a_failed_parse_not_a_crash() -> None:
+    long_term = "(<= (* p q) " + "(+ 0.01 " * 60 + "0.01" + ")" * 60 + ")"
+    r = _gate([_syms(GOOD), f"Show: {long_term}", f"Show: {long_term}"], dialect="llamacpp", repairs=0)
+    assert r.verdict == "rejected" and r.stopped_by == "parse" and "does not fit" in r.candidates[0]["reason"]
+
+
 def test_a_server_without_grammars_gets_the_json_schema_and_says_so() -> None:
     back = json.dumps({"statement": "if p and q are between 0 and 0.2 then p times q is at most 0.04"})
     judge = json.dumps({"reason": "same", "same": True})
