@@ -138,8 +138,9 @@ def embedded(config: Path = typer.Option(DEMO, "--config", help="An embedded-mod
              out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file.")) -> None:
     """The embedded model's speed on this machine: the demo's wall time and per-phase split, prompt and generated
     tokens/s and the prefix-cache hit rate, each a median over --repeats, with the prefix cache on and off.
+    Nothing else should run the model meanwhile (wrap it in `flock /tmp/gauntlet-model.lock …` on a shared machine).
 
-    Example: flock /tmp/gauntlet-model.lock gauntlet bench embedded --repeats 3 --json
+    Example: gauntlet bench embedded --repeats 3 --json
     """
     if not config.is_file():
         from gauntlet.errors import InputError
