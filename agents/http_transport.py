@@ -3,7 +3,7 @@
 Why not httpx for every call: httpx's own async pool costs ~20 ms of event-loop time per request once a few hundred
 requests are in flight on one client (encode/httpx#3215, open), and even over an aiohttp transport its request and
 response models (URL merging, header and cookie handling, stdlib JSON encoding) were ~0.3 ms of the orchestrator's
-CPU per call at 256 critics (BENCHMARKS.md, issue 18). So the fast path posts bytes encoded once with orjson
+CPU per call at 256 critics (BENCHMARKS.md). So the fast path posts bytes encoded once with orjson
 straight through one aiohttp session. Both paths raise httpx's TimeoutException / TransportError types, which are
 what the backend retries on; httpx remains the fallback when aiohttp is missing (correct, only slower).
 """

@@ -15,7 +15,7 @@ from gauntlet.agents.persona import Persona
 from gauntlet.agents.prompts import flaw_taxonomy, system_message
 from gauntlet.agents.schemas import FlawType, MoveModel, anchored_variants, schema_for
 
-# Issue 13: a match argument and a toy case attack like any critique, so they quote the words they attack and name
+# A match argument and a toy case attack like any critique, so they quote the words they attack and name
 # the flaw and its severity; jurors then rule on them, and only sustained fatal/major ones defeat.
 _ANCHOR_TASK = ("Copy into anchor, word for word, the words of {what} you attack; name flaw_type, one of: {flaws}; "
                 "and severity: fatal (it cannot work), major (it fails unless fixed) or minor (worth revising).")

@@ -18,7 +18,7 @@ from gauntlet.kinds import ClaimKind, CritiqueKind, FlawType, FormalCheck, Rebut
 ATTACK_KINDS = ("objection", "counterexample", "missing_assumption", "unfaithful_formalisation")
 CRITIQUE_KINDS = ATTACK_KINDS + ("support",)
 REBUTTAL_ACTIONS = ("concede", "revise", "counter")
-# The flaw taxonomy a critique names (issue 13), each with the question it answers; prompts and docs show these.
+# The flaw taxonomy a critique names, each with the question it answers; prompts and docs show these.
 FLAW_TYPES = {
     "counterexample": "a concrete case where the claim fails",
     "unstated_assumption": "it relies on an assumption it neither states nor defends",
@@ -32,7 +32,7 @@ FLAW_TYPES = {
     "none": "no flaw: use with kind support",
 }
 SEVERITIES = ("fatal", "major", "minor")  # only sustained fatal/major critiques defeat; minor = revision request
-# The formalisation gate's checks (issue 12); an unfaithful_formalisation critique names the one it thinks failed.
+# The formalisation gate's checks; an unfaithful_formalisation critique names the one it thinks failed.
 FORMAL_CHECKS = CORE_FORMAL_CHECKS  # the core vocabulary (gauntlet.kinds)
 RULING_VOTES = ("sustained", "overruled")  # one juror's vote; a split jury makes the outcome `contested`
 
@@ -44,7 +44,7 @@ class MoveModel(BaseModel):
 
 
 class MathClaim(MoveModel):
-    """Triage by the claim's author: only a `theorem` naming its quantities goes to the formaliser (issue 12);
+    """Triage by the claim's author: only a `theorem` naming its quantities goes to the formaliser;
     an `empirical` claim (a measurement, a forecast, a vague trend) is kept as a claim and never proved/refuted."""
 
     text: str = Field(max_length=160)
@@ -141,7 +141,7 @@ def _base_schema_json(model: type[BaseModel]) -> bytes:
 
 def json_copy(value: Any) -> Any:
     """A deep copy of JSON data: ~15x faster than copy.deepcopy, which was the largest single CPU cost of a
-    critic call at 256 critics (BENCHMARKS.md, issue 18)."""
+    critic call at 256 critics (BENCHMARKS.md)."""
     return orjson.loads(orjson.dumps(value))
 
 
@@ -149,7 +149,7 @@ def json_copy(value: Any) -> Any:
 def _property_paths(model: type[BaseModel]) -> dict[str, list[tuple[Any, ...]]]:
     """Where each named property sits in the model's schema: property name → the key paths of the `properties`
     dicts that hold it. Found once per model, so a call narrows its copy without walking the whole schema
-    (the walk was ~70 nodes a call, ~50 us, at 256 critics: issue 18)."""
+    (the walk was ~70 nodes a call, ~50 us, at 256 critics)."""
     found: dict[str, list[tuple[Any, ...]]] = {}
 
     def walk(node: Any, path: tuple[Any, ...]) -> None:

@@ -161,7 +161,7 @@ class Budgets(_Strict):
 
 
 class Rulings(_Strict):
-    """Who rules on critiques (issue 13): `jury_size` jurors per critique, never its critic nor the target's
+    """Who rules on critiques: `jury_size` jurors per critique, never its critic nor the target's
     author, each ruling alone; a split jury leaves the critique contested."""
 
     jury_size: int = Field(default=1, ge=1, le=15)

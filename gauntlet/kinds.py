@@ -15,7 +15,7 @@ EventKind = Literal["run_started", "run_resumed", "run_forked", "round_started",
 RunStatus = Literal["running", "interrupted", "done", "failed"]
 IdeaStatus = Literal["standing", "shot_down", "undecided"]
 
-# Critiques (issue 13): what a critic says is wrong, how badly, and what the jury made of it.
+# Critiques: what a critic says is wrong, how badly, and what the jury made of it.
 CritiqueKind = Literal["objection", "counterexample", "missing_assumption", "unfaithful_formalisation", "support"]
 FlawType = Literal["counterexample", "unstated_assumption", "proxy_goodhart", "does_not_scale", "evaluator_fooled",
                    "deceptive_alignment", "unsupported_empirical", "known_prior_result", "unfaithful_formalisation",
@@ -24,7 +24,7 @@ Severity = Literal["fatal", "major", "minor"]
 RulingOutcome = Literal["sustained", "overruled", "contested"]
 RebuttalAction = Literal["concede", "revise", "counter"]
 ClaimKind = Literal["theorem", "empirical"]
-# Formal results (issue 12): a verdict only from a formalisation that passed every check, else an abstention.
+# Formal results: a verdict only from a formalisation that passed every check, else an abstention.
 FormalVerdict = Literal["proved", "refuted", "not_formalisable", "rejected", "unknown", "error"]
 # The gate's checks a critic may name as the one that failed (an `unfaithful_formalisation` critique).
 FormalCheck = Literal["parse", "copy_guard", "symbol_table", "vacuity", "back_translation", "agreement", "unanimity",

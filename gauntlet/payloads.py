@@ -40,7 +40,7 @@ class NodeData(_Open):
 
 class IdeaData(NodeData):
     rationale: str = ""
-    champion: str = ""  # the persona defending a seed idea (issue 17)
+    champion: str = ""  # the persona defending a seed idea
     champion_source: str = ""
     revises: str = ""  # the idea this one revises
     intuition: bool = False  # a deconfusion holder's intuition
@@ -57,7 +57,7 @@ class ClaimData(NodeData):
 class CritiqueData(NodeData):
     target: str = ""
     critique_kind: CritiqueKind | None = None
-    anchor: str = ""  # the target's words it attacks, verified verbatim (issue 13)
+    anchor: str = ""  # the target's words it attacks, verified verbatim
     anchor_match: str = ""  # exact | snapped | none
     anchor_span: list[int] = Field(default_factory=list)
     anchor_given: str = ""  # what the critic quoted, when it was snapped or missed
@@ -177,7 +177,7 @@ class LLMCallPayload(_Open):
     faults: list[Any] = Field(default_factory=list)
     repaired: bool = False
     citations: list[dict[str, Any]] = Field(default_factory=list)
-    closing: bool = False  # a call of the closing critique pass (issue 17)
+    closing: bool = False  # a call of the closing critique pass
     reask: bool = False  # a juror asked again about the critiques it skipped
 
 

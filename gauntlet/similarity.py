@@ -2,7 +2,7 @@
 
 The echo checks (a rebuttal or a juror's reason that only repeats a critique) ask `ratio >= threshold` for every
 reason against every critique of its batch: ~15,000 pairs in one round at 256 critics, where difflib's matcher
-(even cdifflib's C one, ~40 us a pair here) was a third of the debate's CPU (issue 18).
+(even cdifflib's C one, ~40 us a pair here) was a third of the debate's CPU.
 
 difflib's ratio is 2*M/T, with M the characters in its matching blocks, which are a common subsequence of the two
 texts, so M <= the longest common subsequence and the ratio <= rapidfuzz's Indel similarity (2*LCS/T), computed

@@ -55,7 +55,7 @@ class Verdict:
         return self.verdict in DECISIVE
 
     def as_json(self) -> dict[str, Any]:
-        """The `gauntlet prove --json` document (DESIGN.md contract) plus timing."""
+        """The `gauntlet prove --json` document (docs/contracts.md) plus timing."""
         return {"verdict": self.verdict, "prover": self.prover, "counterexample": self.counterexample,
                 "detail": self.detail, "elapsed_s": round(self.elapsed_s, 4), "cached": self.cached}
 

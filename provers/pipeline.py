@@ -95,7 +95,7 @@ class GateResult:
         return ", ".join(f"{k} ({means.get(k, '?')}) = {v}" for k, v in cex.items())
 
     def as_json(self) -> dict[str, Any]:
-        """The `gauntlet formalise --json` document (DESIGN.md contract) plus timing and calls."""
+        """The `gauntlet formalise --json` document (docs/contracts.md) plus timing and calls."""
         return {"verdict": self.verdict, "reason": self.reason, "counterexample": self.counterexample,
                 "counterexample_text": self.counterexample_text() or None,
                 "checks": [c.as_json() for c in self.checks], "formal": self.formal, "symbols": self.symbols(),

@@ -1,4 +1,4 @@
-"""Issue 13: anchoring (exact, snapped, rejected), the re-ask, and unanchored comments that attack nothing."""
+"""Anchoring (exact, snapped, rejected), the re-ask, and unanchored comments that attack nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkpoints store each superstep's delta (issue 18): the append-only lists are LangGraph DeltaChannels and a
+"""Checkpoints store each superstep's delta: the append-only lists are LangGraph DeltaChannels and a
 `Send` carries how far the debate had got, not the lists. What a debate means must not change, and checkpoints
 written before (plain lists, Sends carrying the lists) must still resume. Real LangGraph, real SQLite saver, real
 synthetic server."""

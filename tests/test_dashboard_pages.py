@@ -188,7 +188,7 @@ def test_formal_result_shows_claim_formal_text_assumptions_and_verdict_side_by_s
 
 
 def test_gated_formal_result_shows_why_the_machine_abstained(app, debate):
-    """Issue 12: a proposer's claim that went through the faithfulness gate shows each check and rejection."""
+    """A proposer's claim that went through the faithfulness gate shows each check and rejection."""
     db, run_id = debate
     gated = [n.id for n in Store(db).nodes(run_id) if n.kind == "formal_result"
              and json.loads(n.data_json).get("formalised_by") == "formaliser"]

@@ -37,7 +37,7 @@ def test_show_contract(store, finished):
     for idea in doc["ideas"]:
         assert {"id", "title", "persona", "status"} <= set(idea)
         assert idea["status"] in ("standing", "shot_down", "undecided")
-        assert (idea["status"] == "shot_down") == bool(idea["shot_down_by"])  # issue 13: say what defeats it
+        assert (idea["status"] == "shot_down") == bool(idea["shot_down_by"])  # say what defeats it
     assert doc["attacks"] >= 1 and doc["edges"] >= doc["attacks"]
     # Every idea with an unanswered attack is shot down: the semantics, not the model, decide status.
     for idea in graph.ideas():

@@ -1,4 +1,4 @@
-"""Issue 17's missing pieces: `examined` where rulings exist, the red team's allocated attacks, and the closing
+"""Coverage: `examined` where rulings exist, the red team's allocated attacks, and the closing
 critique pass that gives ideas born late (final-round revisions) their critics."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The orchestrator's speed work (issue 18) changes how fast a debate runs, never what it records: each lever here is
+"""The orchestrator's speed work changes how fast a debate runs, never what it records: each lever here is
 checked for the behaviour it must keep (real store, real synthetic server, real LangGraph checkpointer)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13: recurrence across repeated runs with another seed, in `gauntlet eval panel --seeds` — the pure
+"""Recurrence across repeated runs with another seed, in `gauntlet eval panel --seeds` — the pure
 matching and pooling functions called directly, the narrow judge on a real HTTP server, and the command end to end."""
 
 from __future__ import annotations

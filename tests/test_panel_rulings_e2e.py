@@ -1,4 +1,4 @@
-"""Issue 13 end to end on a real HTTP server (the synthetic OpenAI-compatible test double): every critique's attack
+"""Rulings end to end on a real HTTP server (the synthetic OpenAI-compatible test double): every critique's attack
 edge has a ruling and a verbatim anchor, exports and the dashboard carry them, and `gauntlet eval panel` runs."""
 
 from __future__ import annotations

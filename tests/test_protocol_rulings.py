@@ -1,4 +1,4 @@
-"""Issue 13 in the tournament and deconfusion protocols: match arguments and toy cases are anchored critiques that
+"""Rulings in the tournament and deconfusion protocols: match arguments and toy cases are anchored critiques that
 independent jurors rule on (the same ruling move as the gauntlet and red-team protocols); only sustained fatal or
 major ones defeat. Runs against a real HTTP server (the synthetic OpenAI-compatible test double)."""
 

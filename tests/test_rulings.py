@@ -1,4 +1,4 @@
-"""Issue 13: each ruling outcome and its effect on status, concessions, overrides, rebuttal actions, juries."""
+"""Each ruling outcome and its effect on status, concessions, overrides, rebuttal actions, juries."""
 
 from __future__ import annotations
 

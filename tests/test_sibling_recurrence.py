@@ -1,4 +1,4 @@
-"""Issue 13: `show --json` marks sustained critiques that recur in sibling runs (same config, another seed, same
+"""`show --json` marks sustained critiques that recur in sibling runs (same config, another seed, same
 database). The matching is a pure function, tested directly; the wiring on runs against a real HTTP server."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Anchor:
     ratio: float = 0.0
 
 
-@functools.lru_cache(maxsize=4096)  # a target's text is located by every critic that attacks it (issue 18)
+@functools.lru_cache(maxsize=4096)  # a target's text is located by every critic that attacks it
 def _normalised(text: str) -> tuple[str, tuple[int, ...]]:
     """Text with whitespace runs collapsed to one space and case folded, plus each character's index in `text`."""
     chars, index = [], []

@@ -83,7 +83,7 @@ class ArgumentGraph:
 
     @cached_property
     def attacks(self) -> list[tuple[str, str]]:
-        # Issue 13: a critique's attack counts only when it is anchored, fatal/major and ruled (see rulings.py);
+        # A critique's attack counts only when it is anchored, fatal/major and ruled (see rulings.py);
         # what a ruling decided then enters as the ruling node's own edges.
         return [(e.src, e.dst) for e in self.edges
                 if e.kind == "attacks" and counts_as_attack(self.nodes[e.src], e.dst, self.rulings)]

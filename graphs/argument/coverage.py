@@ -3,7 +3,7 @@
 An idea nobody critiqued stands by default in Dung semantics, which says nothing about its merit. So beside its
 status every idea carries `critics` (the distinct personas whose critiques it received) and `examined` (it met the
 run's coverage rule: `min_critics_per_idea` distinct critics, or fewer only when the panel without the idea's owner
-is smaller). Where the run rules critiques (issue 13), meeting the rule is not enough: every anchored critique of the
+is smaller). Where the run rules critiques, meeting the rule is not enough: every anchored critique of the
 idea must also carry a ruling on which at least one juror cast a vote, because an unruled critique defeats nothing
 and the idea would stand only for want of a verdict; `unruled` names those critiques. `show`, exports and the
 dashboard mark an unexamined standing idea as such, and `summary` says why coverage is incomplete (a budget ended

@@ -1,4 +1,4 @@
-"""Recurring critiques across sibling runs (issue 13), as pure functions: the same proposal debated again with
+"""Recurring critiques across sibling runs, as pure functions: the same proposal debated again with
 another seed draws sustained critiques again, and an objection that comes back is a more reliable one.
 
 Two sustained critiques recur when they attack the same words of the same text (their verbatim anchors overlap

@@ -1,4 +1,4 @@
-"""Rulings inside the argumentation framework (issue 13). Pure functions over nodes and edges, no I/O.
+"""Rulings inside the argumentation framework. Pure functions over nodes and edges, no I/O.
 
 A critique is an argument that attacks its target, but the attack only *counts* once independent jurors have
 sustained it, and only when the critique is anchored and fatal or major. The ruling is itself a node:
@@ -114,7 +114,7 @@ def shot_down_by(graph: Any, idea_id: str) -> list[dict[str, Any]]:
             continue
         n = graph.nodes[src]
         fields = attack_fields(n, idea_id, graph.rulings)
-        # Independence (issue 13): other critics who raised the same flaw type against this idea; a recurring
+        # Independence: other critics who raised the same flaw type against this idea; a recurring
         # flaw is a more reliable one.
         also = sorted({graph.nodes[s].persona for s, d in graph.attacks if d == idea_id and s != src
                        and graph.nodes[s].kind == "critique" and graph.nodes[s].persona != n.persona

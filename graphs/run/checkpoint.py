@@ -22,7 +22,7 @@ def group_commit_saver() -> type:
     Why: with durability "async" every finished task stores its writes at once (that is what lets a killed
     superstep resume without redoing its finished branches), and upstream does it as four round trips to the
     SQLite thread under one lock (cursor, executemany, close, commit). 256 critics finishing together queued
-    ~1,000 thread hops and loop wake-ups, and the superstep's own checkpoint waited behind them (issue 18). Here
+    ~1,000 thread hops and loop wake-ups, and the superstep's own checkpoint waited behind them. Here
     writes that queue up while a transaction runs go out together in the next one; each caller still returns only
     once its rows are committed, so what a resume can rely on is unchanged. Rows and statements are upstream's.
     """
@@ -90,7 +90,7 @@ async def checkpointer_for(store: Store) -> AsyncIterator[BaseCheckpointSaver]:
             await saver.conn.execute("PRAGMA journal_mode=WAL")
             # As the event store (graphs/store/store.py): no fsync per commit. A killed process loses nothing (the
             # WAL is in the OS's cache); only a power cut may drop the last steps, and resume redoes those. FULL
-            # cost ~3 ms a commit here, and a 256-critic superstep commits once per task (issue 18).
+            # cost ~3 ms a commit here, and a 256-critic superstep commits once per task.
             await saver.conn.execute("PRAGMA synchronous=NORMAL")
             await saver.conn.execute("PRAGMA busy_timeout=30000")
             yield saver

@@ -1,7 +1,7 @@
 """The event loop debates run on: uvloop when it is installed (it comes with uvicorn[standard]), else asyncio's.
 
 Why: at 256 critics the loop's own work (selector, transports, callbacks, thread wake-ups from the checkpoint and
-event writers) was ~15% of the orchestrator's CPU; uvloop does it in C (measured in BENCHMARKS.md, issue 18).
+event writers) was ~15% of the orchestrator's CPU; uvloop does it in C (measured in BENCHMARKS.md).
 GAUNTLET_EVENT_LOOP=asyncio picks the standard loop (e.g. to rule uvloop out when debugging).
 """
 

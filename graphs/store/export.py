@@ -38,7 +38,7 @@ def to_json(run: dict[str, Any], graph: ArgumentGraph) -> str:
 
 
 def _edge_fields(graph: ArgumentGraph, e: Any) -> dict[str, Any]:
-    """Issue 13: a critique's (or refutation's) attack edge carries ruling, anchor, flaw_type, severity, reason."""
+    """A critique's (or refutation's) attack edge carries ruling, anchor, flaw_type, severity, reason."""
     return attack_fields(graph.nodes[e.src], e.dst, graph.rulings) if e.kind == "attacks" else {}
 
 
@@ -86,7 +86,7 @@ def to_markdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         for c in n.data.get("citations") or []:  # passages from the persona's corpus it was grounded on
             out.append(f"  - cites *{md_escape(c.get('source', ''))}*: “{md_escape(c.get('passage', '')[:300])}”")
         out += _cites_markdown(n.data.get("cites") or [])
-        for e in outgoing:  # issue 13: the ruling on each attack; overruled ones stay visible, struck through
+        for e in outgoing:  # the ruling on each attack; overruled ones stay visible, struck through
             note = _ruling_note(graph, e)
             if note:
                 f = _edge_fields(graph, e)
@@ -159,7 +159,7 @@ def to_argdown(run: dict[str, Any], graph: ArgumentGraph) -> str:
         for e in graph.edges:
             if e.src == n.id and e.kind in ("attacks", "supports"):
                 sign = "-" if e.kind == "attacks" else "+"
-                note = _ruling_note(graph, e)  # issue 13: the ruling as an Argdown comment beside the relation
+                note = _ruling_note(graph, e)  # the ruling as an Argdown comment beside the relation
                 out.append(f"  {sign}> [{label[e.dst]}]" + (f" // {_argdown_text(note)}" if note else ""))
             elif e.src == n.id:
                 out.append(f"  // {e.kind} {label[e.dst]}")

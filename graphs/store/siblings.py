@@ -1,4 +1,4 @@
-"""Sibling runs (issue 13): runs in the same database with the same config except the seed, i.e. repeats of one
+"""Sibling runs: runs in the same database with the same config except the seed, i.e. repeats of one
 debate. `show --json` marks each sustained critique that recurs in a sibling (graphs/argument/recurrence.py)."""
 
 from __future__ import annotations

@@ -291,7 +291,7 @@ def typed_payload(e: Event) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Sorted-key JSON text for a stored payload. orjson: the stdlib's json.dumps of every event payload (prompts
-    included) held the GIL ~0.2 ms per call in the writer thread (BENCHMARKS.md, issue 18). NaN is stored as null;
+    included) held the GIL ~0.2 ms per call in the writer thread (BENCHMARKS.md). NaN is stored as null;
     what orjson refuses (integers past 64 bits, e.g. a z3 counterexample) goes through the stdlib."""
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()

@@ -47,24 +47,24 @@ def _embedder() -> Any:
 
 
 def show(store: Store, run_id: str, *, until: int | None = None, analyse: bool = True) -> dict[str, Any]:
-    """The `gauntlet show --json` document (DESIGN.md contract, plus extra fields). With `analyse`, also the
+    """The `gauntlet show --json` document (docs/contracts.md, plus extra fields). With `analyse`, also the
     ranking (Elo where a tournament ran), cruxes, diversity, per-persona stats and the panel's aggregate."""
     rec = run_record(store, run_id)
     graph = load_graph(store, run_id, until=until)
     out = {"run_id": run_id, "status": rec["status"], **graph.summary()}
     _add_strength(graph, out["ideas"])
-    for idea in out["ideas"]:  # issue 13: the sustained critiques and refutations that defeat each idea
+    for idea in out["ideas"]:  # the sustained critiques and refutations that defeat each idea
         idea["shot_down_by"] = shot_down_by(graph, idea["id"])
         for d in idea["shot_down_by"]:  # a defeating critique drawn from the failure-mode library says so
             if d.get("id") in graph.nodes and graph.nodes[d["id"]].data.get("cites"):
                 d["cites"] = graph.nodes[d["id"]].data["cites"]
     out["critiques"] = critique_records(graph)
-    if until is None:  # issue 13: which of them recur in repeats of this debate with another seed
+    if until is None:  # which of them recur in repeats of this debate with another seed
         add_recurrence(out, store, run_id, graph, load_graph)
     out.update({"topic": rec["topic"], "protocol": rec["protocol"], "model": rec["model"],
                 "stats": rec["stats"], "steps": store.last_seq(run_id)})
     add_coverage(out, graph, coverage_rule(store, run_id), (rec["stats"] or {}).get("stopped_by"))
-    # Issue 12: each formal result's verdict or abstention, and the gate checks that failed (why it abstained).
+    # Each formal result's verdict or abstention, and the gate checks that failed (why it abstained).
     out["formal"] = [{"id": n.id, "claim": n.data.get("claim"), "verdict": n.data.get("verdict"),
                       "reason": n.data.get("detail", ""),
                       "failed_checks": sorted({c.get("check") for c in n.data.get("checks") or []

@@ -76,7 +76,7 @@ def turn_of(call: dict[str, Any]) -> tuple[Any, Any, Any, str]:
 
     Why the superstep: (round, phase) alone merged steps that run one after the other under one phase name, e.g.
     the round's rulings and the closing pass's rulings (both `rule`), so the bare client made in one turn what the
-    debate must make in two, and was credited a whole latency it does not wait for (issue 18)."""
+    debate must make in two, and was credited a whole latency it does not wait for."""
     last = str(call.get("key", "")).rsplit("/", 1)[-1]
     return (call.get("superstep"), call["round"], call["phase"],
             next((s for s in ("cover", "rescore", "reanchor", "reask") if s in last), ""))

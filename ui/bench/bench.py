@@ -272,7 +272,7 @@ def _bench_ui_fn() -> Callable[..., dict[str, Any]]:
         from gauntlet.ui.bench.bench_ui import bench_ui
     except ImportError as exc:
         raise InputError(f"the dashboard benchmark is not available ({exc})", field="bench ui",
-                         fix="it lives in ui/bench_ui.py (the dashboard issue); update and retry") from None
+                         fix="it lives in ui/bench/bench_ui.py; reinstall with pip install -e . and retry") from None
     return bench_ui
 
 

@@ -5,7 +5,7 @@ branches do no debate work at all: each sleeps L and writes one small node and o
 branch does. Its wall time over `steps` supersteps, less steps × L, is the framework's share (task preparation,
 config and callback plumbing, applying writes, checkpoints). `bench orchestration` reports it beside
 `vs_bare_client`, so how much of the gap to the bare client is LangGraph's is measured in the same run rather
-than argued (issue 18).
+than argued.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class RunView:
     personas: list[str] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
-    # Issue 13: attack edges (src, dst) that defeat nothing (overruled, pending, minor); drawn dashed.
+    # Attack edges (src, dst) that defeat nothing (overruled, pending, minor); drawn dashed.
     discounted: set[tuple[str, str]] = field(default_factory=set)
 
     def incoming(self, node_id: str) -> list[tuple[str, str, str]]:

@@ -1,4 +1,4 @@
-"""Fork a run from a step with a changed panel or an injected human intervention (graphs/fork.py does the work)."""
+"""Fork a run from a step with a changed panel or an injected human intervention (graphs/run/fork.py does the work)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def render_formal(data: dict[str, Any]) -> None:
     if data.get("counterexample") is not None:
         st.markdown("**Counterexample**")
         st.json(data["counterexample"])
-    from gauntlet.provers.gate import check_lines  # issue 12: the faithfulness gate's checks and rejections
+    from gauntlet.provers.gate import check_lines  # the faithfulness gate's checks and rejections
     gate = check_lines(data)
     if gate:
         st.markdown("**Faithfulness checks**\n" + "\n".join(f"- {md_escape(plain(line, 500))}" for line in gate))
@@ -94,7 +94,7 @@ def render(view: RunView, node_id: str, notes: list[Any]) -> None:
     if n["kind"] == "formal_result":
         render_formal(data)
     if n["kind"] == "critique":
-        critique_view.render(view, n)  # issue 13: anchor highlighted in the target, flaw, severity, ruling
+        critique_view.render(view, n)  # anchor highlighted in the target, flaw, severity, ruling
     rows = edge_rows(view, node_id)
     st.markdown(f"**Edges** ({sum(r['direction'] == 'in' for r in rows)} in, "
                 f"{sum(r['direction'] == 'out' for r in rows)} out)")
