@@ -112,11 +112,13 @@ def test_seed_claim_items_keep_configs_backwards_compatible() -> None:
     assert "\n" not in msg and "'smt'" in msg and "seed_proposals" in msg
 
 
-def _formalise_over_http(replies: list[str]) -> dict[str, Any]:
-    """The formalise move with the formaliser agent behind a real HTTP server that answers `replies` in order."""
+def _formalise_over_http(replies: list[str], dialect: str = "openai") -> dict[str, Any]:
+    """The formalise move with the formaliser agent behind a real HTTP server that answers `replies` in order.
+    The `openai` dialect refuses grammars, so stage 2 falls back to its JSON schema; `llamacpp` takes the grammar
+    (the synthetic server does not decode under it: the scripted text is what comes back)."""
     from gauntlet.agents.openai_backend import OpenAIBackend
     from gauntlet.testing.synthetic_server import running_server
-    with running_server(script=replies) as url:
+    with running_server(script=replies, dialect=dialect) as url:
         async def go() -> dict[str, Any]:
             llm = OpenAIBackend.from_config(ModelConfig(backend="openai", base_url=url, name="synthetic"))
             try:
@@ -126,33 +128,58 @@ def _formalise_over_http(replies: list[str]) -> dict[str, Any]:
         return asyncio.run(go())
 
 
+# Stage 1 (the symbols, JSON; each meaning made of the claim's words) and stage 2 (the formula) of the formaliser.
+SYMBOLS = json.dumps({"formalisable": True, "reason": "", "variables": [{"name": "x", "sort": "Real",
+                                                                         "meaning": "real x"}]})
+
+
+def _formula(conclusion: str, dialect: str) -> str:
+    """A stage-2 answer in the dialect's shape: JSON under the schema, `Show:` lines under the grammar."""
+    return json.dumps({"hypotheses": [], "conclusion": conclusion}) if dialect == "openai" else f"Show: {conclusion}"
+
+
 @has_server
 def test_formaliser_agent_over_http_then_gate_then_z3() -> None:
-    cand = {"formalisable": True, "reason": "", "variables": [{"name": "x", "sort": "Real", "meaning": "real x"}],
-            "hypotheses": [], "conclusion": "(>= (* x x) x)"}
     back = json.dumps({"statement": "for every real x, x times x is at least x"})
-    judge = json.dumps({"reason": "same", "same": True})
-    differ = json.dumps({"reason": "no difference", "differ": False})
+    # The back-translation judge is scored (first-token log-probabilities): "the same? Yes", "any difference? No".
+    same_yes = 'logprobs:{"Yes": -0.05, "No": -4.0}'
+    differ_no = 'logprobs:{"Yes": -4.0, "No": -0.05}'
     holds = json.dumps({"reason": "0.5 squared is 0.25, less than 0.5", "answer": False})
     breaks = json.dumps({"reason": "x = 0.5 breaks it", "answer": True})
     control = json.dumps({"reason": "at this x the square is at least x", "answer": True})
-    update = _formalise_over_http([json.dumps(cand)] * 3 + [back, judge, differ, holds, breaks, control])
+    update = _formalise_over_http([SYMBOLS] + [_formula("(>= (* x x) x)", "openai")] * 3
+                                  + [back, same_yes, differ_no, holds, breaks, control])
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "refuted" and d["formalised_by"] == "formaliser" and d["counterexample"] == {"x": "1/2"}
     assert d["smtlib"].endswith("(assert (not (>= (* x x) x)))\n(check-sat)")
     assert {c["check"] for c in d["checks"]} == {"triage", "unanimity", "agreement", "back_translation", "witness"}
-    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 9
+    assert all(c["passed"] for c in d["checks"])
+    judged = next(c for c in d["checks"] if c["check"] == "back_translation")
+    assert "P(same) = 0.98" in judged["reason"]
+    assert [c["phase"] for c in update["calls"]] == ["formalise"] * 10
+    assert [c["key"].rsplit("/", 1)[1] for c in update["calls"]] == [
+        "symbols", "candidate-1", "candidate-2", "candidate-3", "back-translation", "judge-same-(scored)",
+        "judge-differ-(scored)", "witness-holds", "witness-breaks", "witness-control"]
 
 
 @has_server
-def test_hostile_formaliser_output_is_refused_not_run() -> None:
-    cand = {"formalisable": True, "reason": "", "variables": [{"name": "x", "sort": "Real", "meaning": "real x"}],
-            "hypotheses": [], "conclusion": '(> x 0)) (set-option :regular-output-channel "/tmp/pwn") (assert false'}
-    update = _formalise_over_http([json.dumps(cand)] * 4)
+@pytest.mark.parametrize("dialect", ["openai", "llamacpp"])
+def test_hostile_formaliser_output_is_refused_not_run(dialect: str) -> None:
+    """SMT commands smuggled into a formula (as JSON under the schema, or as a `Show:` line from a server that
+    ignored the grammar) are refused by the gate's parse check, after the one repair, and never run."""
+    hostile = '(> x 0)) (set-option :regular-output-channel "/tmp/pwn") (assert false'
+    update = _formalise_over_http([SYMBOLS] + [_formula(hostile, dialect)] * 4, dialect=dialect)
     d = update["nodes"][0]["data"]
     assert d["verdict"] == "rejected" and not Path("/tmp/pwn").exists()
     assert any(c["check"] == "parse" and not c["passed"] for c in d["checks"])
+    assert d["smtlib"] is None and d["counterexample"] is None  # no script was accepted, so none was run
+    assert d["candidates"][0]["candidate"]["conclusion"] == hostile and d["candidates"][0]["repairs"] == 1
     assert [e["kind"] for e in update["edges"]] == ["formalises"]  # an abstention attacks nothing
+    # The first failing candidate under unanimity stops the claim: symbols, the formula, its one repair.
+    assert [c["key"].rsplit("/", 1)[1] for c in update["calls"]] == ["symbols", "candidate-1",
+                                                                     "candidate-1-repair-1"]
+    # Under the grammar the formula really was asked for with it (the grammar path, not the JSON fallback).
+    assert update["calls"][1].get("decoding") == ("grammar" if dialect == "llamacpp" else None)
 
 
 @has_server
