@@ -11,7 +11,7 @@ import pytest
 from gauntlet.agents.schemas import CritiqueItem
 from gauntlet.graphs.argument.anchors import locate
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
-from gauntlet.graphs.argument.rulings import shot_down_by
+from gauntlet.graphs.argument.rulings import severity_of, shot_down_by
 from gauntlet.graphs.protocols import critiques, toolkit
 from gauntlet.graphs.protocols.deconfusion import given_way
 from gauntlet.graphs.run.loading import load_config
@@ -45,7 +45,9 @@ def _ruled_attacks(graph) -> list:
 
 def _expected_status(graph, idea: str) -> str:
     """What the rulings say an idea attacked only by ruled critiques must be."""
-    against = [c for c in _ruled_attacks(graph) if c.data["target"] == idea and c.data["severity"] != "minor"]
+    # The severity that counts is the ruling's: the jury scores a sustained critique's severity.
+    against = [c for c in _ruled_attacks(graph) if c.data["target"] == idea
+               and severity_of(c.data, graph.rulings.get(c.id)) != "minor"]
     outcomes = {graph.rulings[c.id]["outcome"] for c in against}
     return "shot_down" if "sustained" in outcomes else "undecided" if "contested" in outcomes else "standing"
 
