@@ -82,7 +82,10 @@ class Scorer:
 
     `build(answers)` returns the messages asking the question with the two answers listed in that order;
     `build_content_free(answers)` the same prompt with "N/A" for the content. Content-free scores are cached per
-    (backend, prompt) for the process, so a juror's bias is measured once, not once per critique."""
+    (backend, prompt) for the process, so a juror's bias is measured once, not once per critique. The measurement
+    is asked with a seed fixed by the prompt, not the caller's: whichever call measures it (the first critique of
+    this run, of an earlier run in the process, or of a resumed run) gets the same scores, so a run stays a
+    function of its config and seed."""
 
     def __init__(self, task: str, labels: tuple[str, str], answers: tuple[str, str] = ("Yes", "No"),
                  root: Path | None = None) -> None:
@@ -98,11 +101,14 @@ class Scorer:
             self._calibrations[model] = calibration_for(model, self.task, self.labels, self.root)
         return self._calibrations[model]
 
-    async def _cached(self, llm: LLM, messages: list[Message], seed: int | None) -> ChoiceScores:
-        key = llm.name + "\x00" + json.dumps([messages, self.answers], sort_keys=True)
+    async def _cached(self, llm: LLM, messages: list[Message]) -> ChoiceScores:
+        prompt = json.dumps([messages, self.answers], sort_keys=True)
+        key = llm.name + "\x00" + prompt
         async with self._lock:
             if key not in _CONTENT_FREE:
-                got = await llm.score(messages, list(self.answers), seed=seed)
+                # From the prompt alone: the backend's name carries its address, which a resumed run may change.
+                fixed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:4], "big") >> 1
+                got = await llm.score(messages, list(self.answers), seed=fixed)
                 if not got.scored:
                     return got  # an unscored pick is no bias measurement: never kept
                 while len(_CONTENT_FREE) >= _CONTENT_FREE_MAX:
@@ -116,7 +122,7 @@ class Scorer:
         """(debiased margin, whether every pass was scored, the passes: both orders, then content-free ones)."""
         orders = self.orders()
         asked = [await llm.score(build(o), list(self.answers), seed=seed) for o in orders]
-        free = ([await self._cached(llm, build_content_free(o), seed) for o in orders]
+        free = ([await self._cached(llm, build_content_free(o)) for o in orders]
                 if build_content_free else [])
         pos, neg = self.answers
         scored = all(s.scored for s in asked + free)

@@ -131,6 +131,14 @@ class _FailsAfter:
             raise LLMError("endpoint gone")
         return await self.inner.complete(messages, schema, **kw)
 
+    async def score(self, messages, choices, **kw):
+        # Forwarded like every wrapper must: without it the debate's scored steps (library checks, jurors) would
+        # silently take their unscored paths, and the resumed run would not be the reference debate.
+        self.n -= 1
+        if self.n < 0:
+            raise LLMError("endpoint gone")
+        return await self.inner.score(messages, choices, **kw)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 
