@@ -17,7 +17,7 @@ APPLIES = {"rlhf-reward-model": "reward-model-overoptimisation", "debate-honest-
            "myopia": "myopia-not-guaranteed"}
 
 async def main(out: str) -> None:
-    cases = {c["id"]: c for c in yaml.safe_load(open("/work/main/runs/evals/panel.yaml"))}
+    cases = {c["id"]: c for c in yaml.safe_load(open("runs/evals/panel.yaml"))}
     lib = fm.load()
     pairs = [(cid, eid, True) for cid, eid in APPLIES.items()]
     pairs += [(c["id"], c["addresses"], False) for c in cases.values() if c.get("addresses")]

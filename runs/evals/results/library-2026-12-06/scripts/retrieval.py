@@ -2,13 +2,13 @@
 discipline bias (the three critics of eval-panel.yaml)."""
 import json, sys
 import yaml
-sys.path.insert(0, "/tmp/libeval")
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from check_eval import APPLIES
 from gauntlet.agents import failure_modes as fm
 from gauntlet.agents.persona import library as personas
 
 lib = fm.load()
-cases = {c["id"]: c for c in yaml.safe_load(open("/work/main/runs/evals/panel.yaml"))}
+cases = {c["id"]: c for c in yaml.safe_load(open("runs/evals/panel.yaml"))}
 crit = {p: personas()[p].discipline for p in ("security-engineer", "agent-foundations-theorist", "ml-empiricist")}
 rows = []
 pairs = list(APPLIES.items()) + [(c["id"], c["addresses"]) for c in cases.values() if c.get("addresses")]
@@ -25,4 +25,4 @@ for kind in (False, True):
     for who in ("none", *crit):
         rk = [r["rank"][who] for r in sel]
         print(f"  {who:28s} top1 {sum(x == 1 for x in rk)}  top3 {sum(x <= 3 for x in rk)}  median rank {sorted(rk)[len(rk)//2]}")
-json.dump(rows, open("/work/main/runs/evals/results/library-2026-12-06/retrieval.json", "w"), indent=1)
+json.dump(rows, open("runs/evals/results/library-2026-12-06/retrieval.json", "w"), indent=1)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # One `gauntlet eval panel --library-arm` per case (library on and off in the same invocation, same seed), each
 # under the model lock, so a stop leaves finished cases; the per-case reports are pooled afterwards.
-cd /work/main
-OUT=/work/main/runs/evals/results/library-2026-12-06
+cd "$(dirname "$0")/../../../../.."
+OUT=runs/evals/results/library-2026-12-06
 for c in "$@"; do
   d=$OUT/cases/$c; mkdir -p $d
   [ -f $d/panel.json ] && continue

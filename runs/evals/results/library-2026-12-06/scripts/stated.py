@@ -23,7 +23,7 @@ def anchored(graph):
     return out
 
 async def main(root: Path) -> None:
-    cases = {c["id"]: c for c in yaml.safe_load(open("/work/main/runs/evals/panel.yaml"))}
+    cases = {c["id"]: c for c in yaml.safe_load(open("runs/evals/panel.yaml"))}
     sim = embedding_similarity()
     llm = make_llm(ModelConfig(), seed=0)
     rows = []
