@@ -85,3 +85,26 @@ def test_bad_input_is_exit_2_with_one_line():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "http" in out.stderr
+
+
+def test_a_call_of_several_requests_is_replayed_as_all_of_them_in_order():
+    """A juror's vote is both answer orders and the content-free pass; a critique is its library checks, then
+    the critique: the bare client sends each call's requests, one after another, as the debate did."""
+    from gauntlet.ui.bench.bare_client import _key, chains_of, requests_in, turns_of
+
+    def msgs(text):
+        return [{"role": "user", "content": text}]
+
+    calls = [{"round": 1, "phase": "rule", "messages": msgs("vote A")},
+             {"round": 1, "phase": "critique", "messages": msgs("critique")}]
+    vote, critic = object(), object()  # the asyncio tasks that asked
+    sent = [("vote A", vote), ("check o1", critic), ("vote A o2", vote), ("check o2", critic),
+            ("content-free", vote), ("critique", critic)]
+    requests = [(_key(msgs(t)), {"messages": msgs(t)}, float(i), task) for i, (t, task) in enumerate(sent)]
+    chains = chains_of(calls, requests)
+    assert [b["messages"][0]["content"] for b in chains[_key(msgs("vote A"))]] == ["vote A", "vote A o2",
+                                                                                    "content-free"]
+    assert [b["messages"][0]["content"] for b in chains[_key(msgs("critique"))]] == ["check o1", "check o2",
+                                                                                      "critique"]
+    bodies = {k: b for k, b, _, _ in requests}
+    assert requests_in(turns_of(calls, bodies), chains) == 6 and requests_in(turns_of(calls, bodies)) == 2

@@ -1,8 +1,11 @@
 """The orchestration benchmark's floor: a bare asyncio client making the debate's own calls, turn by turn.
 
-The debate's LLM is wrapped so every request body it sends is recorded; afterwards the bare client sends the
-same bodies against the same server with plain aiohttp (one session, the same in-flight limit), one turn (round,
-phase) after another, each turn's calls at once, parsing each answer's JSON as any client must. Its wall time is
+The debate's LLM is wrapped so every request body it sends is recorded, scored ones (log-probabilities) too;
+afterwards the bare client sends the same bodies against the same server with plain aiohttp (one session, the same
+in-flight limit), one turn (round, phase) after another, each turn's calls at once, parsing each answer (its JSON,
+or its log-probabilities) as any client must. A call that is several requests in the debate (a juror's vote: both
+answer orders and the content-free pass; a critique: its library checks, then the critique) is the same requests,
+one after another, in the replay (`chains_of`). Its wall time is
 what any client on this machine would need; `vs_bare_client = bare_s / debate_s` is the share of that floor the
 debate reaches, and the per-call CPU figures say where the rest goes (the debate process vs the bare client vs
 the server, which share the same cores).
@@ -21,7 +24,9 @@ from typing import Any, Sequence
 
 import aiohttp
 
+from gauntlet.agents.choice_logprobs import positions_of, tokens_needed
 from gauntlet.agents.llm import ChoiceScores, Completion, Message
+from gauntlet.agents.openai_backend import TOP_LOGPROBS
 from gauntlet.graphs.run import event_loop
 
 
@@ -37,9 +42,11 @@ class RecordingLLM:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name = inner.name
-        self.notes: list[tuple[list[Message], dict[str, Any] | None, dict[str, Any], float, float]] = []
+        # (messages, schema, or the choices of a scored request, kwargs, start, end, the asyncio task that asked)
+        self.notes: list[tuple[list[Message], Any, dict[str, Any], float, float, Any]] = []
         self.bodies: dict[str, dict[str, Any]] = {}
         self.spans: dict[str, tuple[float, float]] = {}  # perf_counter at call start and end
+        self.requests: list[tuple[str, dict[str, Any], float, Any]] = []  # (key, body, start, task), as sent
 
     async def complete(self, messages: list[Message], schema: dict[str, Any] | None = None, *,
                        seed: int | None = None, max_tokens: int | None = None,
@@ -48,20 +55,32 @@ class RecordingLLM:
         out = await self.inner.complete(messages, schema, seed=seed, max_tokens=max_tokens, temperature=temperature,
                                         grammar=grammar)
         self.notes.append((messages, schema, {"seed": seed, "max_tokens": max_tokens, "temperature": temperature},
-                           t0, time.perf_counter()))
+                           t0, time.perf_counter(), asyncio.current_task()))
         return out
 
     async def score(self, messages: list[Message], choices: Sequence[str], *,
                     seed: int | None = None) -> ChoiceScores:
-        # Not replayed by the bare client (it replays chat completions); forwarded so scored moves still run.
-        return await self.inner.score(messages, choices, seed=seed)
+        t0 = time.perf_counter()
+        out = await self.inner.score(messages, choices, seed=seed)
+        if out.scored:  # an unscored pick went through the backend's own complete(): not this request
+            self.notes.append((messages, tuple(choices), {"seed": seed}, t0, time.perf_counter(),
+                               asyncio.current_task()))
+        return out
+
+    def _body(self, messages: list[Message], asked: Any, kw: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(asked, tuple):  # a scored request, as the backend's score() sends it
+            body = self.inner._body(messages, None, kw["seed"], tokens_needed(asked), 0.0)
+            return {**body, "logprobs": True, "top_logprobs": TOP_LOGPROBS}
+        return self.inner._body(messages, asked, kw["seed"], kw["max_tokens"], kw["temperature"])
 
     def finish(self) -> None:
-        """Bodies and spans by message key, from the notes (after the timed run)."""
-        for messages, schema, kw, t0, t1 in self.notes:
+        """Bodies and spans by message key, and every request in the order sent, from the notes (after the timed
+        run)."""
+        for messages, asked, kw, t0, t1, task in self.notes:
             key = _key(messages)
-            self.bodies[key] = self.inner._body(messages, schema, kw["seed"], kw["max_tokens"], kw["temperature"])
+            self.bodies[key] = body = self._body(messages, asked, kw)
             self.spans[key] = (t0, t1)
+            self.requests.append((key, body, t0, task))
         self.notes = []
 
     async def aclose(self) -> None:
@@ -92,6 +111,27 @@ def turns_of(calls: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> 
     return list(order.values())
 
 
+def chains_of(calls: list[dict[str, Any]],
+              requests: list[tuple[str, dict[str, Any], float, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """For each recorded call (by message key), every request the debate made for it, in order: the requests one
+    asyncio task sent around that call. A request that is no call of its own (the second answer order, a
+    content-free pass, a library check) belongs to the task's call before it, or, before the task's first call,
+    to that first call (a critique's library checks come before the critique)."""
+    called = {_key(c["messages"]) for c in calls}
+    by_task: dict[Any, list[tuple[str, dict[str, Any]]]] = {}
+    for key, body, _t0, task in sorted(requests, key=lambda r: r[2]):
+        by_task.setdefault(task, []).append((key, body))
+    chains: dict[str, list[dict[str, Any]]] = {}
+    for sent in by_task.values():
+        heads = [i for i, (key, _) in enumerate(sent) if key in called]
+        if not heads:
+            continue  # no call of the debate's record asked it
+        for i, (_, body) in enumerate(sent):
+            head = max((h for h in heads if h <= i), default=heads[0])
+            chains.setdefault(sent[head][0], []).append(body)
+    return chains
+
+
 def timeline(calls: list[dict[str, Any]], spans: dict[str, tuple[float, float]], t0: float,
              t1: float) -> dict[str, float]:
     """Where the debate's wall time went: before the first call, inside turns (first call sent to last answer
@@ -110,8 +150,11 @@ def timeline(calls: list[dict[str, Any]], spans: dict[str, tuple[float, float]],
             "finish_s": round(t1 - bounds[-1][1], 3)}
 
 
-async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> float:
-    """Send each turn's bodies at once (at most `concurrency` in flight), turn after turn; the wall time."""
+async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int,
+                 chains: dict[str, list[dict[str, Any]]] | None = None) -> float:
+    """Send each turn's calls at once (at most `concurrency` in flight), turn after turn; a call's chain (its
+    requests, `chains_of`) one request after another; the wall time."""
+    chains = chains or {}
     url = base_url.rstrip("/") + "/chat/completions"
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, keepalive_timeout=60)
     headers = {"Content-Type": "application/json"}
@@ -119,20 +162,36 @@ async def replay(base_url: str, turns: list[list[dict[str, Any]]], concurrency: 
         async def one(body: dict[str, Any]) -> None:
             async with session.post(url, data=json.dumps(body), headers=headers) as resp:
                 payload = await resp.json(content_type=None)
-            json.loads(payload["choices"][0]["message"]["content"])
+            choice = payload["choices"][0]
+            if body.get("logprobs"):
+                positions_of(choice)
+            else:
+                json.loads(choice["message"]["content"])
+
+        async def chain(body: dict[str, Any]) -> None:
+            for b in chains.get(_key(body["messages"]), [body]):
+                await one(b)
 
         t0 = time.perf_counter()
         for turn in turns:
-            await asyncio.gather(*(one(b) for b in turn))
+            await asyncio.gather(*(chain(b) for b in turn))
         return time.perf_counter() - t0
 
 
-def bare_client(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int) -> dict[str, float]:
-    """Run the replay in a fresh event loop; its wall time and this process's CPU time per call."""
+def requests_in(turns: list[list[dict[str, Any]]], chains: dict[str, list[dict[str, Any]]] | None = None) -> int:
+    """How many requests the replay sends."""
+    chains = chains or {}
+    return sum(len(chains.get(_key(b["messages"]), [b])) for t in turns for b in t)
+
+
+def bare_client(base_url: str, turns: list[list[dict[str, Any]]], concurrency: int,
+                chains: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, float]:
+    """Run the replay in a fresh event loop; its wall time and this process's CPU time per request."""
     cpu0 = time.process_time()
-    wall = event_loop.run(replay(base_url, turns, concurrency))  # the debate's kind of loop
-    calls = sum(len(t) for t in turns)
-    return {"bare_s": wall, "bare_cpu_ms_per_call": 1000 * (time.process_time() - cpu0) / max(1, calls)}
+    wall = event_loop.run(replay(base_url, turns, concurrency, chains))  # the debate's kind of loop
+    sent = requests_in(turns, chains)
+    return {"bare_s": wall, "bare_cpu_ms_per_call": 1000 * (time.process_time() - cpu0) / max(1, sent),
+            "bare_requests": sent}
 
 
 def top_functions(profile: cProfile.Profile, n: int = 12) -> list[dict[str, Any]]:

@@ -84,7 +84,8 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     from gauntlet.graphs.store.views import coverage_rule, load_graph
     import sqlalchemy.orm as sqlalchemy_orm
 
-    from gauntlet.ui.bench.bare_client import RecordingLLM, bare_client, timeline, top_functions, turn_of, turns_of
+    from gauntlet.ui.bench.bare_client import (RecordingLLM, bare_client, chains_of, timeline, top_functions,
+                                               turn_of, turns_of)
 
     loaded = bench_panel(agents, rounds, proposers)
     store = Store(str(db_dir / f"bench-{time.monotonic_ns()}.sqlite"))
@@ -116,7 +117,7 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
     # Each call with its superstep: a turn of the bare client is one step of the debate (bare_client.turn_of).
     calls = [{**json.loads(e.payload), "superstep": e.superstep} for e in store.events(run_id, kinds=("llm_call",))]
     turns = turns_of(calls, llm.bodies)
-    bare = bare_client(url, turns, concurrency)
+    bare = bare_client(url, turns, concurrency, chains_of(calls, llm.requests))
     where = timeline(calls, llm.spans, marks["t0"], marks["t1"])
     server_bare = _server_cpu(url) - server1
     n = max(1, len(calls))
@@ -124,7 +125,8 @@ def orchestration_once(url: str, agents: int, rounds: int, latency_ms: float, db
              "debate_cpu_ms_per_call": round(1000 * debate_cpu / n, 3),
              "bare_cpu_ms_per_call": round(bare["bare_cpu_ms_per_call"], 3),
              "server_cpu_ms_per_call": round(1000 * (server1 - server0) / n, 3),
-             "server_cpu_ms_per_bare_call": round(1000 * server_bare / max(1, sum(map(len, turns))), 3),
+             "server_cpu_ms_per_bare_call": round(1000 * server_bare / max(1, bare["bare_requests"]), 3),
+             "requests": len(llm.requests), "bare_requests": bare["bare_requests"],
              "debate_wall": where}
     if prof:
         floor["profile_top"] = top_functions(prof)
