@@ -83,7 +83,7 @@ class Scorer:
     `build(answers)` returns the messages asking the question with the two answers listed in that order;
     `build_content_free(answers)` the same prompt with "N/A" for the content. Content-free scores are cached per
     (backend, prompt) for the process, so a juror's bias is measured once, not once per critique. The measurement
-    is asked with a seed fixed by the prompt, not the caller's: whichever call measures it (the first critique of
+    is asked without a seed, not with the caller's: whichever call measures it (the first critique of
     this run, of an earlier run in the process, or of a resumed run) gets the same scores, so a run stays a
     function of its config and seed."""
 
@@ -106,9 +106,8 @@ class Scorer:
         key = llm.name + "\x00" + prompt
         async with self._lock:
             if key not in _CONTENT_FREE:
-                # From the prompt alone: the backend's name carries its address, which a resumed run may change.
-                fixed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:4], "big") >> 1
-                got = await llm.score(messages, list(self.answers), seed=fixed)
+                # Without a seed: a bias measurement depends on the prompt alone (a forward pass needs none).
+                got = await llm.score(messages, list(self.answers), seed=None)
                 if not got.scored:
                     return got  # an unscored pick is no bias measurement: never kept
                 while len(_CONTENT_FREE) >= _CONTENT_FREE_MAX:
