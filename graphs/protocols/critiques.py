@@ -1,4 +1,4 @@
-"""Critique validation (issue 13), as pure functions: each critique quotes the words of its target it attacks.
+"""Critique validation, as pure functions: each critique quotes the words of its target it attacks.
 
 A critique whose anchor is a verbatim (normalised) substring of its target attacks it; a near miss is snapped to
 the real span; a miss is re-asked once (the move does the asking), and what still misses is kept as an

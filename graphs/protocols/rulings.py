@@ -79,7 +79,7 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
         return {}
     pool = [p for p in jury_pool(ctx.config) if p in ctx.personas]
     batches = plan(nodes, edges, pool, ctx.config.rulings.jury_size)
-    # One pass over the nodes, not one per critique (that was quadratic: ~0.1 s at 256 critics, issue 18).
+    # One pass over the nodes, not one per critique (per critique it is quadratic: ~0.1 s at 256 critics).
     answers: dict[str, list[Node]] = {c["id"]: [] for c in todo}
     revisions: dict[str, list[Node]] = {c["id"]: [] for c in todo}
     for n in nodes:
