@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gauntlet.errors import InputError
+from gauntlet.user_files import read_user_text
 from gauntlet.yaml_lines import line_for, load_with_lines
 
 SHIPPED_DIR = Path(__file__).parent / "library"
@@ -150,20 +151,8 @@ def parse_text(text: str, source: str) -> list[Entry]:
 
 
 def read_file(path: Path) -> list[Entry]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("library file not found", file=str(path), fix="check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a library file", file=str(path), fix="give a .yaml file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", file=str(path), fix="check permissions") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise InputError("library file is over 2 MB", file=str(path), fix="split it into several files")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("library file is not UTF-8 text", file=str(path), fix="save it as UTF-8") from None
+    text = read_user_text(path, max_bytes=_MAX_FILE_BYTES, kind="library file",
+                          too_big_fix="split it into several files")
     return parse_text(text, str(path))
 
 

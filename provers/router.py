@@ -105,26 +105,15 @@ def prove_file(path: Path, timeout_s: float | None = None, *, use_cache: bool = 
     cannot parse is not bad input but a verdict (`error` with the reason).
     """
     from gauntlet.errors import InputError
+    from gauntlet.user_files import read_user_text
     suffix = path.suffix.lower()
     if suffix not in SMT_SUFFIXES + LEAN_SUFFIXES:
         raise InputError(f"unknown file type {suffix or '(none)'!r}", file=str(path),
                          fix="give an SMT-LIB .smt2 file (asserting the negation of the claim) or a .lean file")
     if timeout_s is not None and not 0 < timeout_s <= 600:
         raise InputError(f"timeout {timeout_s:g} s is out of range", field="--timeout", fix="use 0 < S <= 600")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path), fix="check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", file=str(path), fix="give a .smt2 or .lean file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", file=str(path), fix="check permissions") from None
-    if len(raw) > _MAX_FILE_BYTES:
-        raise InputError("file is over 1 MB", file=str(path), fix="a claim is a short text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path), fix="save it as UTF-8") from None
+    text = read_user_text(path, max_bytes=_MAX_FILE_BYTES, kind="claim file",
+                          too_big_fix="a claim is a short text file")
     if not text.strip():
         raise InputError("file is empty", file=str(path), fix="assert the negation of the claim, "
                                                              "e.g. (assert (not (>= (* x x) 0)))")
