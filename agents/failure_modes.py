@@ -21,11 +21,11 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gauntlet.errors import InputError
 from gauntlet.user_files import read_user_text
-from gauntlet.yaml_lines import line_for, load_with_lines
+from gauntlet.yaml_lines import line_for, load_with_lines, validated
 
 SHIPPED_DIR = Path(__file__).parent / "library"
 _MAX_FILE_BYTES = 2_000_000
@@ -132,14 +132,7 @@ def parse_text(text: str, source: str) -> list[Entry]:
     if not isinstance(data, dict):
         raise InputError("a library file is a mapping with `entries:` (or a list of entries)", file=source, line=1,
                          fix="see agents/library/README.md")
-    try:
-        parsed = LibraryFile.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        raise InputError(err["msg"].removeprefix("Value error, "), file=source, line=line_for(lines, loc),
-                         field=field, fix=_fix_for(err)) from None
+    parsed = validated(LibraryFile, data, lines, source, _fix_for)
     seen: dict[str, int] = {}
     for i, e in enumerate(parsed.entries):
         if e.id in seen:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gauntlet.errors import InputError
-from gauntlet.yaml_lines import line_for, load_with_lines
+from gauntlet.yaml_lines import load_with_lines, validated
 
 _MAX_CONFIG_BYTES = 1_000_000
 
@@ -288,16 +288,7 @@ def parse_shape(text: str, source: str = "<config>") -> tuple[RunConfig, dict]:
     if not isinstance(data, dict):
         raise InputError("config must be a YAML mapping of keys to values", file=source, line=1,
                          fix="start from runs/configs/demo.yaml")
-    try:
-        config = RunConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise InputError(msg, file=source, line=line_for(lines, loc), field=field,
-                         fix=_fix_for(err)) from None
-    return config, lines
+    return validated(RunConfig, data, lines, source, _fix_for), lines
 
 
 def read_config_text(path: str | Path) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import yaml
+from pydantic import BaseModel
 
 Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
@@ -37,3 +39,20 @@ def line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
         if loc[:cut] in lines:
             return lines[loc[:cut]]
     return None
+
+
+def validated(model: type[M], data: Any, lines: dict[Path_, int], source: str,
+              fix_for: Callable[[dict[str, Any]], str]) -> M:
+    """`model.model_validate(data)`, or InputError naming the file, the line of the first bad field, the field and
+    the fix (`fix_for` maps a pydantic error to advice for this kind of file)."""
+    from pydantic import ValidationError
+
+    from gauntlet.errors import InputError  # core sibling; imported here to keep this module's top light
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        raise InputError(err["msg"].removeprefix("Value error, "), file=source, line=line_for(lines, loc),
+                         field=field, fix=fix_for(err)) from None
