@@ -73,6 +73,17 @@ def calibration_for(model: str, task: str, labels: tuple[str, str], root: Path |
     return cal, f"{cal.id}: model {model!r} has no {task} calibration ({path.name})"
 
 
+def usable(cal: Calibration, note: str, available: Sequence[str]) -> tuple[Calibration, str]:
+    """`cal` if every feature it weighs can be computed here (`available`), else the shipped default with a note
+    naming what is missing: a calibration applied to features it was not fitted on would mean nothing."""
+    missing = [f for f in cal.features if f not in available]
+    if not missing:
+        return cal, note
+    fallback = default_calibration(cal.task, cal.labels)
+    return fallback, (f"{fallback.id}: calibration {cal.id} weighs {', '.join(missing)}, which this vote cannot "
+                      "compute; the shipped default is used")
+
+
 def file_hash(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -1,15 +1,19 @@
 """`gauntlet eval rulings [FILE]`: how well a model's *scored* juror vote separates sustained from overruled critiques.
 
-Per item, the juror question (agents/prompts.py `ruling_question`) is scored in both answer orders beside its
-content-free input, giving the debiased margin; MiniLM similarity between proposal and critique is the second
-feature. A logistic calibration is fitted on the calibration split, thresholds are chosen there for the target
-error, and everything is reported on the test split only: AUC, the risk-coverage curve and AURC, accepted, wrong,
-the 95% upper bound on the error of accepted verdicts, coverage, and the same figures for the baselines (majority
-label, similarity alone, the model's margin alone, the content-free input, a shuffled proposal).
+Per item, the juror's short yes/no questions (agents/juror_questions.py: the overall question and one per way a
+critique fails) are each scored in both answer orders beside their content-free input, giving one debiased margin
+per question; MiniLM text features (agents/juror_features.py) ride beside them. A logistic calibration over
+`FEATURES` is fitted on the calibration split, thresholds are chosen there for the target error, and everything is
+reported on the test split only: AUC, the risk-coverage curve and AURC, accepted, wrong, the 95% upper bound on
+the error of accepted verdicts, coverage, and the same figures for the baselines (majority label, similarity alone,
+the overall question's margin alone, the questions alone, the text features alone, the content-free input, a
+shuffled proposal). Every item is read with every question, so a feature set can be chosen on the calibration
+split without reading the model again.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -18,15 +22,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from gauntlet.agents import prompts
+from gauntlet.agents import juror_questions
 from gauntlet.agents.calibration import Scorer, file_hash, save_calibration
+from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
 from gauntlet.agents.llm import LLM
 from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
 from gauntlet.graphs.evals.report import CaseResult
 from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
+# The calibration's features, chosen by leave-one-proposal-out cross-validation on the calibration split only.
 FEATURES = ("margin", "similarity")
+QUESTION_FEATURES = tuple(juror_questions.QUESTIONS)
 SHUFFLED, SHUFFLED_SUFFIX = "shuffled", "~shuffled"  # a test item read with another proposal in place of its own
 # A threshold must rest on at least this many calibration verdicts of its label: one lucky item is no evidence.
 MIN_ACCEPTED = 5
@@ -36,41 +43,28 @@ def scorer() -> Scorer:
     return Scorer("rulings", LABELS)
 
 
-async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, seed: int | None = 0) -> dict[str, Any]:
-    """The model's passes on one item: its debiased margin, the raw margin, and the content-free margin alone."""
+async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, seed: int | None = 0,
+                    questions: Sequence[str] = QUESTION_FEATURES) -> dict[str, Any]:
+    """The model's passes on one item: each question's debiased margin (its feature), the overall question's raw
+    margin and its content-free margin alone (baselines)."""
     t0 = time.perf_counter()
-
-    def build(order: tuple[str, str]) -> list[Any]:
-        return prompts.ruling_question(case.proposal, case.critique, case.anchor, case.rebuttal, order)
-
-    def free(order: tuple[str, str]) -> list[Any]:
-        return prompts.ruling_question_content_free(order)
-
-    margin, scored, passes = await scorer.features(llm, build, free, seed)
-    pos, neg = scorer.answers
-    out: dict[str, Any] = {"id": case.id, "margin": margin, "scored": scored,
-                           "raw_margin": sum(p.margin(pos, neg) for p in passes[:2]) / 2,
-                           "content_free_margin": sum(p.margin(pos, neg) for p in passes[2:4]) / 2,
-                           "model": next((p.model for p in passes if p.model), llm.name)}
+    margins, scored, passes = await juror_questions.read(llm, scorer, case.proposal, case.critique, case.anchor,
+                                                        case.rebuttal, questions, seed)
+    raw = juror_questions.raw_margins(passes, scorer.answers)
+    out: dict[str, Any] = {"id": case.id, **{q: round(m, 6) for q, m in margins.items()}, "scored": scored,
+                           "raw_margin": raw.get("margin:raw", 0.0),
+                           "content_free_margin": raw.get("margin:content_free", 0.0),
+                           "model": next((p.model for got in passes.values() for p in got if p.model), llm.name)}
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
 
 
-def similarities(cases: Sequence[RulingCase], shuffled: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
-    """case id -> {similarity: cos(proposal, critique), shuffled_similarity: cos(shuffled proposal, critique)}."""
-    from gauntlet.agents.embeddings import encoder
-
-    enc = encoder()
-    texts = list(dict.fromkeys([c.proposal for c in cases] + [c.critique for c in cases]
-                               + list((shuffled or {}).values())))
-    vec = dict(zip(texts, enc.encode(texts)))
-    out = {}
-    for c in cases:
-        row = {"similarity": float(np.dot(vec[c.proposal], vec[c.critique]))}
-        if shuffled and shuffled.get(c.id):
-            row["shuffled_similarity"] = float(np.dot(vec[shuffled[c.id]], vec[c.critique]))
-        out[c.id] = row
-    return out
+def text_features(cases: Sequence[RulingCase]) -> dict[str, dict[str, float]]:
+    """case id -> the MiniLM text features (agents/juror_features.py), zeros when MiniLM is not installed."""
+    rows = minilm_features([(c.proposal, c.critique, c.anchor, c.rebuttal) for c in cases])
+    if rows is None:
+        return {c.id: {f: 0.0 for f in TEXT_FEATURES} for c in cases}
+    return {c.id: row for c, row in zip(cases, rows)}
 
 
 def _verdicts(cal: Calibration, rows: Sequence[dict[str, float]], truth: Sequence[bool],
@@ -102,9 +96,10 @@ def _summary(v: dict[str, Any]) -> dict[str, Any]:
 
 def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, model: str,
            target_error: float = DEFAULT_TARGET_ERROR, fitted_on: dict[str, Any] | None = None,
-           l2: float = 1.0) -> tuple[dict[str, Any], Calibration]:
+           l2: float = 1.0, features: Sequence[str] = FEATURES) -> tuple[dict[str, Any], Calibration]:
     """Fit on the calibration split, report on the test split (figures, baselines, per case); and the fitted
-    calibration. `reads[id]` holds read_case's margins plus the similarities."""
+    calibration. `reads[id]` holds read_case's margins plus the text features, and under `shuffled` the same
+    for the item read with another proposal."""
     cal_cases = [c for c in cases if c.split == "calibration" and c.id in reads]
     test_cases = [c for c in cases if c.split == "test" and c.id in reads]
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -117,7 +112,7 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                min_accepted=min(MIN_ACCEPTED, max(1, len(cal_cases) // 10)),
                                fitted_on=fitted_on, created=created)
 
-    cal = fit(FEATURES, f"rulings-{_slug(model)}")
+    cal = fit(features, f"rulings-{_slug(model)}")
     truth = [c.sustained for c in test_cases]
     scored = [bool(reads[c.id].get("scored", True)) for c in test_cases]
     main = _verdicts(cal, [reads[c.id] for c in test_cases], truth, scored)
@@ -133,6 +128,13 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                                        [True] * len(test_cases)))
     margin_cal = fit(("margin",), "margin")
     baselines["margin_alone"] = _summary(_verdicts(margin_cal, [reads[c.id] for c in test_cases], truth, scored))
+    asked = [f for f in features if f in QUESTION_FEATURES]
+    text = [f for f in features if f not in QUESTION_FEATURES]
+    for name, group, flags in (("questions_alone", asked, scored), ("text_features_alone", text,
+                                                                     [True] * len(test_cases))):
+        if group and len(group) < len(features) and tuple(group) not in (("margin",), ("similarity",)):
+            baselines[name] = {**_summary(_verdicts(fit(group, name), [reads[c.id] for c in test_cases], truth,
+                                                    flags)), "features": list(group)}
     free_label = "sustained" if np.mean([reads[c.id]["content_free_margin"] for c in test_cases]) > 0 else "overruled"
     free_right = sum(1 for c in test_cases if c.label == free_label)
     baselines["content_free"] = {"label": free_label, "right": free_right, "wrong": len(test_cases) - free_right,
@@ -140,9 +142,8 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                  "error_upper_95": _round(error_upper_95(len(test_cases) - free_right,
                                                                          len(test_cases))),
                                  "note": "the label the model prefers with no content (its label bias)"}
-    shuffled_rows = [{"margin": reads[c.id].get("shuffled_margin", 0.0),
-                      "similarity": reads[c.id].get("shuffled_similarity", 0.0)} for c in test_cases]
-    if all("shuffled_margin" in reads[c.id] for c in test_cases):
+    shuffled_rows = [reads[c.id].get("shuffled") or {} for c in test_cases]
+    if all(shuffled_rows):
         baselines["shuffled_proposal"] = {**_summary(_verdicts(cal, shuffled_rows, truth, scored)),
                                           "note": "the same calibration with another proposal in place of each "
                                                   "item's own: what survives is bias"}
@@ -153,7 +154,7 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
         per_case.append({"id": c.id, "split": c.split, "kind": c.kind, "label": c.label, "outcome": outcome,
                          "decided": d.accepted, "verdict": d.label, "p_sustained": _round(d.p),
                          "confidence": _round(d.confidence),
-                         "margin": _round(r["margin"]), "similarity": _round(r["similarity"]),
+                         **{f: _round(r.get(f)) for f in dict.fromkeys([*features, "margin", "similarity"])},
                          "seconds": r.get("seconds", 0.0)})
     seconds = [reads[c.id].get("seconds", 0.0) for c in cal_cases + test_cases]
     cal_probs = [cal.probability(reads[c.id]) for c in cal_cases]
@@ -198,7 +199,9 @@ class RulingsTask:
         return load_cases(path)
 
     def fingerprint(self, path: Path, cases: Sequence[RulingCase]) -> bytes:
-        return path.read_bytes()
+        """The file and the questions' wording: a journal of reads under other prompts is not reused."""
+        asked = json.dumps([juror_questions.RULES, juror_questions.QUESTIONS], sort_keys=True)
+        return path.read_bytes() + b"\x00" + asked.encode()
 
     def select(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
         limit = ctx.settings.get("limit")
@@ -231,16 +234,18 @@ class RulingsTask:
         path = getattr(self, "path", self.default_file)
         cases = load_cases(path)
         by_id = {r.id: r.model_dump() for r in results}
-        for r in results:
-            if r.split == SHUFFLED and r.id.removesuffix(SHUFFLED_SUFFIX) in by_id:
-                base = by_id[r.id.removesuffix(SHUFFLED_SUFFIX)]
-                base["shuffled_margin"] = by_id[r.id]["margin"]
-                base["seconds"] = base.get("seconds", 0.0) + r.seconds  # the baseline's reading is its cost too
         cases = [c for c in cases if c.id in by_id]
         if not any(c.split == "calibration" for c in cases) or not any(c.split == "test" for c in cases):
             return {"baselines": {}, "note": "too few cases read to fit and test a calibration"}
-        sims = similarities(cases, ctx.state.get("shuffled", {}))
-        reads = {c.id: {**by_id[c.id], **sims[c.id]} for c in cases}
+        other = ctx.state.get("shuffled", {})
+        copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id]) for c in cases
+                  if c.id + SHUFFLED_SUFFIX in by_id and other.get(c.id)]
+        texts = text_features(cases + copies)
+        reads = {c.id: {**by_id[c.id], **texts[c.id]} for c in cases}
+        for copy in copies:
+            base = reads[copy.id.removesuffix(SHUFFLED_SUFFIX)]
+            base["shuffled"] = {**by_id[copy.id], **texts[copy.id]}
+            base["seconds"] = base.get("seconds", 0.0) + by_id[copy.id]["seconds"]  # the baseline's cost too
         model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
         fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
                                                                                for c in cases)}

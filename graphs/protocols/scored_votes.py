@@ -1,11 +1,14 @@
 """A juror's vote read from the answer probabilities, not from a verdict it writes.
 
-Each juror is asked, per anchored critique, the scored question of agents/prompts.py (`ruling_question`: the
-proposal, the quoted words, the critique, the author's replies and revisions), in both answer orders beside the
-content-free input. The debiased margin and the proposal-critique embedding similarity go through the juror
-model's calibration (agents/calibration.py; the shipped default when it has none, and the vote says so). The vote
-is `p_sustained` with the threshold and calibration id; below the threshold it is an abstention that still shows p.
-No reason is generated: a small model's reasons restated the critique or contradicted its own vote.
+Each juror is asked, per anchored critique, the short scored questions of agents/juror_questions.py (the proposal,
+then the critique with its anchor and the author's replies and revisions, then one yes/no question each), in both
+answer orders beside the content-free input. The questions' debiased margins and the MiniLM text features
+(agents/juror_features.py) go through the juror model's calibration (agents/calibration.py), the very features
+`gauntlet eval rulings` fitted it on: the overall question is asked first (its answer names the model), then only
+the questions the calibration weighs. A calibration whose features this vote cannot compute (MiniLM missing, a
+question no longer asked) gives way to the shipped default, and the vote says so. The vote is `p_sustained` with
+the threshold and calibration id; below the threshold it is an abstention that still shows p. No reason is
+generated: a small model's reasons restated the critique or contradicted its own vote.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import asyncio
 import math
 from typing import Any
 
-from gauntlet.agents import prompts
-from gauntlet.agents.calibration import Scorer
+from gauntlet.agents import juror_questions, prompts
+from gauntlet.agents.calibration import Scorer, usable
+from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
 from gauntlet.agents.routing import for_persona
 from gauntlet.graphs.protocols import library_grounding
 from gauntlet.graphs.protocols.state import Call, DebateContext, Node
@@ -24,6 +28,10 @@ from gauntlet.payloads import LLMCallPayload
 
 LABELS = ("sustained", "overruled")
 SEVERITY_LABELS = ("serious", "minor")  # serious: the critic's fatal or major stands; minor: a revision request
+FIRST = "margin"  # the overall question, asked first by every vote
+# Text features per (proposal, critique, anchor, reply): each juror of a critique reuses them; bounded.
+_TEXT: dict[tuple[str, str, str, str], dict[str, float] | None] = {}
+_TEXT_MAX = 1024
 
 
 def new_scorer() -> Scorer:
@@ -59,48 +67,72 @@ async def similarities(pairs: list[tuple[str, str]]) -> list[float]:
     return await asyncio.to_thread(run)
 
 
+async def text_features(proposal: str, critique: str, anchor: str, reply: str) -> dict[str, float] | None:
+    """The MiniLM text features of one critique (None when MiniLM is not installed), computed once per critique."""
+    key = (proposal, critique, anchor, reply)
+    if key not in _TEXT:
+        rows = await asyncio.to_thread(minilm_features, [key])
+        while len(_TEXT) >= _TEXT_MAX:
+            _TEXT.pop(next(iter(_TEXT)))
+        _TEXT[key] = rows[0] if rows else None
+    return _TEXT[key]
+
+
 async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target: Node, critique: Node,
                reply: str, similarity: float, tag: str = "") -> tuple[dict[str, Any], Call]:
-    """One juror's scored vote on one critique, and the call record of its passes."""
-    persona = ctx.personas.get(juror)
-    topic = ctx.config.topic
+    """One juror's scored vote on one critique, and the call record of its passes. `similarity` is the caller's
+    cos(proposal, critique), recorded; the features the calibration weighs are computed here."""
     anchor = critique["data"].get("anchor", "")
-
+    proposal = target_text(target)
     # A critique drawn from the failure-mode library carries that objection's escape condition, so a juror can
     # overrule a decoy that attacks something the item already does.
     said = critique["text"] + ("\n" + escape if (escape := library_grounding.juror_note(critique["data"])) else "")
 
-    def build(order: tuple[str, str]) -> list[Any]:
-        return prompts.ruling_question(target_text(target), said, anchor, reply, order, topic=topic,
-                                       persona=persona)
-
-    def free(order: tuple[str, str]) -> list[Any]:
-        return prompts.ruling_question_content_free(order, topic=topic, persona=persona)
-
     key = f"r{rnd}/rule/{juror}/{tag or critique['id']}"
-    for _ in scorer.orders():
-        ctx.budget.reserve_call()
+    seed = call_seed(ctx.config.seed, key)
     llm = for_persona(ctx.llm, juror)
-    decision, how = await scorer.decide(llm, build, free, extra={"similarity": similarity},
-                                        seed=call_seed(ctx.config.seed, key))
+
+    async def ask(questions: list[str]) -> tuple[dict[str, float], bool, dict[str, Any]]:
+        for _ in range(len(questions) * len(scorer.orders())):
+            ctx.budget.reserve_call()
+        return await juror_questions.read(llm, scorer, proposal, said, anchor, reply, questions, seed)
+
+    margins, scored, passes = await ask([FIRST])
+    model = next((p.model for p in passes[FIRST] if p.model), llm.name)
+    text = await text_features(proposal, critique["text"], anchor, reply)
+    available = [*juror_questions.QUESTIONS, *(TEXT_FEATURES if text is not None else ())]
+    cal, note = usable(*scorer.calibration(model), available)
+    more = [q for q in juror_questions.asked(cal.features) if q != FIRST]
+    if more:
+        got, more_scored, more_passes = await ask(more)
+        margins, scored, passes = {**margins, **got}, scored and more_scored, {**passes, **more_passes}
+    values = {**(text or {}), **margins}
+    if not scored:
+        note = (note + "; " if note else "") + "unscored: the backend gave no probabilities"
+    decision = cal.decide(values, scored=scored, note=note)
     confidence = decision.p if decision.label == "sustained" else 1.0 - decision.p
     entry: dict[str, Any] = {"juror": juror, "vote": decision.label, "p_sustained": round(decision.p, 4),
                              "threshold": _finite(decision.threshold), "calibration": decision.calibration,
-                             "accepted": decision.accepted, "scored": decision.scored, "margin": how["margin"],
-                             "similarity": round(similarity, 4)}
+                             "accepted": decision.accepted, "scored": decision.scored,
+                             "margin": round(margins[FIRST], 4), "similarity": round(similarity, 4),
+                             "features": {f: round(float(values.get(f, 0.0)), 4) for f in cal.features}}
     if decision.note:
         entry["note"] = decision.note
     if not decision.accepted:
         entry["abstained"] = (f"{decision.label} at confidence {confidence:.2f}, below the threshold "
                               f"{_shown(decision.threshold)}" if decision.scored else
                               "unscored: the backend gave no probabilities")
-    ctx.budget.record(how["prompt_tokens"])
-    messages = build(scorer.answers)
-    record = LLMCallPayload(key=key, persona=juror, phase="rule", round=rnd, messages=messages,
-                            response=f"P(sustained) = {decision.p:.3f}", model=how["model"],
-                            prompt_tokens=how["prompt_tokens"], completion_tokens=0, latency_s=how["latency_s"])
+    every = [p for got in passes.values() for p in got]
+    prompt_tokens = sum(p.prompt_tokens for p in every)
+    ctx.budget.record(prompt_tokens)
+    record = LLMCallPayload(key=key, persona=juror, phase="rule", round=rnd,
+                            messages=juror_questions.messages(FIRST, proposal, said, anchor, reply, scorer.answers),
+                            response=f"P(sustained) = {decision.p:.3f}", model=model, prompt_tokens=prompt_tokens,
+                            completion_tokens=0, latency_s=round(sum(p.latency_s for p in every), 3))
     call = record.model_dump(exclude_unset=True)
-    call.update({"scored": decision.scored, "passes": how["passes"], "critique": critique["id"]})
+    call.update({"scored": decision.scored, "critique": critique["id"], "questions": list(passes),
+                 "passes": [{k: (round(v, 4) if math.isfinite(v) else None) for k, v in p.logprobs.items()}
+                            for p in every]})
     return entry, call
 
 
