@@ -1,10 +1,10 @@
 """How faithful is a clone? Held-out stances, after Park et al. 2024 ("Generative Agent Simulations of 1,000
 People"): hide part of the corpus, draft the clone from the rest, and ask it to take a stance on each position
-the author states in the hidden part. Agreement is compared with baselines (a card with the same discipline and
-no corpus; a generic panelist; always answering the majority stance) and normalised by the clone's own
-consistency across two seeds (the ceiling: a clone cannot agree with its author more reliably than with itself).
+the author states in the hidden part. The stance is read, not written: P(Yes) vs P(No) of the answer token
+(agents/stance_questions.py), both answer orders, the content-free bias removed. Agreement is compared with
+baselines (a card with the same discipline and no corpus; a generic panelist; always answering the majority stance).
 
-The parts: the split, the stances on each side, retrieval from the training side, one stance answer, the figures.
+The parts: the split, the stances on each side, retrieval from the training side, one stance reading, the figures.
 The eval that runs them case by case is graphs/evals/clone.py.
 """
 
@@ -12,26 +12,22 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from gauntlet import metrics
-from gauntlet.agents import prompts
+from gauntlet.agents.calibration import Scorer
 from gauntlet.agents.corpus import Passage, chunk_text
 from gauntlet.agents.corpus_files import CorpusFile, is_verbatim
 from gauntlet.agents.llm import LLM, Message
-from gauntlet.agents.metered import Meter
 from gauntlet.agents.persona import Persona, Stance
-from gauntlet.agents.schemas import MoveModel, schema_for
-from gauntlet.agents.stances import nearest
+from gauntlet.agents.scoring import order_margin
+from gauntlet.agents.stance_questions import (ANSWERS, LABELS, stance_question,
+                                              stance_question_content_free)
 
 GENERIC = Persona(name="generic-panelist", discipline="AI alignment",
                   worldview="A thoughtful alignment researcher with no particular school or agenda.")
-
-
-class StanceAnswer(MoveModel):
-    stance: Literal["agree", "disagree"]
 
 
 @dataclass(frozen=True)
@@ -84,21 +80,37 @@ class Retriever:
                 for i in np.argsort(-scores, kind="stable")[:k] if scores[i] >= 0.1]
 
 
-def stance_messages(card: Persona, claim: str, stances: Sequence[Stance], passages: Sequence[Any]) -> list[Message]:
-    task = (f"Claim: {claim}\n\nDo you, {card.label}, agree or disagree with this claim? Answer as yourself, "
-            "from your own views.")
-    msgs = prompts.with_passages([prompts.system_message(card), {"role": "user", "content": task}], passages)
-    return prompts.with_stances(msgs, stances)
+async def read_stance(llm: LLM, scorer: Scorer, card: Persona, claim: str, *, stances: Sequence[Stance] = (),
+                      passages: Sequence[Any] | None = None, seed: int | None = None) -> dict[str, Any]:
+    """One persona's reading of one claim, from answer-token probabilities (no generated text): `margin` is
+    log P(Yes) - log P(No) averaged over both answer orders with the content-free margin of each order removed;
+    `orders_agree` whether the two orders, each debiased, lean the same way (a read that flips with the order
+    of the options is position bias, not a stance)."""
+    with_passages = passages is not None
+
+    def build(order: tuple[str, str]) -> list[Message]:
+        return stance_question(card, claim, order, stances=stances, passages=passages)
+
+    def free(order: tuple[str, str]) -> list[Message]:
+        return stance_question_content_free(card, order, stances=stances, with_passages=with_passages)
+
+    margin, scored, passes = await scorer.features(llm, build, free, seed)
+    pos, neg = scorer.answers
+    asked, bias = passes[:2], passes[2:4]
+    per_order = [order_margin(a, pos, neg) - order_margin(b, pos, neg) for a, b in zip(asked, bias)]
+    return {"margin": round(margin, 4), "scored": scored,
+            "raw_margin": round(sum(order_margin(a, pos, neg) for a in asked) / len(asked), 4),
+            "content_free_margin": round(sum(order_margin(b, pos, neg) for b in bias) / max(1, len(bias)), 4),
+            "orders_agree": len({m >= 0 for m in per_order}) == 1,
+            "model": next((p.model for p in passes if p.model), llm.name),
+            # The asked passes only: a content-free pass is measured once per prompt and reused (its cost is
+            # the first read's).
+            "model_s": round(sum(p.latency_s for p in asked), 3), "reads": len(asked)}
 
 
-async def answer(llm: LLM, card: Persona, claim: str, index: int, meter: Meter, *, seed: int,
-                 stances: Sequence[Stance] = (), retriever: Retriever | None = None, embed=None) -> str:
-    """The persona's stance on one claim, seeded by the claim's place among the held-out claims."""
-    shown = nearest(stances, claim, 3, embed=embed) if stances and embed else list(stances[:3])
-    passages = retriever.search(claim) if retriever else []
-    got = await meter.ask(llm, stance_messages(card, claim, shown, passages), StanceAnswer,
-                          schema_for(StanceAnswer), seed=seed * 1_000_003 + index, max_tokens=24)
-    return got.stance
+def stance_scorer() -> Scorer:
+    """The scorer of stance questions: labels agree/disagree, read from Yes/No."""
+    return Scorer("stance", LABELS, ANSWERS)
 
 
 def agreement(predicted: Sequence[str], truth: Sequence[str]) -> float | None:
@@ -121,18 +133,18 @@ def verdict(clone: float | None, baseline: float | None, generic: float | None, 
     return f"clone does NOT beat its baselines ({clone:.2f} vs best baseline {best:.2f})"
 
 
-def report(truth: Sequence[str], clone: Sequence[str], clone2: Sequence[str], baseline: Sequence[str],
-           generic: Sequence[str]) -> dict[str, Any]:
-    """The figures of one evaluation, from the answers (pure: the tests call it directly)."""
+def report(truth: Sequence[str], clone: Sequence[str], baseline: Sequence[str], generic: Sequence[str], *,
+           majority: str | None = None, orders_agree: Sequence[bool] = ()) -> dict[str, Any]:
+    """Agreement figures from the stances read (each panelist's likelier label, no abstention; pure: the tests call
+    it directly). `majority` is the stance "always answer the majority" gives (default: the majority of `truth`);
+    `order_consistency` the share of claims whose reading does not flip with the order of the options."""
     n = len(truth)
-    majority = max(("agree", "disagree"), key=lambda s: sum(t == s for t in truth)) if n else "agree"
+    majority = majority or (max(LABELS, key=lambda s: sum(t == s for t in truth)) if n else LABELS[0])
     a = agreement(clone, truth)
-    consistency = agreement(clone2, clone)
     b, g, m = agreement(baseline, truth), agreement(generic, truth), agreement([majority] * n, truth)
     return {"n": n, "agreement": a, "agreement_ci95": wilson(sum(p == t for p, t in zip(clone, truth)), n),
             "baseline_agreement": b, "generic_agreement": g, "majority_agreement": m, "majority_stance": majority,
-            "self_consistency": consistency,
-            "normalised_agreement": round(a / consistency, 4) if a is not None and consistency else None,
+            "order_consistency": round(sum(orders_agree) / len(orders_agree), 4) if orders_agree else None,
             "beats_baseline": a is not None and b is not None and a > b,  # the same-discipline card only
             "beats_all_baselines": a is not None and all(a > x for x in (b, g, m) if x is not None),
             "verdict": verdict(a, b, g, m)}
