@@ -157,7 +157,8 @@ class EmbeddedBackend:
         self.max_tokens = max_tokens
         self.seed = seed
         self.name = f"embedded:{(self.path.stem if self.path else DEFAULT_MODEL.name)}"
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_config(cls, cfg: Any, seed: int = 0) -> "EmbeddedBackend":
@@ -176,10 +177,18 @@ class EmbeddedBackend:
             return session.complete(messages, grammar=compiled, seed=seed, max_tokens=max_tokens,
                                     temperature=temperature)
 
+    def _loop_lock(self) -> asyncio.Lock:
+        """This event loop's call lock. A backend outlives a loop when one process runs several debates in turn
+        (`gauntlet bench embedded`, tests), and an asyncio.Lock is bound to the loop it was first used on."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
     async def _call(self, fn: Any, *args: Any) -> tuple[Any, float, float]:
         """Run fn off the event loop, one call at a time; (result, seconds queued, seconds running)."""
         t_queue = time.perf_counter()
-        async with self._lock:
+        async with self._loop_lock():
             queued = time.perf_counter() - t_queue
             t0 = time.perf_counter()
             try:

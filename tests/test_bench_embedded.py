@@ -56,3 +56,22 @@ def test_the_cache_changes_the_work_not_the_debate():
     assert on["prompt_tokens_evaluated"] > 0 and off["prompt_tokens_evaluated"] > 0
     assert on["generated_tokens"] == off["generated_tokens"] > 0
     assert set(on["phases"]) >= {"propose", "critique"}
+
+
+def test_one_backend_serves_debates_on_successive_event_loops():
+    """`bench embedded` runs several debates in one process, each on its own event loop, through one backend: its
+    call lock must not stay bound to the first loop (contended calls on the second loop used to raise)."""
+    import asyncio
+    import time
+
+    from gauntlet.agents.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend()  # no model is loaded until a call needs it; `_call` only runs the function given
+
+    async def contended() -> list[float]:
+        done = await asyncio.gather(*(backend._call(time.sleep, 0.01) for _ in range(3)))
+        return [queued for _, queued, _ in done]
+
+    for _ in range(2):
+        queued = asyncio.run(contended())
+        assert max(queued) > 0.0  # the calls really waited on one another: the lock was contended on this loop
