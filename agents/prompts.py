@@ -80,7 +80,7 @@ def critique_messages(p: Persona, topic: str, context: str, targets: list[str], 
     task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n" + scope +
             "choose kind (objection, counterexample, missing_assumption, unfaithful_formalisation for a formal "
             "result whose formal text does not match its claim, or support if it is sound). "
-            "anchor: copy, word for word, the exact words of the target you attack. "
+            "anchor: copy, word for word, the exact words of the target you attack (a phrase, not the whole text). "
             f"flaw_type, one of: {flaw_taxonomy()}. severity: fatal (the idea cannot work), major (it fails "
             "unless fixed) or minor (worth revising). For unfaithful_formalisation, failed_check names the check "
             f"you believe failed ({', '.join(FORMAL_CHECKS)}); otherwise leave it empty. In text, say in two "

@@ -54,8 +54,10 @@ class MathClaim(MoveModel):
 
 class Proposal(MoveModel):
     title: str = Field(max_length=90)
-    claim: str = Field(max_length=320)
-    rationale: str = Field(default="", max_length=420)
+    # Free-text bounds are the demo's generated tokens (most of its wall time on a CPU): room for what the
+    # prompt asks for (one sentence, a brief rationale, two sentences of critique), no more.
+    claim: str = Field(max_length=240)
+    rationale: str = Field(default="", max_length=260)
     math_claims: list[MathClaim] = Field(default_factory=list, max_length=2)
 
 
@@ -66,12 +68,12 @@ class CritiqueItem(MoveModel):
     target: str
     kind: CritiqueKind
     # The exact words of the target attacked (verified verbatim after normalising case and whitespace).
-    anchor: str = Field(default="", max_length=240)
+    anchor: str = Field(default="", max_length=160)
     flaw_type: FlawType = "none"
     severity: Severity = "major"
     # For unfaithful_formalisation only: which formalisation check the critic believes failed ("" otherwise).
     failed_check: Literal["", FormalCheck] = ""
-    text: str = Field(max_length=360)
+    text: str = Field(max_length=260)
 
 
 class CritiqueSet(MoveModel):
@@ -81,9 +83,9 @@ class CritiqueSet(MoveModel):
 class RebuttalItem(MoveModel):
     target: str  # the critique this answers
     action: RebuttalAction
-    text: str = Field(max_length=320)
+    text: str = Field(max_length=240)
     revised_title: str = Field(default="", max_length=90)
-    revised_claim: str = Field(default="", max_length=320)
+    revised_claim: str = Field(default="", max_length=240)
 
 
 class RebuttalSet(MoveModel):
@@ -100,7 +102,7 @@ class FlawMatch(MoveModel):
 class Score(MoveModel):
     target: str
     score: int = Field(ge=1, le=10)
-    reason: str = Field(min_length=8, max_length=200)  # the rubric asks for a reason per idea
+    reason: str = Field(min_length=8, max_length=140)  # the rubric asks for a reason per idea
 
 
 class Judgement(MoveModel):
