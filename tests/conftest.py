@@ -43,3 +43,23 @@ def run_debate(store: Store, loaded: LoadedConfig, url: str) -> str:
         finally:
             await llm.aclose()
     return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def llamacpp_url(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server with the embedded GGUF, started the way `model.launch` does it
+    (launch_engine: llama.cpp, through a shared-server lease). Module scope: a module's slow tests share one
+    server, and it is gone before the next module runs the model in-process."""
+    from gauntlet.agents.server_share import SharedServer
+    from gauntlet.config import ModelConfig
+    from gauntlet.testing.synthetic_server import free_port
+
+    cfg = ModelConfig(backend="openai", launch=True, launch_engine="llama.cpp", launch_port=free_port(),
+                      n_ctx=2048, launch_timeout_s=300)
+    server = SharedServer(cfg, root=tmp_path_factory.mktemp("servers"))
+    url = server.acquire()
+    assert server.started
+    try:
+        yield url
+    finally:
+        server.release()

@@ -14,9 +14,6 @@ import pytest
 
 from gauntlet.agents.launch import _has_llamacpp_server
 from gauntlet.agents.openai_backend import OpenAIBackend
-from gauntlet.agents.server_share import SharedServer
-from gauntlet.config import ModelConfig
-from gauntlet.testing.synthetic_server import free_port
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not _has_llamacpp_server(), reason="needs the serve extra: pip install -e '.[serve]'")]
@@ -25,16 +22,6 @@ QUESTION = [{"role": "user", "content": "Is Paris the capital of France? Answer 
 WRONG = [{"role": "user", "content": "Is Madrid the capital of France? Answer Yes or No."}]
 
 
-@pytest.fixture(scope="module")
-def llamacpp_url(tmp_path_factory):
-    cfg = ModelConfig(backend="openai", launch=True, launch_engine="llama.cpp", launch_port=free_port(),
-                      n_ctx=1024, launch_timeout_s=300)
-    server = SharedServer(cfg, root=tmp_path_factory.mktemp("servers"))
-    url = server.acquire()
-    try:
-        yield url
-    finally:
-        server.release()
 
 
 def test_score_reads_the_answer_from_logprobs_and_a_grammar_constrains_the_text(llamacpp_url):

@@ -18,14 +18,11 @@ from gauntlet.agents.launch import _has_llamacpp_server
 from gauntlet.agents.llm import LLMError
 from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.agents.schemas import CritiqueSet, critique_schema
-from gauntlet.agents.server_share import SharedServer
 from gauntlet.agents.structured import complete_structured
-from gauntlet.config import ModelConfig
 from gauntlet.graphs.run.loading import load_config
 from gauntlet.graphs.run.runner import Runner, run_stats
 from gauntlet.graphs.store.store import Store
 from gauntlet.graphs.store.views import show
-from gauntlet.testing.synthetic_server import free_port
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not _has_llamacpp_server(), reason="needs the serve extra: pip install -e '.[serve]'")]
@@ -33,17 +30,6 @@ TINY = Path(__file__).parent / "data" / "tiny_served.yaml"
 MAX_TOKENS = 200
 
 
-@pytest.fixture(scope="module")
-def llamacpp_url(tmp_path_factory):
-    cfg = ModelConfig(backend="openai", launch=True, launch_engine="llama.cpp", launch_port=free_port(),
-                      n_ctx=2048, launch_timeout_s=300)
-    server = SharedServer(cfg, root=tmp_path_factory.mktemp("servers"))
-    url = server.acquire()
-    assert server.started
-    try:
-        yield url
-    finally:
-        server.release()
 
 
 def test_a_debate_through_backend_openai(llamacpp_url, tmp_path):
