@@ -20,16 +20,14 @@ from typing import Any
 from gauntlet.provers import gate_z3
 from gauntlet.provers.fewshot import EXAMPLES
 from gauntlet.provers.formalise import Candidate
-from gauntlet.provers.grammar import RESERVED, claim_numbers
+from gauntlet.provers.grammar import RESERVED, STOP_WORDS, claim_constants, claim_numbers
 
 CHECKS = ("triage", "symbols", "names", "copy_guard", "parse", "symbol_table", "vacuity", "generality", "unanimity",
           "agreement", "back_translation", "witness")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _WORD = re.compile(r"[a-z0-9]+")
-# Words that name no quantity: a meaning made only of these maps to nothing in the claim.
-_STOP = frozenset("""the a an of to in on for and or is are be at by with from that this than then its it their
-    each every any all as not no number value amount some there which who whose when if one two""".split())
+_STOP = STOP_WORDS
 
 
 @dataclass
@@ -99,15 +97,26 @@ _EXAMPLE_FORMS = [(ex.claim, normal_form(ex.answer)) for ex in EXAMPLES if ex.an
 
 
 def copy_guard(c: Candidate, claim_text: str) -> Check:
-    """Reject a candidate that is a worked example with the names changed (the weak model's favourite failure)."""
+    """Reject a candidate that is a worked example with the names changed (the weak model's favourite failure).
+    A conclusion alone that has the example's form is a copy unless the claim licenses its constants: at least
+    one of them is a number the claim states and none is foreign to it ("more than half of n" may rightly end in
+    the voting example's `v >= n div 2 + 1`). The whole candidate copied is always a copy."""
     whole, concl = normal_form(c)
     for ex_claim, (ex_whole, ex_concl) in _EXAMPLE_FORMS:
         if claim_text.strip() == ex_claim:
             continue  # formalising the example's own sentence may rightly give the example's answer
-        if whole == ex_whole or concl == ex_concl:
+        if whole == ex_whole or (concl == ex_concl and not licensed(c.conclusion, claim_text)):
             part = "the whole candidate" if whole == ex_whole else "its conclusion"
             return Check("copy_guard", False, f"{part} copies the worked example for {ex_claim[:60]!r}")
     return Check("copy_guard", True)
+
+
+def licensed(term: str, claim_text: str) -> bool:
+    """Every constant of `term` is one the claim allows (claim_constants) and one at least is a number it states
+    beyond 0 and 1."""
+    found = literals(term)
+    allowed = claim_constants(claim_text)
+    return found <= allowed and bool(found & (allowed - {Fraction(0), Fraction(1)} | claim_numbers(claim_text)))
 
 
 def symbol_table(c: Candidate, claim_text: str, facts: dict[str, Any], quantities: list[str] | None) -> Check:
@@ -134,15 +143,21 @@ _LITERAL = re.compile(r"#x[0-9a-fA-F]+|#b[01]+|\(_\s+bv(\d+)\s+\d+\)|(?<![\w.])\
 _RATIO = re.compile(r"\(\s*/\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*\)")
 
 
-def formula_numbers(c: Candidate) -> set[Fraction]:
-    """Numeric literals of the formula (decimal, #x, #b, (_ bvN w), (/ a b)), the bit widths of its sorts, and a
-    percentage's whole-number form, so `8-bit` and `30%` in the claim are found."""
-    text = " ".join([*c.hypotheses, c.conclusion])
+def literals(text: str) -> set[Fraction]:
+    """The numeric literals of SMT-LIB text: decimals, #x, #b, (_ bvN w)."""
     out: set[Fraction] = set()
     for m in _LITERAL.finditer(text):
         lit = m.group(0)
         out.add(Fraction(int(lit[2:], 16 if lit[1] == "x" else 2)) if lit.startswith("#") else
                 Fraction(m.group(1)) if m.group(1) else Fraction(lit))
+    return out
+
+
+def formula_numbers(c: Candidate) -> set[Fraction]:
+    """Numeric literals of the formula (decimal, #x, #b, (_ bvN w), (/ a b)), the bit widths of its sorts, and a
+    percentage's whole-number form, so `8-bit` and `30%` in the claim are found."""
+    text = " ".join([*c.hypotheses, c.conclusion])
+    out = literals(text)
     out |= {Fraction(a) / Fraction(b) for a, b in _RATIO.findall(text) if Fraction(b)}
     out |= {Fraction(w) for v in c.variables for w in re.findall(r"BitVec (\d+)", v.sort)}
     return out | {x * 100 for x in out if x < 1}

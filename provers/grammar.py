@@ -61,8 +61,11 @@ def _variadic(op: str, arg: str, least: int, most: int) -> str:
     return " ".join([_lit(f"({op} ")] + [f'{arg} " "' for _ in range(least - 1)] + [arg]) + optional + ' ")"'
 
 
-def formula_grammar(symbols: Iterable[tuple[str, str]], *, draft_chars: int = 0) -> str:
+def formula_grammar(symbols: Iterable[tuple[str, str]], *, draft_chars: int = 0,
+                    numbers: Iterable[Fraction] | None = None) -> str:
     """GBNF for the second stage of one claim. `symbols`: (name, sort) pairs, names already plain identifiers.
+    `numbers`: the only constants a formula may write (claim_constants: the claim's numbers, 0 and 1); None
+    lets it write any numeral.
 
     Output shape: an optional `Plan:` line of free text (at most `draft_chars` characters; 0 = none), up to
     MAX_HYPOTHESES `Assume: <term>` lines, then `Show: <term>`."""
@@ -76,11 +79,22 @@ def formula_grammar(symbols: Iterable[tuple[str, str]], *, draft_chars: int = 0)
     def var(sort: str) -> list[str]:
         return [_lit(n) for n in sorted(by_sort.get(sort, []))]
 
-    rules["nat"] = '"0" | [1-9] ' + " ".join(["[0-9]?"] * 5)
-    rules["dec"] = 'nat "." [0-9] ' + " ".join(["[0-9]?"] * 3)
+    allowed = None if numbers is None else sorted(set(numbers) | {Fraction(0), Fraction(1)})
+    if allowed is None:
+        rules["nat"] = '"0" | [1-9] ' + " ".join(["[0-9]?"] * 5)
+        rules["dec"] = 'nat "." [0-9] ' + " ".join(["[0-9]?"] * 3)
+    else:  # a constant the claim does not state cannot be written, nor a stated one replaced by another
+        whole = [int(x) for x in allowed if x >= 0 and x.denominator == 1]
+        rules["nat"] = _alts(_lit(str(i)) for i in whole)
+        rules["dec"] = _alts(dict.fromkeys(_lit(d) for x in allowed if x >= 0 and (d := decimal(x))))
     for w in widths:
-        rules[f"hex{w}"] = _lit("#x") + " " + " ".join(["[0-9a-f]"] * (w // 4))
-        rules[f"upto{w}"] = upto((1 << w) - 1)  # z3 would silently wrap (_ bv300 8) to 44
+        if allowed is None:
+            rules[f"hex{w}"] = _lit("#x") + " " + " ".join(["[0-9a-f]"] * (w // 4))
+            rules[f"upto{w}"] = upto((1 << w) - 1)  # z3 would silently wrap (_ bv300 8) to 44
+        else:
+            fits = [i for i in whole if i < 1 << w]
+            rules[f"hex{w}"] = _alts(_lit(f"#x{i:0{w // 4}x}") for i in fits)
+            rules[f"upto{w}"] = _alts(_lit(str(i)) for i in fits)
     for d in range(DEPTH, -1, -1):
         leaf, nxt = d == DEPTH, d + 1
         # integer terms: Int symbols, numerals, and the integer operators
@@ -132,6 +146,19 @@ def formula_grammar(symbols: Iterable[tuple[str, str]], *, draft_chars: int = 0)
     return "\n".join(f"{name} ::= {rules[name]}" for name in order) + "\n"
 
 
+def decimal(x: Fraction) -> str | None:
+    """`x` as an SMT-LIB decimal (`0.25`, `3.0`), or None when it has no finite one (1/3)."""
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return None
+    places = next(n for n in range(0, 40) if (x * 10 ** n).denominator == 1)
+    text = f"{x.numerator * 10 ** places // x.denominator:0{places + 1}d}"
+    return f"{text[:-places]}.{text[-places:]}" if places else f"{text}.0"
+
+
 def upto(n: int) -> str:
     """GBNF for the decimal numerals 0..n without leading zeros."""
     digits = str(n)
@@ -172,6 +199,10 @@ def _prune(rules: dict[str, str]) -> dict[str, str]:
 
 
 # --- the first stage: what a symbol may stand for ------------------------------------------------------------
+# Words that name no quantity: a meaning made only of these maps to nothing in the claim (provers.gate's symbol
+# table ignores them when it compares a meaning with the claim).
+STOP_WORDS = frozenset("""the a an of to in on for and or is are be at by with from that this than then its it
+    their each every any all as not no number value amount some there which who whose when if one two""".split())
 CONNECTIVES = ("the", "a", "an", "of", "for", "in", "on", "to", "by", "with", "and", "or", "first", "second",
                "third", "other", "each", "one", "two", "number", "value", "that", "its", "per", "all")
 _CLAIM_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -185,18 +216,35 @@ def claim_words(claim: str) -> list[str]:
     return list(seen)
 
 
-def meaning_pattern(claim: str, *, max_words: int = 10) -> str:
+def _word_alt(w: str) -> str:
+    """A claim word, or for a word of five letters or more any word on its five-letter stem, unless that would
+    let a stop word through ("values" → "value" names nothing): then the word itself."""
+    if len(w) >= 5 and w.isalpha() and not any(s.startswith(w[:5]) for s in STOP_WORDS):
+        return f"{w[:5]}[a-z]*"
+    return re.escape(w)
+
+
+def meaning_pattern(claim: str, *, max_units: int = 6) -> str:
     """A regular expression for a meaning made of the claim's words: each word exactly, or for a word of five or
-    more letters its five-letter stem with any ending ("catch" → "catches"), plus CONNECTIVES; 1..max_words
-    words separated by single spaces."""
-    alts: dict[str, None] = {}
-    for w in claim_words(claim) + list(CONNECTIVES):
-        alts.setdefault(f"{w[:5]}[a-z]*" if len(w) >= 5 and w.isalpha() else re.escape(w), None)
-    word = "(" + "|".join(alts) + ")"
-    return f"^{word}( {word}){{0,{max_words - 1}}}$"
+    more letters its five-letter stem with any ending ("catch" → "catches"), plus CONNECTIVES, separated by single
+    spaces. It is the symbol table's rule written as a pattern: at least one content word of the claim, and
+    every connective that is a content word itself ("first", "other") paired with a content word of the claim,
+    so a meaning the pattern lets through has at least half its content words from the claim ("the first
+    value" cannot be written; "the first counter" can)."""
+    content = [w for w in claim_words(claim) if w not in STOP_WORDS]
+    stop = [w for w in [*claim_words(claim), *CONNECTIVES] if w in STOP_WORDS]
+    extra = [w for w in CONNECTIVES if w not in STOP_WORDS and w not in content]
+    c = "(" + "|".join(dict.fromkeys(map(_word_alt, content or ["x"]))) + ")"
+    s = "(" + "|".join(dict.fromkeys(map(re.escape, stop))) + ")"
+    n = "(" + "|".join(map(re.escape, extra)) + ")"
+    paired = f"|{n} ({s} ){{0,2}}{c}|{c} ({s} ){{0,2}}{n}" if extra else ""
+    unit = f"({s} ){{0,3}}({c}{paired})"
+    return f"^{unit}( {unit}){{0,{max_units - 1}}}( {s}){{0,2}}$"
 
 
-_CLAIM_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*%)?(?![\w.]*\d)")
+# A number the claim states; an exponent (`p^2`) is not one: a formula writes it as a product, `(* p p)`.
+_CLAIM_NUMBER = re.compile(r"(?<![\w.^])(\d+(?:\.\d+)?)(\s*%)?(?![\w.]*\d)")
+_EXPONENT = re.compile(r"\^(\d+)")
 
 
 def claim_numbers(text: str) -> set[Fraction]:
@@ -205,6 +253,33 @@ def claim_numbers(text: str) -> set[Fraction]:
     for m in _CLAIM_NUMBER.finditer(text):
         value = Fraction(m.group(1))
         out.add(value / 100 if m.group(2) else value)
+    return out
+
+
+# Number words and what they let a formula write: "two thirds" → 2, 3; "more than half" → 2 (or 0.5).
+NUMBER_WORDS = {"zero": (0,), "one": (1,), "two": (2,), "three": (3,), "four": (4,), "five": (5,), "six": (6,),
+                "seven": (7,), "eight": (8,), "nine": (9,), "ten": (10,), "eleven": (11,), "twelve": (12,),
+                "hundred": (100,), "thousand": (1000,), "half": (2, Fraction(1, 2)), "halves": (2, Fraction(1, 2)),
+                "twice": (2,), "double": (2,), "doubled": (2,), "doubles": (2,), "squared": (2,), "majority": (2,),
+                "third": (3,), "thirds": (3,), "triple": (3,), "quarter": (4, Fraction(1, 4)),
+                "quarters": (4, Fraction(1, 4)), "percent": (100, Fraction(1, 100))}
+_BIT_WIDTH = re.compile(r"(\d+)\s*-?\s*bits?\b")
+
+
+def claim_constants(text: str) -> set[Fraction]:
+    """The constants a faithful formula of this claim may write: the numbers it states (30% as 0.3 and 30), its
+    number words, for an n-bit claim the bounds 2^n - 1, 2^n, 2^(n-1) - 1 and 2^(n-1), and 0 and 1."""
+    out = {Fraction(0), Fraction(1)}
+    for m in _CLAIM_NUMBER.finditer(text):
+        value = Fraction(m.group(1))
+        out |= {value, value / 100} if m.group(2) else {value}
+    out |= {Fraction(e) for e in _EXPONENT.findall(text)}
+    for w in _CLAIM_WORD.findall(text.lower()):
+        out |= {Fraction(x) for x in NUMBER_WORDS.get(w, ())}
+    for m in _BIT_WIDTH.finditer(text.lower()):
+        n = int(m.group(1))
+        if 1 <= n <= 64:
+            out |= {Fraction(2 ** n - 1), Fraction(2 ** n), Fraction(2 ** (n - 1) - 1), Fraction(2 ** (n - 1))}
     return out
 
 

@@ -28,7 +28,7 @@ from gauntlet.provers.formalise import (DIFFER_SYSTEM, BackTranslation, Candidat
                                         plain_names, repair_messages, repair_turn, symbols_messages,
                                         symbols_schema)
 from gauntlet.provers.gate import Check, Screened, screen
-from gauntlet.provers.grammar import formula_grammar
+from gauntlet.provers.grammar import claim_constants, formula_grammar
 
 GATE_VERDICTS = FORMAL_VERDICTS  # the core vocabulary (gauntlet.kinds)
 
@@ -50,6 +50,8 @@ class GateSettings:
     shared_symbols: bool = True  # one stage-1 answer (greedy) for all k formulas; False: each samples its own
     symbols_temperature: float = 0.0
     draft_chars: int = 0  # a free `Plan:` line before the constrained formula (0: none)
+    # The grammar's numerals are only the claim's constants (grammar.claim_constants); False: any numeral.
+    claim_numerals: bool = True
     scored_judge: bool = True  # the back-translation judge read from answer probabilities (provers.judged)
 
     @classmethod
@@ -75,6 +77,12 @@ class GateResult:
     decoding: str = ""  # how the formulas were constrained: "grammar", "json_schema", or "" (none written)
     # Without unanimity: would all k candidates have passed and agreed (z3-equivalent)? None: not asked.
     unanimous_agreement: bool | None = None
+    # Without unanimity: did the first two candidates both pass and agree (z3-equivalent), i.e. would k = 2 with
+    # unanimity have reached the same verdict? None: not asked.
+    first_two_agreement: bool | None = None
+    # z3's verdict on the agreed candidates, once they passed every deterministic check and agreement: what the
+    # model-judged checks (back-translation, witness) then accepted or stopped. None: agreement was not reached.
+    agreed_verdict: str | None = None
 
     @property
     def formal(self) -> str | None:
@@ -100,7 +108,8 @@ class GateResult:
                 "counterexample_text": self.counterexample_text() or None,
                 "checks": [c.as_json() for c in self.checks], "formal": self.formal, "symbols": self.symbols(),
                 "candidates": self.candidates, "stopped_by": self.stopped_by, "decoding": self.decoding,
-                "unanimous_agreement": self.unanimous_agreement,
+                "unanimous_agreement": self.unanimous_agreement, "first_two_agreement": self.first_two_agreement,
+                "agreed_verdict": self.agreed_verdict,
                 "llm_calls": len(self.calls), "elapsed_s": round(self.elapsed_s, 3)}
 
 
@@ -180,7 +189,8 @@ class _Run:
                 comp = await self.llm.complete(
                     msgs, seed=self.seed + 104729 * self.n, max_tokens=self.s.max_tokens,
                     temperature=self.s.temperature if problem is None else 0.2,
-                    grammar=formula_grammar(syms.decls(), draft_chars=self.s.draft_chars))
+                    grammar=formula_grammar(syms.decls(), draft_chars=self.s.draft_chars,
+                                            numbers=claim_constants(self.text) if self.s.claim_numerals else None))
             except TypeError as exc:  # a backend written before grammars existed
                 if "grammar" not in str(exc):
                     raise
@@ -344,12 +354,15 @@ async def _decide(run: _Run) -> GateResult:
         short = len(survivors) < (s.k if s.unanimous else s.min_agree)
         return GateResult("rejected", agreed.reason + why, checks, candidates,
                           stopped_by=failed_check if short and failed_check else "agreement")
-    strict = None
-    if not s.unanimous:  # what the unanimous rule would have said, for the record (it decides nothing here)
+    strict = first_two = None
+    if not s.unanimous:  # what the unanimous rules would have said, for the record (they decide nothing here)
         strict = unanimity(s.k, len(survivors)).passed and (await asyncio.to_thread(
             agreement, survivors, k=s.k, min_agree=s.k, unanimous=True, timeout_s=s.timeout_s)).passed
+        first_two = [r.get("status") for r in candidates[:2]] == ["passed", "passed"] and (await asyncio.to_thread(
+            agreement, survivors[:2], k=2, min_agree=2, unanimous=True, timeout_s=s.timeout_s)).passed
     result = await _faithful_verdict(run, checks, candidates, survivors)
-    result.unanimous_agreement = strict
+    result.unanimous_agreement, result.first_two_agreement = strict, first_two
+    result.agreed_verdict = survivors[0][1].verdict
     return result
 
 

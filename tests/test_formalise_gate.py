@@ -86,6 +86,23 @@ def test_copy_of_an_example_is_rejected_even_with_names_changed() -> None:
     assert screen(copy, text).failed.check == "copy_guard"
 
 
+def test_a_conclusion_of_an_examples_form_passes_only_when_the_claim_states_its_constants() -> None:
+    """"More than half of n" may rightly end in the voting example's `v >= n div 2 + 1`; the same conclusion for
+    a claim that states none of its numbers, a conclusion without numbers, or the whole example stays a copy."""
+    majority = _cand([("n", "Int", "n voters"), ("v", "Int", "voters who approve")], ["(> (* 3 v) (* 2 n))"],
+                     "(>= v (+ (div n 2) 1))")
+    assert copy_guard(majority, "A proposal approved by more than two thirds of n voters is approved by more "
+                                "than half of them.").passed
+    assert not copy_guard(majority, "A proposal approved by most of n voters is approved by many of them.").passed
+    bv = _cand([("x", "(_ BitVec 8)", "the first value"), ("y", "(_ BitVec 8)", "the second value")],
+               ["(bvult x #x05)"], "(bvuge (bvadd x y) x)")
+    assert not copy_guard(bv, "Adding two 8-bit values below 5 never gives less than the first.").passed
+    voting = next(e for e in EXAMPLES if e.truth == "true" and "voters" in e.claim).answer
+    whole = _cand([(v["name"], v["sort"], v["meaning"]) for v in voting["variables"]], voting["hypotheses"],
+                  voting["conclusion"])
+    assert not copy_guard(whole, "With n voters, more than half of them is at least n/2 + 1 when n is even.").passed
+
+
 def test_vacuous_hypotheses_are_rejected() -> None:
     vacuous = _cand([("p", "Real", "probability the first monitor misses")], ["(> p 0.5)", "(< p 0.2)"],
                     "(<= (* p p) 0.04)")
@@ -456,6 +473,7 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
                 repairs=0)
     assert old.verdict == "proved" and "unanimity" not in {c.check for c in old.checks}
     assert old.unanimous_agreement is False  # the record of what the unanimous rule would have said
+    assert old.first_two_agreement is False and old.agreed_verdict == "proved"  # candidate 2 failed
     assert old.stopped_by is None
     # Two of three passing is not what stops a claim without unanimity: the check that did stop it is named.
     mismatch = json.dumps({"reason": "B says at least, A says at most", "same": False})
@@ -463,7 +481,29 @@ def test_one_failing_candidate_of_k_breaks_unanimity_and_stops_the_calls() -> No
                     repairs=0)
     assert stopped.verdict == "rejected" and stopped.stopped_by == "back_translation"
     agreed = _gate(_replies(GOOD, GOOD) + [back, judge, DIFFER_NO], unanimous=False)
-    assert agreed.verdict == "proved" and agreed.unanimous_agreement is True
+    assert agreed.verdict == "proved" and agreed.unanimous_agreement is True and agreed.first_two_agreement is True
+    assert stopped.agreed_verdict == "proved"  # agreed, then stopped by the back-translation judge
+
+
+def test_the_eval_reads_the_stricter_rules_and_the_model_checks_share_from_one_run() -> None:
+    from types import SimpleNamespace
+    from gauntlet.graphs.evals.formalise import TASK
+    from gauntlet.graphs.evals.report import CaseResult
+    rows = [  # proved with all three agreeing; proved by 2 of 3 only; stopped by the judge after agreeing wrongly
+        dict(id="a", expect="true", verdict="proved", unanimous_agreement=True, first_two_agreement=True,
+             agreed_verdict="proved"),
+        dict(id="b", expect="true", verdict="proved", unanimous_agreement=False, first_two_agreement=False,
+             agreed_verdict="proved"),
+        dict(id="c", expect="false", verdict="rejected", unanimous_agreement=None, first_two_agreement=None,
+             agreed_verdict="proved"),
+        dict(id="d", expect="not_math", verdict="not_formalisable", unanimous_agreement=None,
+             first_two_agreement=None, agreed_verdict=None)]
+    results = [CaseResult(outcome=score(r["expect"], r["verdict"]), llm_calls=3, elapsed_s=1.0, **r) for r in rows]
+    doc = TASK.summarise(results, SimpleNamespace(resources={"gate": GateSettings(unanimous=False)}))
+    assert doc["right"] == 3 and doc["coverage"] == round(2 / 3, 4)
+    assert doc["by_rule"]["unanimous_k"]["right"] == 2 and doc["by_rule"]["unanimous_k"]["coverage"] == round(1 / 3, 4)
+    assert doc["by_rule"]["first_two"]["abstained"] == 2
+    assert doc["before_model_checks"]["wrong"] == 1 and doc["before_model_checks"]["error_upper_95"] > 0.25
 
 
 def test_a_single_candidate_is_never_unanimous() -> None:

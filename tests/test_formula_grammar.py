@@ -124,3 +124,68 @@ def test_the_claims_numbers_are_named_for_the_formula_but_not_bit_widths() -> No
     assert numbers_line(text) == "Numbers the formula must use: 100, 30%, 0.5, 0.15"
     assert numbers_line("Every voter has a say.") == ""
     assert {str(x) for x in claim_numbers(text)} >= {"100", "3/10", "1/2"}
+
+
+def test_with_the_claims_constants_a_formula_can_write_no_other_number() -> None:
+    """The numerals of a claim's grammar are the numbers it states (and 0, 1): none can be dropped for another or
+    invented; every sentence still parses in z3."""
+    from fractions import Fraction
+    from gauntlet.provers.gate import literals
+    from gauntlet.provers.grammar import claim_constants
+    claim = "If two 8-bit counters each hold at most 100, and 30% of 0.5 is 0.15, their sum fits in 8 bits."
+    allowed = claim_constants(claim)
+    assert {Fraction(100), Fraction(3, 10), Fraction(30), Fraction(1, 2), Fraction(3, 20), Fraction(255),
+            Fraction(128), Fraction(0), Fraction(1), Fraction(2)} <= allowed
+    assert Fraction(7) not in allowed
+    for symbols in (SYMBOL_SETS["mixed"], SYMBOL_SETS["bv-widths"], SYMBOL_SETS["reals"]):
+        rules = parse(formula_grammar(symbols, numbers=allowed))
+        head = "".join(f"(declare-const {n} {s})" for n, s in symbols)
+        rng = random.Random(str(symbols))
+        seen: set[Fraction] = set()
+        for _ in range(120):
+            formula, _ = parse_formula_text(sample(rules, rng))
+            for term in [*formula.hypotheses, formula.conclusion]:
+                found = literals(term)
+                assert found <= allowed, (term, found - allowed)
+                seen |= found
+                assert z3.is_bool(z3.parse_smt2_string(head + f"(assert {term})")[0])
+        assert len(seen) > 3  # the grammar offers the claim's numbers, not only 0 and 1
+
+
+def test_numbers_the_claim_states_in_words_and_exponents() -> None:
+    from fractions import Fraction
+    from gauntlet.provers.grammar import claim_constants, decimal
+    c = claim_constants("Approved by more than two thirds of n voters, it has a majority.")
+    assert {Fraction(2), Fraction(3), Fraction(0), Fraction(1)} <= c
+    t = "the probability 3p^2 - 2p^3 is at least p"  # 3 and 2 are coefficients; ^2, ^3 are exponents
+    assert claim_numbers(t) == {Fraction(3), Fraction(2)}
+    assert Fraction(3) in claim_constants(t) and Fraction(2) in claim_constants(t)
+    assert claim_numbers("x^4 is at least x") == set() and Fraction(4) in claim_constants("x^4 is at least x")
+    assert [decimal(Fraction(x)) for x in ("1/25", "25/2", "3", "1/3", "0")] == ["0.04", "12.5", "3.0", None, "0.0"]
+
+
+def test_a_meaning_the_pattern_admits_passes_the_symbol_tables_rule() -> None:
+    """The first stage's pattern is the symbol table's rule in advance: every meaning it lets through has at
+    least half its content words from the claim (sampled over each dev-set claim's own vocabulary)."""
+    import yaml
+    from gauntlet.provers.gate import stems
+    from gauntlet.provers.grammar import CONNECTIVES, claim_words
+    from gauntlet.provers.evalset import DEFAULT_SET
+    rng = random.Random(7)
+    admitted = 0
+    for case in yaml.safe_load(DEFAULT_SET.read_text()):
+        text = case["text"]
+        pat, claim = re.compile(meaning_pattern(text)), stems(text)
+        vocab = claim_words(text) + list(CONNECTIVES)
+        for _ in range(400):
+            words = rng.sample(vocab, rng.randint(1, min(6, len(vocab))))
+            if len({w[:5] for w in words}) < len(words):
+                continue  # "rating" and "ratings" are one stem: the pattern counts words, the table stems
+            meaning = " ".join(words)
+            if pat.fullmatch(meaning):
+                admitted += 1
+                found = stems(meaning)
+                assert found and 2 * len(found & claim) >= len(found), (meaning, text)
+    assert admitted > 200
+    pat = meaning_pattern("For 8-bit unsigned values a and b, (a + b) / 2 is at least the smaller of a and b.")
+    assert not re.fullmatch(pat, "the first value") and re.fullmatch(pat, "the first unsigned value a")

@@ -36,6 +36,35 @@ def baseline(rows: list[dict[str, Any]], verdict: str) -> dict[str, Any]:
             "coverage": evalset.summarise(scored)["coverage"]}
 
 
+def _brief(row: dict[str, Any]) -> dict[str, Any]:
+    """One candidate as a reader of the report needs it: its formula, what stopped it, z3's verdict."""
+    cand = row.get("candidate") or {}
+    formula = "; ".join([*cand.get("hypotheses", []), "|- " + cand.get("conclusion", "")]) if cand else ""
+    failed = next((c["check"] for c in row.get("checks", []) if not c["passed"]), None)
+    return {"status": row.get("status"), "failed": failed, "verdict": row.get("verdict"),
+            "repairs": row.get("repairs", 0), "formula": formula[:300],
+            "variables": [f"{v['name']}:{v['sort']}={v['meaning']}" for v in cand.get("variables", [])]}
+
+
+def by_rule(rows: list[dict[str, Any]], flag: str) -> dict[str, Any]:
+    """The figures had a verdict needed `flag` as well (all k agreeing, or the first two): a verdict of this run
+    without it becomes an abstention. Scored like the run itself, with this eval's coverage."""
+    scored = [{"expect": r["expect"], "outcome": evalset.score(r["expect"], r["verdict"] if r.get(flag) else
+                                                               "rejected")} for r in rows]
+    decided = [r["verdict"] in DECISIVE and bool(r.get(flag)) for r in rows]
+    return {**figures([r["outcome"] for r in scored], decided), "coverage": evalset.summarise(scored)["coverage"]}
+
+
+def before_model_checks(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A diagnostic, not a verdict: the figures had z3's verdict on the agreed candidates been issued without the
+    model-judged checks (back-translation, witness). It shows what those checks stop: its `wrong` is the risk
+    they carry, its `right` the coverage they hold back."""
+    verdicts = [r.get("agreed_verdict") or "rejected" for r in rows]
+    scored = [{"expect": r["expect"], "outcome": evalset.score(r["expect"], v)} for r, v in zip(rows, verdicts)]
+    return {**figures([r["outcome"] for r in scored], [v in DECISIVE for v in verdicts]),
+            "coverage": evalset.summarise(scored)["coverage"]}
+
+
 class FormaliseEval(Task):
     name = "formalise"
     default_file = evalset.DEFAULT_SET
@@ -64,6 +93,7 @@ class FormaliseEval(Task):
                           # the stage or check that stopped an abstention; how the formulas were constrained;
                           # without unanimity, whether all k candidates would also have passed and agreed
                           stopped_by=r.stopped_by, decoding=r.decoding, unanimous_agreement=r.unanimous_agreement,
+                          first_two_agreement=r.first_two_agreement, agreed_verdict=r.agreed_verdict, candidates=[_brief(c) for c in r.candidates],
                           note=f"{r.verdict}" + (f" at {r.stopped_by}" if r.stopped_by else "") +
                                f", {len(r.calls)} calls")
 
@@ -78,6 +108,10 @@ class FormaliseEval(Task):
                "baselines": {name: baseline(rows, verdict) for name, verdict in BASELINES.items()}}
         if rows:
             doc["calls_per_case"] = round(calls / len(rows), 2)
+        if not settings.unanimous:  # the stricter rules read from the same run (each case records its flags)
+            doc["by_rule"] = {"unanimous_k": by_rule(rows, "unanimous_agreement"),
+                              "first_two": by_rule(rows, "first_two_agreement")}
+        doc["before_model_checks"] = before_model_checks(rows)
         return doc
 
     def settings(self, gate: Any) -> dict[str, Any]:
