@@ -83,11 +83,11 @@ async def applicable(lib: fm.Library, llm: Any, checks: Checks, target: dict[str
     """The retrieved candidates for one idea with their checks, accepted ones first (by p)."""
     text = idea_text(target)
     found = await asyncio.to_thread(lib.search, text, top_k, discipline=discipline, embed=embed)
-    out = []
-    for entry, sim in found:
-        got = await checks.get(fm.check_key(entry, text), lambda e=entry, s=sim: _checked(
-            llm, e, text, threshold=threshold, seed=seed, similarity=s))
-        out.append((entry, got))
+    # All of an idea's checks at once: a served model answers them in parallel (one after another they were most
+    # of a critic's wait); the embedded backend still runs them one at a time, in this order.
+    got = await asyncio.gather(*(checks.get(fm.check_key(entry, text), lambda e=entry, s=sim: _checked(
+        llm, e, text, threshold=threshold, seed=seed, similarity=s)) for entry, sim in found))
+    out = [(entry, ap) for (entry, _), ap in zip(found, got)]
     return sorted(out, key=lambda ec: (not ec[1].accepted, -ec[1].p))
 
 
