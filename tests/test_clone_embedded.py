@@ -2,8 +2,8 @@
 
 The card is the shipped eval card (runs/evals/clone/ines-varga.yaml: stances labelled by hand), so the test spends its model time
 on the evaluation itself: re-drafting the clone from the training files (verbatim evidence under llama.cpp's
-grammar), then three held-out claims asked of the clone at two seeds, the no-corpus baseline and the generic
-panelist. Building a card with `persona new` is covered against the synthetic server in test_clone_cards.py.
+grammar), then three held-out claims read by score (P(Yes) vs P(No), both orders) from the clone, the no-corpus
+baseline and the generic panelist, calibrated on one split and reported on the other. Building a card with `persona new` is covered against the synthetic server in test_clone_cards.py.
 """
 
 from __future__ import annotations
@@ -47,3 +47,6 @@ def test_eval_clone_on_the_embedded_model(tmp_path: Path):
     assert doc["clone_unverified_quotes"] == []
     assert {e["source"] for e in doc["clone_card"]["evidence"]} <= set(doc["split"]["train"])
     assert all(item["clone"] in ("agree", "disagree") for item in doc["items"])
+    assert doc["cost"]["score_reads"] == 3 * 2 * 3 and doc["cases"] == len(doc["per_case"]) >= 1
+    assert all(0.0 <= c["p_agree"] <= 1.0 and c["split"] == "test" for c in doc["per_case"])
+    assert {"majority", "content_free", "same_discipline", "generic"} <= set(doc["baselines"])

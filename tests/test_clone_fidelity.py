@@ -113,7 +113,9 @@ def test_a_model_that_knows_the_author_is_read_right_and_one_without_logprobs_ne
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["n"] == 8 and doc["agreement"] == 1.0 and doc["auc"] == 1.0 and doc["order_consistency"] == 1.0
-    assert doc["wrong"] == 0 and doc["accepted"] == doc["right"] >= 1
+    assert doc["auc_all_items"]["clone"] == 1.0
+    # Perfect readings, but 4 calibration items (2 per stance) cannot show a 5% error: every verdict abstains.
+    assert doc["calibration_split"]["cases"] == 4 and doc["accepted"] == 0 and doc["abstained"] == doc["cases"] == 4
     assert doc["baselines"]["majority"]["accuracy_all"] == 0.5  # 2 agree / 2 disagree on the test split
     with running_server(logprobs=_claims_read_as(truth, "none")) as url:
         res = CliRunner().invoke(app, ["eval", "clone", str(EVAL_CARD), "--model-url", url, "--max-claims", "8",

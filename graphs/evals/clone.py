@@ -16,8 +16,8 @@ accepted verdicts, coverage, the error bound, the risk-coverage curve, AURC and 
 items from the same run: the majority stance of the calibration split, the content-free input's stance (the
 clone prompt's label bias), the same-discipline card and the generic panelist (each calibrated the same way on
 its own margin), and MiniLM similarity between the claim and the clone's stated positions (likewise).
-`agreement` and its neighbours are the readings' likelier stance on every held-out item, with no fit and no
-abstention.
+`agreement` and its neighbours are the readings' likelier stance on every held-out item, and `auc_all_items`
+how each panelist's margin ranks every held-out item: no fit, no abstention.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from gauntlet.graphs.evals import split_figures
 from gauntlet.graphs.evals.report import CaseResult
 from gauntlet.graphs.evals.rulings_set import SPLITS
 from gauntlet.graphs.evals.task import EvalContext, Task
+from gauntlet.metrics import auc
 
 PANELISTS = ("clone", "baseline", "generic")  # the clone, the same-discipline card without corpus, the generic one
 SPLIT_SALT = "clone-split-v1"
@@ -252,6 +253,11 @@ def _unfitted(rows: Sequence[dict[str, Any]], cal: Sequence[dict[str, Any]]) -> 
                           majority=majority, orders_agree=[r["clone"]["orders_agree"] for r in rows])
     # Kept for readers of the earlier report: a scored read has no seed, so its self-consistency is across orders.
     doc["self_consistency"] = doc["order_consistency"]
+    truth = [r["stance"] == LABELS[0] for r in rows]
+    ranked = {w: [r[w]["margin"] for r in rows] for w in PANELISTS}
+    if rows and all("similarity" in r for r in rows):
+        ranked["similarity"] = [r["similarity"] for r in rows]
+    doc["auc_all_items"] = {w: _round(auc(v, truth)) for w, v in ranked.items()}
     return doc
 
 
@@ -275,6 +281,10 @@ def _scored_verdict(main: dict[str, Any], baselines: dict[str, dict[str, Any]]) 
             f"{main['accepted'] + main['abstained']} ({main['wrong']} wrong, 95% bound "
             f"{'-' if bound is None else f'{bound:.2f}'}), AUC {_fmt(main['auc'])} vs generic "
             f"{_fmt(baselines['generic']['auc'])}, same discipline {_fmt(baselines['same_discipline']['auc'])}")
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def _fmt(x: float | None) -> str:
