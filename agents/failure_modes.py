@@ -267,15 +267,20 @@ LABELS = ("applies", "escapes")
 def applicability_messages(entry: Entry, proposal: str, answers: tuple[str, str] = ANSWERS) -> list[dict[str, str]]:
     """One yes/no question: does this known failure mode apply to this proposal? The escape condition is in the
     prompt, so a proposal that already does what the entry requires should draw a No. `answers` is the order
-    the two answers are listed in (the scorer asks both orders to cancel the model's label bias)."""
-    task = (f"Proposal:\n{proposal}\n\nA known failure mode, {entry.name}: {entry.statement}\n"
+    the two answers are listed in (the scorer asks both orders to cancel the model's label bias).
+
+    The order sits alone in the last message: with prefix caching (agents/prefix_cache.py) a proposal is read
+    once for all its entries, and the second order costs a few tokens instead of the whole prompt again."""
+    task = (f"A known failure mode, {entry.name}: {entry.statement}\n"
             f"It does NOT apply when: {entry.does_not_apply_when}\n\n"
             f"Question about the proposal: {entry.question}\n"
             "Answer No if the proposal already does what the 'does not apply' condition asks, or if the failure "
-            f"mode is about a different kind of proposal. Answer {answers[0]} or {answers[1]}.")
+            "mode is about a different kind of proposal.")
     return [{"role": "system", "content": "You check whether a known objection fits a proposal. Judge the "
                                           "proposal as written. Answer with one word."},
-            {"role": "user", "content": task}]
+            {"role": "user", "content": f"Proposal:\n{proposal}"},
+            {"role": "user", "content": task},
+            {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,10 @@ def test_the_does_not_apply_case_is_asked_shown_and_handed_to_jurors():
     addressed = ("Keep the oracle's answers to one of four fixed labels, machine-checked before any person reads "
                  "them, and let no one read its raw output.")
     msgs = fm.applicability_messages(entry, addressed)
-    assert entry.does_not_apply_when in msgs[-1]["content"] and entry.question in msgs[-1]["content"]
+    asked = msgs[-2]["content"]  # the question, the entry and its escape condition; the answer order comes last
+    assert entry.does_not_apply_when in asked and entry.question in asked and addressed in msgs[1]["content"]
+    flipped = fm.applicability_messages(entry, addressed, ("No", "Yes"))
+    assert flipped[:-1] == msgs[:-1] and flipped[-1] != msgs[-1]  # both orders share everything but the last message
     with running_server(script=_script((-2.3, -0.1), (-2.0, -0.2))) as url:  # the model answers No
         no = _check(url, entry, addressed)
     assert no.scored and not no.accepted and no.p < 0.2
