@@ -165,11 +165,17 @@ def fit_calibration(rows: Sequence[Mapping[str, float]], truth: Sequence[bool], 
                     target_error: float = DEFAULT_TARGET_ERROR, l2: float = 1.0, min_accepted: int = 1,
                     fitted_on: dict[str, Any] | None = None, created: str = "") -> Calibration:
     """Fit weights and per-label thresholds on a calibration split (`rows` of feature values, `truth` True for
-    the positive label)."""
+    the positive label). The L2 penalty applies to standardised features."""
     x = np.array([[float(r.get(f, 0.0)) for f in features] for r in rows], dtype=float).reshape(len(rows),
                                                                                              len(features))
     y = np.array([1.0 if t else 0.0 for t in truth])
-    w = fit_logistic(x, y, l2=l2)
+    # Fitted on z-scores so the penalty weighs every feature alike (a cosine spans 0.1 where a margin spans 3),
+    # then mapped back: the file's weights apply to the raw feature values.
+    mean = x.mean(axis=0) if len(rows) else np.zeros(len(features))
+    scale = x.std(axis=0) if len(rows) else np.ones(len(features))
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    wz = fit_logistic((x - mean) / scale, y, l2=l2)
+    w = np.concatenate([[wz[0] - float(np.sum(wz[1:] * mean / scale))], wz[1:] / scale])
     cal = Calibration(id=id, model=model, task=task, labels=labels, features=list(features),
                       weights=[round(float(v), 6) for v in w], thresholds={}, target_error=target_error,
                       fitted_on=dict(fitted_on or {}), created=created)

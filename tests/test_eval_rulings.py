@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gauntlet.graphs.evals.rulings import FEATURES
 from gauntlet.graphs.evals.rulings_set import load_cases, seeded_split
 from gauntlet.errors import InputError
 
@@ -39,7 +40,7 @@ def test_eval_rulings_reports_the_test_split_with_baselines(synthetic_url, tmp_p
     assert set(doc["threshold"]) == {"sustained", "overruled"}
     assert Path(doc["calibration_file"]).parent == tmp_path / "calibrations"
     cal = json.loads(Path(doc["calibration_file"]).read_text())
-    assert cal["model"] == "synthetic" and cal["features"] == ["margin", "similarity"]
+    assert cal["model"] == "synthetic" and cal["features"] == list(FEATURES)
     assert cal["fitted_on"]["cases"] == 6 and len(cal["fitted_on"]["sha256"]) == 64
     assert (tmp_path / "rulings.json").is_file()
 
