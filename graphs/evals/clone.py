@@ -234,8 +234,7 @@ def scored_report(rows: Sequence[dict[str, Any]], *, model: str,
                                            "nearest rejected"}
     per_case = [_case(r, d, outcome) for r, d, outcome in zip(test, main["decisions"], main["outcomes"])]
     seconds = [r.get("seconds", 0.0) for r in rows]
-    head = {k: v for k, v in split_figures.summary(main).items()}
-    return {**everything, **head, "risk_coverage": main["risk_coverage"], "cases": len(test),
+    return {**everything, **split_figures.summary(main), "risk_coverage": main["risk_coverage"], "cases": len(test),
             "calibration": calibration.to_dict(), "baselines": baselines, "per_case": per_case,
             "seconds_per_case": round(fmean(seconds), 2) if seconds else None,
             "verdict": everything["verdict"] + "; " + _scored_verdict(main, baselines)}
