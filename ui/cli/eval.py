@@ -150,14 +150,18 @@ def _panel_text(doc: dict[str, Any]) -> None:
 def clone(card_ref: str = typer.Argument(..., metavar="CARD", help="A clone's card (file or name)."),
           seed: int = SeedOpt, max_claims: int = typer.Option(12, "--max-claims", min=1, max=500,
                                                               help="At most this many held-out stances."),
+          target_error: float = typer.Option(0.05, "--target-error", min=0.001, max=0.5,
+                                             help="The error the acceptance threshold is chosen for, on the "
+                                                  "calibration half of the held-out stances."),
           model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
           out: Optional[Path] = OutOpt, fresh: bool = FreshOpt, quiet: bool = QuietOpt,
           as_json: bool = JsonOpt) -> None:
     """Measure a clone's fidelity: agreement with its author on held-out stances, against baselines.
 
-    Hides a third of the card's corpus, drafts the clone from the rest, and scores its agree/disagree answers on
-    the author's hidden positions against a same-discipline card with no corpus, a generic panelist and the
-    majority stance; its own agreement across two seeds is the ceiling.
+    Hides a third of the card's corpus, drafts the clone from the rest, and reads its stance on each of the author's
+    hidden positions from P(Yes)/P(No) (both answer orders, the content-free bias removed): calibrated on one half
+    of the held-out stances, reported on the other, with abstention below the threshold for --target-error;
+    against a same-discipline card with no corpus, a generic panelist, MiniLM similarity and the majority stance.
 
     Example: gauntlet eval clone my-personas/ines-varga.yaml --max-claims 8 --json
     """
@@ -165,7 +169,8 @@ def clone(card_ref: str = typer.Argument(..., metavar="CARD", help="A clone's ca
     from gauntlet.graphs.evals.clone import find_card
     find_card(card_ref)  # an unknown card fails here, before any model loads
     cfg = model_config(model_url, model_name, field="--model-url")
-    ctx = _context(cfg, seed, {"seed": seed, "max_claims": max_claims}, meter=Meter(), max_claims=max_claims,
+    ctx = _context(cfg, seed, {"seed": seed, "max_claims": max_claims, "target_error": target_error}, meter=Meter(),
+                   max_claims=max_claims,
                    embed=_embedder())
     run("clone", Path(card_ref), ctx, out=out, fresh=fresh, as_json=as_json, text=_clone_text, quiet=quiet)
 
@@ -174,7 +179,7 @@ def _clone_text(doc: dict[str, Any]) -> None:
     from rich.table import Table
     table = Table("panelist", "agreement with the author", title=f"{doc['card']}: {doc['n']} held-out stances "
                   f"({(doc['split'] or {}).get('mode')} split)")
-    for label, key in (("clone", "agreement"), ("clone, other seed (self-consistency)", "self_consistency"),
+    for label, key in (("clone", "agreement"), ("clone, other answer order", "order_consistency"),
                        ("same discipline, no corpus", "baseline_agreement"), ("generic panelist", "generic_agreement"),
                        (f"always '{doc['majority_stance']}'", "majority_agreement")):
         table.add_row(label, "-" if doc[key] is None else f"{doc[key]:.2f}")
