@@ -30,7 +30,7 @@ SORTS = ("Real", "Int", "Bool", "(_ BitVec 8)", "(_ BitVec 16)", "(_ BitVec 32)"
 class Variable(MoveModel):
     name: str = Field(max_length=16)
     sort: Literal["Real", "Int", "Bool", "(_ BitVec 8)", "(_ BitVec 16)", "(_ BitVec 32)", "(_ BitVec 64)"]
-    meaning: str = Field(max_length=80)  # the claim's own words for this quantity
+    meaning: str = Field(max_length=160)  # the claim's own words (a phrase: provers.grammar.meaning_pattern)
 
 
 class Candidate(MoveModel):

@@ -224,22 +224,24 @@ def _word_alt(w: str) -> str:
     return re.escape(w)
 
 
-def meaning_pattern(claim: str, *, max_units: int = 6) -> str:
+def meaning_pattern(claim: str, *, tail: int = 8) -> str:
     """A regular expression for a meaning made of the claim's words: each word exactly, or for a word of five or
     more letters its five-letter stem with any ending ("catch" → "catches"), plus CONNECTIVES, separated by single
-    spaces. It is the symbol table's rule written as a pattern: at least one content word of the claim, and
-    every connective that is a content word itself ("first", "other") paired with a content word of the claim,
-    so a meaning the pattern lets through has at least half its content words from the claim ("the first
-    value" cannot be written; "the first counter" can)."""
+    spaces. It is the symbol table's rule written as a pattern: at least one content word of the claim, and at
+    most one connective that is a content word itself ("first", "other"), so a meaning the pattern lets through
+    has at least half its content words from the claim ("the first value" cannot be written; "the first counter"
+    can). At most 3 + 1 + 2 + 1 + `tail` words: a meaning is a phrase, not a run-on."""
     content = [w for w in claim_words(claim) if w not in STOP_WORDS]
     stop = [w for w in [*claim_words(claim), *CONNECTIVES] if w in STOP_WORDS]
     extra = [w for w in CONNECTIVES if w not in STOP_WORDS and w not in content]
     c = "(" + "|".join(dict.fromkeys(map(_word_alt, content or ["x"]))) + ")"
     s = "(" + "|".join(dict.fromkeys(map(re.escape, stop))) + ")"
     n = "(" + "|".join(map(re.escape, extra)) + ")"
-    paired = f"|{n} ({s} ){{0,2}}{c}|{c} ({s} ){{0,2}}{n}" if extra else ""
-    unit = f"({s} ){{0,3}}({c}{paired})"
-    return f"^{unit}( {unit}){{0,{max_units - 1}}}( {s}){{0,2}}$"
+    def rest(most: int) -> str:
+        return f"( ({c}|{s})){{0,{most}}}"
+    first = (f"({n} ({s} ){{0,2}}{c}{rest(tail)}|{c}{rest(3)} {n}{rest(tail - 3)}|{c}{rest(tail)})" if extra
+             else f"{c}{rest(tail)}")
+    return f"^({s} ){{0,3}}{first}$"
 
 
 # A number the claim states; an exponent (`p^2`) is not one: a formula writes it as a product, `(* p p)`.
@@ -254,6 +256,7 @@ def claim_numbers(text: str) -> set[Fraction]:
         value = Fraction(m.group(1))
         out.add(value / 100 if m.group(2) else value)
     return out
+
 
 
 # Number words and what they let a formula write: "two thirds" → 2, 3; "more than half" → 2 (or 0.5).
