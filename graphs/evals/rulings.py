@@ -29,6 +29,7 @@ from gauntlet.agents.llm import LLM
 from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
 from gauntlet.errors import InputError
 from gauntlet.graphs.evals.report import CaseResult
+from gauntlet.graphs.evals.rulings_cv import candidate_aucs
 from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
@@ -168,8 +169,15 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
     cal.metrics = {"calibration_auc": _round(auc(cal_probs, [c.sustained for c in cal_cases])),
                    "test_auc": main["auc"], "test_coverage": main["coverage"], "test_wrong": main["wrong"],
                    "test_accepted": main["accepted"], "test_error_upper_95": main["error_upper_95"]}
+    candidates = {"chosen": features, "margin": ("margin",), "margin+similarity": ("margin", "similarity"),
+                  "every question": QUESTION_FEATURES, "text features": TEXT_FEATURES,
+                  "every question+text features": (*QUESTION_FEATURES, *TEXT_FEATURES)}
+    cv = candidate_aucs([reads[c.id] for c in cal_cases], [c.sustained for c in cal_cases],
+                        [c.proposal for c in cal_cases], candidates, l2)
     doc = {"eval": "rulings", "model": model, "cases": len(test_cases),
-           "calibration_split": {"cases": len(cal_cases), "auc": cal.metrics["calibration_auc"]},
+           "calibration_split": {"cases": len(cal_cases), "auc": cal.metrics["calibration_auc"],
+                                 "grouped_cv": cv, "note": "AUC of leave-one-proposal-out predictions on the "
+                                                           "calibration split, per candidate feature set"},
            **{k: main[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
                                    "aurc", "risk_coverage", "accuracy_all")},
            "threshold": cal.thresholds, "target_error": target_error, "calibration": cal.to_dict(),
