@@ -3,7 +3,8 @@
 `runs/calibrations/<model>.json` holds a model's rulings calibration (`<model>.<task>.json` for other tasks):
 `{id, model, task, labels, features, weights, thresholds, target_error, fitted_on: {file, sha256, cases}, created,
 metrics}`. The directory is `$GAUNTLET_CALIBRATIONS` or the repository's runs/calibrations. A model without a file
-gets `default_calibration`, and its decisions say so.
+gets `default_calibration`, and its decisions say so; so does a caller that cannot compute every feature its
+calibration weighs (`usable`).
 
 `Scorer` asks one question the way a calibration was fitted: the answers in both orders, each beside the same
 question on a content-free input (asked once per prompt and cached), and returns a `Decision`.
