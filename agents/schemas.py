@@ -68,7 +68,8 @@ class CritiqueItem(MoveModel):
     target: str
     kind: CritiqueKind
     # The exact words of the target attacked (verified verbatim after normalising case and whitespace).
-    anchor: str = Field(default="", max_length=160)
+    # A quoted span: graphs/argument/anchors.py `spans` offers spans of up to 200 characters.
+    anchor: str = Field(default="", max_length=240)
     flaw_type: FlawType = "none"
     severity: Severity = "major"
     # For unfaithful_formalisation only: which formalisation check the critic believes failed ("" otherwise).

@@ -127,3 +127,21 @@ def test_unfaithful_formalisation_of_something_not_formal_is_a_plain_objection()
                         flaw_type="does_not_scale", severity="major", failed_check="symbol_table", text="t")
     ((placed, _, _),) = critiques.place([item], by_id)
     assert placed.kind == "objection" and placed.failed_check == ""
+
+
+def test_every_quotable_span_fits_the_critique_anchor_field():
+    """The critique schema offers a target's spans as the anchor's enum; a span the grammar lets the model pick
+    must also validate, or the critic's call fails as a schema violation (it did with a 160-character bound)."""
+    import inspect
+
+    from gauntlet.agents.schemas import CritiqueItem
+    from gauntlet.graphs.argument.anchors import spans
+
+    longest = inspect.signature(spans).parameters["max_chars"].default
+    text = " ".join(["word"] * 200) + "."  # one sentence far longer than any span
+    offered = spans(text)
+    assert offered and max(len(s) for s in offered) <= longest
+    for s in offered:
+        CritiqueItem(target="t", kind="objection", anchor=s, text="Two sentences.")
+    limit = next(m.max_length for m in CritiqueItem.model_fields["anchor"].metadata if hasattr(m, "max_length"))
+    assert limit >= longest
