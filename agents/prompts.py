@@ -102,28 +102,11 @@ JUROR_RULES = ("You are an independent juror on a panel stress-testing AI-alignm
 CONTENT_FREE = "N/A"
 
 
-def ruling_question(target: str, critique: str, anchor: str, rebuttal: str, answers: tuple[str, str], *,
-                    topic: str = "", persona: Persona | None = None) -> list[Message]:
-    """The scored juror question: is this anchored critique, with its rebuttal, sustained? Answered by the
-    probability of the first word (`answers` = (yes, no) in the order they are offered), not by generated text.
-
-    One message per part, so a backend that caches prompt prefixes at message ends (agents/prefix_cache.py)
-    evaluates a proposal once for all its critiques, and a question's second answer order as a few tokens."""
-    system = JUROR_RULES + ("\n\n" + persona_card(persona) if persona is not None else "")
-    reply = f"The author's reply: {rebuttal}" if rebuttal.strip() else "The author did not reply."
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": (f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}"},
-            {"role": "user", "content": f"A critique of it, attacking the words \"{anchor}\":\n{critique}\n\n"
-                                        f"{reply}\n\nIs the critique a correct objection to the proposal as "
-                                        "written, one that neither the proposal's own text nor the author's reply "
-                                        "answers?"},
-            {"role": "user", "content": f"Answer {answers[0]} or {answers[1]}."}]
-
-
 def severity_question(target: str, critique: str, anchor: str, answers: tuple[str, str], *, topic: str = "",
                       persona: Persona | None = None) -> list[Message]:
     """The scored severity question on a sustained critique: does the proposal fail unless it is changed (fatal or
-    major), or is this a weakness worth revising (minor)? Same message layout as `ruling_question`."""
+    major), or is this a weakness worth revising (minor)? One message per part, the answer order alone in the last,
+    so prefix caching reads the proposal once and the second order as a few tokens."""
     system = JUROR_RULES + ("\n\n" + persona_card(persona) if persona is not None else "")
     return [{"role": "system", "content": system},
             {"role": "user", "content": (f"Topic: {topic}\n\n" if topic else "") + f"The proposal:\n{target}"},
@@ -139,13 +122,6 @@ def match_question(p: Persona, topic: str, a: str, b: str, case_a: str, case_b: 
     task = (f"Topic: {topic}\n\nTwo ideas meet in a tournament match.\n{a}\nIts advocate: {case_a}\n\n{b}\n"
             f"Its advocate: {case_b}\n\nAs judge: which idea is the better research bet after both arguments?")
     return [system_message(p), {"role": "user", "content": task}, {"role": "user", "content": "Answer A or B."}]
-
-
-def ruling_question_content_free(answers: tuple[str, str], *, topic: str = "",
-                                 persona: Persona | None = None) -> list[Message]:
-    """The same question on a content-free input, whose answer probabilities are the label bias to remove."""
-    return ruling_question(CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, CONTENT_FREE, answers, topic=topic,
-                           persona=persona)
 
 
 def severity_question_content_free(answers: tuple[str, str], *, topic: str = "",
