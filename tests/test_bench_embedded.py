@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.ui.bench.bench_embedded import delta, phase_split, summarise
+from gauntlet.ui.bench.bench_embedded import delta, outcome, phase_split, summarise
 
 TINY = Path(__file__).parent / "data" / "tiny_embedded.yaml"
 
@@ -75,3 +75,13 @@ def test_one_backend_serves_debates_on_successive_event_loops():
     for _ in range(2):
         queued = asyncio.run(contended())
         assert max(queued) > 0.0  # the calls really waited on one another: the lock was contended on this loop
+
+
+def test_outcome_counts_examined_ideas_and_statuses():
+    doc = {"ideas": [{"id": "seed-1", "status": "undecided", "examined": False},
+                     {"id": "r1-idea-a", "status": "standing", "examined": True},
+                     {"id": "r1-idea-b", "status": "shot_down", "examined": True}]}
+    got = outcome(doc)
+    assert got["examined"] == 2
+    assert got["statuses"] == {"shot_down": 1, "standing": 1, "undecided": 1}
+    assert [i["id"] for i in got["ideas"] if not i["examined"]] == ["seed-1"]

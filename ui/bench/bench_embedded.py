@@ -71,14 +71,25 @@ def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     mid = ordered[len(ordered) // 2]
     doc: dict[str, Any] = {k: round(statistics.median(s[k] for s in samples), 3) for k in keys}
     doc["phases"] = mid["phases"]
+    doc["outcome"] = mid.get("outcome")
     doc["samples"] = [{k: s[k] for k in ("wall_s", "hit_rate", "generated_tokens_per_s", "calls")} for s in samples]
     return doc
 
 
-async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[dict[str, Any]], str]:
+def outcome(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the debate decided, from its `show --json` document: each idea's status and whether it was examined,
+    and how many rulings had an accepted vote (a faster demo that decides less is no win)."""
+    ideas = [{"id": i["id"], "status": i["status"], "examined": bool(i.get("examined"))} for i in doc["ideas"]]
+    return {"ideas": ideas, "examined": sum(i["examined"] for i in ideas),
+            "statuses": {s: sum(i["status"] == s for i in ideas) for s in sorted({i["status"] for i in ideas})}}
+
+
+async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[dict[str, Any]], str,
+                                                                  dict[str, Any]]:
     from gauntlet.graphs.run.loading import load_config
     from gauntlet.graphs.run.runner import Runner, call_payloads
     from gauntlet.graphs.store.store import Store
+    from gauntlet.graphs.store.views import show
 
     loaded = load_config(config)
     store = Store(db)
@@ -87,8 +98,9 @@ async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[di
     wall = time.perf_counter() - t0
     calls = call_payloads(store, run_id)
     transcript = json.dumps([c.get("response") for c in calls])
+    decided = outcome(show(store, run_id, analyse=False))
     store.engine.dispose()
-    return wall, calls, transcript
+    return wall, calls, transcript, decided
 
 
 def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
@@ -114,9 +126,10 @@ def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
                 session.evaluator.states.clear()
                 session.evaluator.invalidate()
                 before = backend.stats()
-                wall, calls, transcript = run_loop(_one_demo(config, f"{tmp}/{mode}-{r}.sqlite", backend))
+                wall, calls, transcript, decided = run_loop(_one_demo(config, f"{tmp}/{mode}-{r}.sqlite",
+                                                                      backend))
                 sample = {"wall_s": round(wall, 2), "calls": len(calls), "phases": phase_split(calls),
-                          **delta(backend.stats(), before)}
+                          "outcome": decided, **delta(backend.stats(), before)}
                 modes[mode].append(sample)
                 transcripts[mode].add(transcript)
                 print(f"bench embedded: {mode} run {r + 1}/{repeats}: {wall:.1f} s", file=sys.stderr, flush=True)
