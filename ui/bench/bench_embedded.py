@@ -133,7 +133,8 @@ def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
                 modes[mode].append(sample)
                 transcripts[mode].add(transcript)
                 print(f"bench embedded: {mode} run {r + 1}/{repeats}: {wall:.1f} s", file=sys.stderr, flush=True)
-    session.evaluator.enabled = True
+    from gauntlet.agents.prefix_cache import cache_enabled
+    session.evaluator.enabled = cache_enabled()  # back to what the environment asks for
     from gauntlet.agents import llama_runtime
     params = llama_runtime.applied()
     return {"bench": "embedded", "config": str(config), "repeats": repeats, "model": backend.name,
