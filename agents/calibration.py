@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from gauntlet.agents.llm import LLM, ChoiceScores, Message
+from gauntlet.agents.llm import LLM, ChoiceScores, Message, back_to_back
 from gauntlet.agents.scoring import Calibration, Decision, debiased_margin, default_calibration
 from gauntlet.errors import InputError
 
@@ -132,9 +132,13 @@ class Scorer:
                        seed: int | None = None) -> tuple[float, bool, list[ChoiceScores]]:
         """(debiased margin, whether every pass was scored, the passes: both orders, then content-free ones)."""
         orders = self.orders()
-        asked = [await llm.score(build(o), list(self.answers), seed=seed) for o in orders]
-        free = ([await self._cached(llm, build_content_free(o)) for o in orders]
-                if build_content_free else [])
+        # Back to back: the second order shares all but the last message with the first (agents/llm.py). Every
+        # content-free lookup (whose lock is held across its pass) happens inside such a section, so a task that
+        # waits on that lock never holds the model another task needs.
+        async with back_to_back(llm):
+            asked = [await llm.score(build(o), list(self.answers), seed=seed) for o in orders]
+            free = ([await self._cached(llm, build_content_free(o)) for o in orders]
+                    if build_content_free else [])
         pos, neg = self.answers
         scored = all(s.scored for s in asked + free)
         return debiased_margin(asked, free, pos, neg), scored, asked + free

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import contextvars
 import hashlib
 import importlib.util
 import os
@@ -11,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, AsyncIterator, Sequence
 
 from gauntlet.agents import llama_runtime
 from gauntlet.agents.cache_dirs import models_dir
@@ -139,6 +141,11 @@ def _close_models() -> None:
         _MODELS.popitem()[1].llama.close()
 
 
+# Inside `EmbeddedBackend.exclusive()`: (the backend, the lock its section's calls take turns on).
+_HOLD: contextvars.ContextVar[tuple[Any, asyncio.Lock] | None] = contextvars.ContextVar("gauntlet_embedded_hold",
+                                                                                          default=None)
+
+
 class EmbeddedBackend:
     """llama.cpp in-process. Calls are serialised (one model, two cores), run off the event loop, and hold the
     machine-wide model lock (agents/llama_runtime.py) so a second Gauntlet process waits instead of competing.
@@ -177,6 +184,22 @@ class EmbeddedBackend:
             return session.complete(messages, grammar=compiled, seed=seed, max_tokens=max_tokens,
                                     temperature=temperature)
 
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Calls made inside run back to back: no other task's call comes between them, so passes that share a
+        prompt prefix (a scored question in both answer orders, a juror's questions on one critique) find it still
+        in the context. Calls from tasks started inside take turns among themselves."""
+        held = _HOLD.get()
+        if held is not None and held[0] is self:
+            yield  # already inside this backend's section
+            return
+        async with self._loop_lock():
+            token = _HOLD.set((self, asyncio.Lock()))
+            try:
+                yield
+            finally:
+                _HOLD.reset(token)
+
     def _loop_lock(self) -> asyncio.Lock:
         """This event loop's call lock. A backend outlives a loop when one process runs several debates in turn
         (`gauntlet bench embedded`, tests), and an asyncio.Lock is bound to the loop it was first used on."""
@@ -188,7 +211,8 @@ class EmbeddedBackend:
     async def _call(self, fn: Any, *args: Any) -> tuple[Any, float, float]:
         """Run fn off the event loop, one call at a time; (result, seconds queued, seconds running)."""
         t_queue = time.perf_counter()
-        async with self._loop_lock():
+        held = _HOLD.get()
+        async with (held[1] if held is not None and held[0] is self else self._loop_lock()):
             queued = time.perf_counter() - t_queue
             t0 = time.perf_counter()
             try:

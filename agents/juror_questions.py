@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from gauntlet.agents.calibration import Scorer
-from gauntlet.agents.llm import LLM, ChoiceScores, Message
+from gauntlet.agents.llm import LLM, ChoiceScores, Message, back_to_back
 from gauntlet.agents.scoring import order_margin
 
 RULES = "You check critiques of AI-alignment proposals against the proposal's text. Answer with one word."
@@ -65,12 +65,13 @@ async def read(llm: LLM, scorer: Scorer, proposal: str, critique: str, anchor: s
     margins: dict[str, float] = {}
     passes: dict[str, list[ChoiceScores]] = {}
     scored = True
-    for q in questions:
-        m, ok, got = await scorer.features(
-            llm, lambda order, q=q: messages(q, proposal, critique, anchor, reply, order),
-            lambda order, q=q: content_free(q, order), seed)
-        margins[q], passes[q] = m, got
-        scored = scored and ok
+    async with back_to_back(llm):  # the questions share the proposal and the critique: keep them in the context
+        for q in questions:
+            m, ok, got = await scorer.features(
+                llm, lambda order, q=q: messages(q, proposal, critique, anchor, reply, order),
+                lambda order, q=q: content_free(q, order), seed)
+            margins[q], passes[q] = m, got
+            scored = scored and ok
     return margins, scored, passes
 
 

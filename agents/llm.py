@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, TypedDict, runtime_checkable
+from typing import Any, AsyncContextManager, Protocol, Sequence, TypedDict, runtime_checkable
 
 
 class Message(TypedDict):
@@ -81,3 +83,11 @@ class LLM(Protocol):
                     seed: int | None = None) -> ChoiceScores: ...
 
     async def aclose(self) -> None: ...
+
+
+def back_to_back(llm: Any) -> AsyncContextManager[None]:
+    """A section whose calls on `llm` run one after another with no other task's call between them, where the
+    backend can promise it (the embedded model: passes that share a prompt prefix, e.g. a question in both answer
+    orders, then reuse the evaluated prefix the context still holds). Elsewhere it changes nothing."""
+    hold = getattr(llm, "exclusive", None)
+    return hold() if callable(hold) else contextlib.nullcontext()

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from gauntlet.agents.backends import make_llm
 from gauntlet.agents.launch import served_name
-from gauntlet.agents.llm import LLM, ChoiceScores, Completion, Message
+from gauntlet.agents.llm import LLM, ChoiceScores, Completion, Message, back_to_back
 from gauntlet.agents.server_share import SharedServer
 from gauntlet.config import ModelConfig, RunConfig
 
@@ -41,6 +41,10 @@ class RoutedLLM:
     async def score(self, messages: list[Message], choices: Sequence[str], *,
                     seed: int | None = None) -> ChoiceScores:
         return await self.default.score(messages, choices, seed=seed)
+
+    def exclusive(self) -> Any:
+        """Calls without a persona go to the default endpoint, so a back-to-back section is the default's."""
+        return back_to_back(self.default)
 
     async def aclose(self) -> None:
         try:
