@@ -15,8 +15,8 @@ only where tokenising the prompt's text up to it gives a prefix of the prompt's 
 
 States: the context itself keeps the last prompt (a hit when the next call shares its prefix, e.g. two calls of
 one persona), and an LRU keeps the KV state at each first-message boundary (a few MB each: the per-persona
-prefixes, restored when that persona speaks again). The cache is opt-in (GAUNTLET_PREFIX_CACHE=on); by default
-every segment is evaluated every time (same segments: the baseline `gauntlet bench embedded` compares against).
+prefixes, restored when that persona speaks again). GAUNTLET_PREFIX_CACHE=off evaluates every segment every time
+(same segments: the baseline `gauntlet bench embedded` compares against).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ MAX_STATES = 12
 
 
 def cache_enabled(env: dict[str, str] | None = None) -> bool:
-    """Off unless GAUNTLET_PREFIX_CACHE=on: measured on the demo (`gauntlet bench embedded`, 2026-12-06) it saved 9%
-    of the prompt tokens evaluated but evaluated them 12% slower (many small evals, state restores), 401 s against
-    366 s; on the slow test's tiny debate it evaluated more tokens than without."""
-    value = (os.environ if env is None else env).get(CACHE_ENV, "off").strip().lower()
-    return value in ("on", "1", "true", "yes")
+    """On unless GAUNTLET_PREFIX_CACHE=off. It pays once passes that share a prefix run back to back (agents/llm.py
+    `back_to_back`): on the demo (`gauntlet bench embedded`, 2026-12-06) 32% fewer prompt tokens evaluated and
+    318 s against 376 s; before that, with juror votes interleaved, it saved 9% and lost it to slower evaluation."""
+    value = (os.environ if env is None else env).get(CACHE_ENV, "on").strip().lower()
+    return value not in ("off", "0", "false", "no")
 
 
 def candidate_offsets(render: Callable[[list[Message], bool], str],

@@ -68,7 +68,7 @@ def test_label_variants_fold_the_leading_space():
 
 
 def test_cache_switch_and_stats():
-    assert cache_enabled({"GAUNTLET_PREFIX_CACHE": "on"})  # opt-in: measured not to pay on the demo
-    assert not cache_enabled({}) and not cache_enabled({"GAUNTLET_PREFIX_CACHE": "off"})
+    assert cache_enabled({}) and cache_enabled({"GAUNTLET_PREFIX_CACHE": "on"})
+    assert not cache_enabled({"GAUNTLET_PREFIX_CACHE": "off"})
     stats = CacheStats(calls=4, hits=3, reused_tokens=300, evaluated_tokens=100)
     assert stats.as_dict()["hit_rate"] == 0.75 and stats.as_dict()["reused_share"] == 0.75
