@@ -90,16 +90,13 @@ async def rule(state: DebateState, runtime: Runtime[DebateContext]) -> Update:
                 if cid in revisions:
                     revisions[cid].append(n)
     scorer = scored_votes.new_scorer()
-    sims = await scored_votes.similarities([(scored_votes.target_text(by_id[c["data"]["target"]]), c["text"])
-                                            for c in todo])
-    similarity = {c["id"]: s for c, s in zip(todo, sims)}
     work = [(juror, cid) for (juror, _), ids in batches.items() for cid in ids]
 
     async def one(juror: str, cid: str) -> Any:
         c = by_id[cid]
         try:
             return await scored_votes.vote(ctx, scorer, juror, rnd, by_id[c["data"]["target"]], c,
-                                           scored_votes.reply_text(answers[cid], revisions[cid]), similarity[cid])
+                                           scored_votes.reply_text(answers[cid], revisions[cid]))
         except (LLMError, BudgetReached) as exc:
             return exc
 

@@ -53,20 +53,6 @@ def target_text(t: Node) -> str:
     return f"{t['title'] + ': ' if t['title'] else ''}{t['text']}"
 
 
-async def similarities(pairs: list[tuple[str, str]]) -> list[float]:
-    """cos(target, critique) per pair with the local MiniLM; 0.0 each when it is not installed."""
-    from gauntlet.agents import embeddings
-
-    if not pairs or not embeddings.available():
-        return [0.0] * len(pairs)
-
-    def run() -> list[float]:
-        texts = list(dict.fromkeys([a for a, _ in pairs] + [b for _, b in pairs]))
-        vec = dict(zip(texts, embeddings.encoder().encode(texts)))
-        return [float(vec[a] @ vec[b]) for a, b in pairs]
-    return await asyncio.to_thread(run)
-
-
 async def text_features(proposal: str, critique: str, anchor: str, reply: str) -> dict[str, float] | None:
     """The MiniLM text features of one critique (None when MiniLM is not installed), computed once per critique."""
     key = (proposal, critique, anchor, reply)
@@ -79,9 +65,9 @@ async def text_features(proposal: str, critique: str, anchor: str, reply: str) -
 
 
 async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target: Node, critique: Node,
-               reply: str, similarity: float, tag: str = "") -> tuple[dict[str, Any], Call]:
-    """One juror's scored vote on one critique, and the call record of its passes. `similarity` is the caller's
-    cos(proposal, critique), recorded; the features the calibration weighs are computed here."""
+               reply: str, tag: str = "") -> tuple[dict[str, Any], Call]:
+    """One juror's scored vote on one critique, and the call record of its passes; the features the calibration
+    weighs are computed here (the text features once per critique, shared by its jurors)."""
     anchor = critique["data"].get("anchor", "")
     proposal = target_text(target)
     # A critique drawn from the failure-mode library carries that objection's escape condition, so a juror can
@@ -114,7 +100,8 @@ async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target:
     entry: dict[str, Any] = {"juror": juror, "vote": decision.label, "p_sustained": round(decision.p, 4),
                              "threshold": _finite(decision.threshold), "calibration": decision.calibration,
                              "accepted": decision.accepted, "scored": decision.scored,
-                             "margin": round(margins[FIRST], 4), "similarity": round(similarity, 4),
+                             "margin": round(margins[FIRST], 4),
+                             "similarity": round((text or {}).get("similarity", 0.0), 4),
                              "features": {f: round(float(values.get(f, 0.0)), 4) for f in cal.features}}
     if decision.note:
         entry["note"] = decision.note
