@@ -25,7 +25,7 @@ from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, seg
 class Prompt:
     tokens: list[int]
     ends: list[int]  # segment ends, the last is len(tokens)
-    save_below: int  # segment ends at or below this are kept in the prefix LRU (the first message)
+    save_below: int  # segment ends at or below this are kept in the prefix LRU (see prefix_cache.candidate_offsets)
 
 
 @dataclass
@@ -84,10 +84,10 @@ class LlamaSession:
         return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def prompt(self, messages: list[Message]) -> Prompt:
-        full, offsets, first_end = candidate_offsets(self.render, list(messages))
+        full, offsets, kept_end = candidate_offsets(self.render, list(messages))
         tokens = self.tokenize(full)
         ends = segment_ends(tokens, full, offsets, self.tokenize)
-        save_below = len(self.tokenize(full[:first_end])) if first_end else 0
+        save_below = len(self.tokenize(full[:kept_end])) if kept_end else 0
         return Prompt(tokens, ends, save_below)
 
     def evaluate(self, messages: list[Message]) -> Prompt:

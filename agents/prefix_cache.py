@@ -14,8 +14,11 @@ and every message end, except that the last message and the assistant header for
 only where tokenising the prompt's text up to it gives a prefix of the prompt's tokens.
 
 States: the context itself keeps the last prompt (a hit when the next call shares its prefix, e.g. two calls of
-one persona), and an LRU keeps the KV state at each first-message boundary (a few MB each: the per-persona
-prefixes, restored when that persona speaks again). GAUNTLET_PREFIX_CACHE=off evaluates every segment every time
+one persona), and an LRU keeps the KV state at each boundary up to the end of all messages but the last two (a few
+MB each): the per-persona prefixes, restored when that persona speaks again, and for the scored questions
+(system, proposal, question, answer order) the proposal, restored for its next question after a content-free pass
+or another proposal's has replaced it. The boundary just before the last message is not kept: the resident
+context already serves the other answer order. GAUNTLET_PREFIX_CACHE=off evaluates every segment every time
 (same segments: the baseline `gauntlet bench embedded` compares against).
 """
 
@@ -30,7 +33,7 @@ from typing import Any, Callable, Sequence
 from gauntlet.agents.llm import Message
 
 CACHE_ENV = "GAUNTLET_PREFIX_CACHE"
-MAX_STATES = 12
+MAX_STATES = 20
 
 
 def cache_enabled(env: dict[str, str] | None = None) -> bool:
@@ -44,8 +47,9 @@ def cache_enabled(env: dict[str, str] | None = None) -> bool:
 def candidate_offsets(render: Callable[[list[Message], bool], str],
                       messages: list[Message]) -> tuple[str, list[int], int]:
     """The rendered prompt (with the assistant header), the character offsets where a segment may end (after each
-    paragraph break inside the first message and after each message but the last), and where the first message
-    ends (0 if it cannot be told)."""
+    paragraph break inside the first message and after each message but the last), and where the prefix kept in
+    the LRU ends: after the first message, or after all messages but the last two if that is later (0 if it
+    cannot be told)."""
     full = render(messages, True)
     offsets: list[int] = []
     first = render(messages[:1], False)
@@ -62,6 +66,8 @@ def candidate_offsets(render: Callable[[list[Message], bool], str],
         head = render(messages[:k], False)
         if full.startswith(head):
             offsets.append(len(head))
+            if k == len(messages) - 2 and k > 1:
+                first_end = max(first_end, len(head))
     return full, sorted(set(o for o in offsets if 0 < o < len(full))), first_end
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Collection, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -200,28 +200,43 @@ def proposal_schema(max_math: int = 2) -> dict[str, Any]:
 
 
 def critique_schema(targets: list[str], max_items: int, spans: dict[str, list[str]] | None = None,
-                    min_items: int = 1) -> dict[str, Any]:
+                    min_items: int = 1, formal: Collection[str] | None = None) -> dict[str, Any]:
     """`min_items`: at least one critique per idea the protocol assigned to this critic. With `spans` (target id
     → quotable spans of its text), each item is one of a per-target variant whose anchor is an enum of that
-    target's spans, so a grammar-constrained model can only quote real words."""
+    target's spans, so a grammar-constrained model can only quote real words. With `formal` (the targets that are
+    formal results), a variant for any other target has no `failed_check` and no unfaithful_formalisation kind."""
     schema = schema_for(CritiqueSet, enums={"target": targets}, items={"critiques": (max(1, min_items), max_items)})
-    if spans:
+    if spans or formal is not None:
         schema["properties"]["critiques"]["items"] = anchored_variants(schema["properties"]["critiques"]["items"],
-                                                                       targets, spans)
+                                                                       targets, spans or {}, formal)
     return schema
 
 
-def anchored_variants(item: dict[str, Any], targets: list[str], spans: dict[str, list[str]]) -> dict[str, Any]:
+def anchored_variants(item: dict[str, Any], targets: list[str], spans: dict[str, list[str]],
+                      formal: Collection[str] | None = None) -> dict[str, Any]:
     """An item schema with `target` and `anchor` fields turned into one variant per target, whose anchor is an
-    enum of that target's quotable spans (one variant: no anyOf)."""
+    enum of that target's quotable spans (one variant: no anyOf). Given `formal`, a target outside it is not a
+    formal result: its variant drops the formalisation-only field and kind, which a model otherwise fills with
+    noise (a check name on an objection) at a dozen generated tokens an item."""
     variants = []
     for t in targets:
         v = json_copy(item)
         v["properties"]["target"] = {"type": "string", "enum": [t]}
         if spans.get(t):
             v["properties"]["anchor"] = {"type": "string", "enum": list(spans[t])}
+        if formal is not None and t not in formal:
+            _without_formalisation(v)
         variants.append(v)
     return {"anyOf": variants} if len(variants) > 1 else variants[0]
+
+
+def _without_formalisation(variant: dict[str, Any]) -> None:
+    props = variant["properties"]
+    if props.pop("failed_check", None) is not None and "required" in variant:
+        variant["required"] = [r for r in variant["required"] if r != "failed_check"]
+    for name in ("kind", "flaw_type"):
+        if "enum" in props.get(name, {}):
+            props[name]["enum"] = [k for k in props[name]["enum"] if k != "unfaithful_formalisation"]
 
 
 def flaw_match_schema() -> dict[str, Any]:
@@ -229,8 +244,23 @@ def flaw_match_schema() -> dict[str, Any]:
 
 
 def rebuttal_schema(targets: list[str]) -> dict[str, Any]:
+    """One variant per action: `revise` carries the revised title and claim, `concede` and `counter` do not. The
+    action comes before the text, so a grammar-constrained model that chose counter never writes the two empty
+    revised fields (a dozen tokens an answer); a served model reads the same choice from the schema."""
     # Capped at RebuttalSet's limit: a proposer hit by hundreds of critics answers the first 20, not none.
-    return schema_for(RebuttalSet, enums={"target": targets}, items={"responses": (1, len(targets))})
+    schema = schema_for(RebuttalSet, enums={"target": targets}, items={"responses": (1, len(targets))})
+    item = schema["properties"]["responses"]["items"]
+    variants = []
+    for action in REBUTTAL_ACTIONS:
+        v = json_copy(item)
+        v["properties"]["action"] = {"type": "string", "enum": [action]}
+        if action != "revise":
+            for name in ("revised_title", "revised_claim"):
+                v["properties"].pop(name, None)
+            v["required"] = [r for r in v.get("required", []) if r in v["properties"]]
+        variants.append(v)
+    schema["properties"]["responses"]["items"] = {"anyOf": variants}
+    return schema
 
 
 def judgement_schema(targets: list[str]) -> dict[str, Any]:

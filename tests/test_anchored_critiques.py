@@ -48,6 +48,20 @@ def test_critique_schema_offers_each_target_only_its_own_spans():
         (["a"], ["alpha words here"]), (["b"], ["beta words here"])]
 
 
+def test_only_a_formal_result_offers_the_formalisation_fields():
+    """An idea's variant has no failed_check and no unfaithful_formalisation kind (the model filled them with noise,
+    a dozen tokens an item); a formal result's keeps both, and the answers validate either way."""
+    schema = critique_schema(["i1", "f1"], 2, {"i1": ["alpha words here"]}, formal={"f1"})
+    idea, formal = schema["properties"]["critiques"]["items"]["anyOf"]
+    assert "failed_check" not in idea["properties"] and "failed_check" not in idea["required"]
+    kinds = idea["properties"]["kind"]["enum"] + idea["properties"]["flaw_type"]["enum"]
+    assert "unfaithful_formalisation" not in kinds
+    assert "failed_check" in formal["required"] and "unfaithful_formalisation" in formal["properties"]["kind"]["enum"]
+    item = CritiqueItem.model_validate({"target": "i1", "kind": "objection", "anchor": "alpha words here",
+                                        "flaw_type": "none", "severity": "minor", "text": "It is vague."})
+    assert item.failed_check == ""
+
+
 def _item(anchor: str, kind: str = "objection", target: str = "i1") -> CritiqueItem:
     return CritiqueItem(target=target, kind=kind, anchor=anchor, flaw_type="evaluator_fooled", severity="fatal",
                         text="A deceptive model can tell a test from deployment.")

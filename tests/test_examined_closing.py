@@ -118,7 +118,10 @@ def test_red_team_attacks_are_allocated_and_prompted(store, synthetic_url):
     defender = cfg.protocol_options["defender"]
     for c in attacks:
         prompt = c["messages"][-1]["content"]
-        assert c["persona"] != defender and "one attack on EACH" in prompt
+        # The round's call asks for one attack on each assigned idea; a cover re-ask (an idea the first answer
+        # skipped) asks with the critique move's wording, one critique for each.
+        assert c["persona"] != defender and ("one attack on EACH" in prompt
+                                             or ("cover" in c["key"] and "one critique for EACH" in prompt))
         assert all(f"[{t}]" in prompt for t in c["assigned"])
     by_round = defaultdict(lambda: defaultdict(set))
     for n in graph.nodes.values():

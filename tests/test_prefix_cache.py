@@ -41,6 +41,18 @@ def test_boundaries_are_first_message_paragraphs_and_message_ends():
     assert not any(c.endswith("Topic: safety.\n\n") for c in cut)  # only the first message is split inside
 
 
+def test_a_scored_question_keeps_its_proposal_prefix():
+    """(system, proposal, question, answer order): the LRU keeps the state after the proposal, so the proposal's
+    next question skips it after another prompt replaced the context; not the state after the question."""
+    msgs = [{"role": "system", "content": "Judge."}, {"role": "user", "content": "Proposal: box the AI."},
+            {"role": "user", "content": "Does it apply?"}, {"role": "user", "content": "Answer Yes or No."}]
+    full, offsets, kept_end = candidate_offsets(chatml, msgs)
+    assert full[:kept_end] == chatml(msgs[:2], False)
+    assert kept_end in offsets and offsets[-1] > kept_end  # the question's end is a boundary, not kept
+    _, _, two = candidate_offsets(chatml, MESSAGES)
+    assert two == len(chatml(MESSAGES[:1], False))  # a two-message prompt keeps only its first message
+
+
 def test_a_boundary_inside_a_merged_token_is_dropped():
     full, offsets, _ = candidate_offsets(chatml, MESSAGES)
     tokens = words(full)

@@ -258,3 +258,19 @@ def test_a_sustained_critiques_severity_is_scored(demo, serious, given, decided,
     assert score["given"] == given and score["accepted"] == (serious is not None)
     assert [c.get("question") for c in update["calls"]] == [None, "severity"]
     assert ArgumentGraph(nodes + update["nodes"], edges + update["edges"]).status("idea") == status
+
+
+def test_only_a_revision_writes_the_revised_fields():
+    """The rebuttal schema's variants per action: a counter or concession never generates the two empty revised
+    fields, a revision must give them, and every answer still validates as a RebuttalItem."""
+    from gauntlet.agents.schemas import RebuttalSet, rebuttal_schema
+
+    variants = rebuttal_schema(["c1", "c2"])["properties"]["responses"]["items"]["anyOf"]
+    by_action = {v["properties"]["action"]["enum"][0]: v for v in variants}
+    assert set(by_action) == {"concede", "revise", "counter"}
+    assert {"revised_title", "revised_claim"} <= set(by_action["revise"]["required"])
+    for action in ("concede", "counter"):
+        assert "revised_claim" not in by_action[action]["properties"]
+        assert by_action[action]["properties"]["target"]["enum"] == ["c1", "c2"]
+    rs = RebuttalSet.model_validate({"responses": [{"target": "c1", "action": "counter", "text": "It misreads."}]})
+    assert rs.responses[0].revised_claim == "" and settled_action("counter", rs.responses[0].text, "")[0] == "counter"

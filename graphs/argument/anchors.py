@@ -82,15 +82,20 @@ def locate(anchor: str, text: str) -> Anchor:
     return Anchor("snapped", found.quote, found.start, found.end, round(ratio, 3))
 
 
-def spans(text: str, *, max_spans: int = 8, max_chars: int = 200) -> list[str]:
-    """Quotable pieces of `text`, verbatim: its sentences, and the clauses of longer ones, in reading order,
-    at least MIN_ANCHOR_CHARS long and at most `max_chars` (longer ones are cut at a word)."""
+def spans(text: str, *, max_spans: int = 8, max_chars: int = 120) -> list[str]:
+    """Quotable pieces of `text`, verbatim, in reading order: its sentences, except that a long sentence which
+    splits into clauses is offered as its clauses (a critique quotes the words it attacks, not a whole sentence:
+    the anchor is copied token by token, so a 200-character quote cost ~40 generated tokens a critique). Each piece
+    is at least MIN_ANCHOR_CHARS long and at most `max_chars` (longer ones are cut at a word)."""
     text = " ".join(text.split())
     out: list[str] = []
     for sentence in re.split(r"(?<=[.;:!?])\s+", text):
         pieces = [sentence]
         if len(sentence) > 90:
-            pieces += [c for c in re.split(r",\s+|\s+(?:but|while|because|so that|whereas)\s+", sentence)]
+            clauses = [c.strip(" ,;:") for c in re.split(r",\s+|\s+(?:but|while|because|so that|whereas)\s+",
+                                                          sentence)]
+            clauses = [c for c in clauses if len(c) >= MIN_ANCHOR_CHARS]
+            pieces = clauses if len(clauses) >= 2 else pieces
         for piece in pieces:
             piece = piece.strip(" ,;:")
             if len(piece) > max_chars:

@@ -125,10 +125,11 @@ async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs
     ids = [t["id"] for t in targets]
     by_id = {t["id"]: t for t in targets}
     spans = critiques.quotable(targets)
+    formal = {t["id"] for t in targets if t["kind"] == "formal_result"}
     cs: CritiqueSet
     # An anchored critique is longer JSON than a bare one: room for CRITIQUE_TOKENS each, or the output truncates.
     room = max(ctx.config.model.max_tokens, CRITIQUE_TOKENS * k)
-    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans, min_items),
+    cs, call = await ask(ctx, who, phase, rnd, msgs, CritiqueSet, critique_schema(ids, k, spans, min_items, formal),
                          tag=tag, max_tokens=room)
     placed = critiques.place(critiques.first_per_target_kind(cs.critiques, ids), by_id)
     calls = [call]
@@ -137,8 +138,9 @@ async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs
         again_ids = list(dict.fromkeys(placed[i][0].target for i in missed))
         msgs2 = prompts.reanchor_messages(msgs, call["response"], critiques.reask_lines(placed, missed, by_id))
         try:
+            again_spans = {t: spans[t] for t in again_ids}
             cs2, call2 = await ask(ctx, who, phase, rnd, msgs2, CritiqueSet,
-                                   critique_schema(again_ids, len(missed), {t: spans[t] for t in again_ids}),
+                                   critique_schema(again_ids, len(missed), again_spans, formal=formal),
                                    tag=f"{tag}reanchor", max_tokens=max(ctx.config.model.max_tokens,
                                                                         CRITIQUE_TOKENS * len(missed)))
             calls.append(call2)
