@@ -53,8 +53,8 @@ def candidate_offsets(render: Callable[[list[Message], bool], str],
     full = render(messages, True)
     offsets: list[int] = []
     first = render(messages[:1], False)
-    first_end = len(first) if full.startswith(first) else 0
-    if first_end:
+    kept_end = len(first) if full.startswith(first) else 0
+    if kept_end:
         content = messages[0]["content"]
         at = first.find(content) if content else -1
         if at >= 0:
@@ -67,8 +67,8 @@ def candidate_offsets(render: Callable[[list[Message], bool], str],
         if full.startswith(head):
             offsets.append(len(head))
             if k == len(messages) - 2 and k > 1:
-                first_end = max(first_end, len(head))
-    return full, sorted(set(o for o in offsets if 0 < o < len(full))), first_end
+                kept_end = max(kept_end, len(head))
+    return full, sorted(set(o for o in offsets if 0 < o < len(full))), kept_end
 
 
 def segment_ends(tokens: Sequence[int], text: str, offsets: Sequence[int],

@@ -230,10 +230,16 @@ def anchored_variants(item: dict[str, Any], targets: list[str], spans: dict[str,
     return {"anyOf": variants} if len(variants) > 1 else variants[0]
 
 
+def _drop(variant: dict[str, Any], names: Collection[str]) -> None:
+    """Remove properties from an object schema, and from its required list."""
+    for name in names:
+        variant["properties"].pop(name, None)
+    variant["required"] = [r for r in variant.get("required", []) if r in variant["properties"]]
+
+
 def _without_formalisation(variant: dict[str, Any]) -> None:
     props = variant["properties"]
-    if props.pop("failed_check", None) is not None and "required" in variant:
-        variant["required"] = [r for r in variant["required"] if r != "failed_check"]
+    _drop(variant, ("failed_check",))
     for name in ("kind", "flaw_type"):
         if "enum" in props.get(name, {}):
             props[name]["enum"] = [k for k in props[name]["enum"] if k != "unfaithful_formalisation"]
@@ -255,9 +261,7 @@ def rebuttal_schema(targets: list[str]) -> dict[str, Any]:
         v = json_copy(item)
         v["properties"]["action"] = {"type": "string", "enum": [action]}
         if action != "revise":
-            for name in ("revised_title", "revised_claim"):
-                v["properties"].pop(name, None)
-            v["required"] = [r for r in v.get("required", []) if r in v["properties"]]
+            _drop(v, ("revised_title", "revised_claim"))
         variants.append(v)
     schema["properties"]["responses"]["items"] = {"anyOf": variants}
     return schema
