@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gauntlet.ui.bench.bench_embedded import delta, outcome, phase_split, summarise
+from gauntlet.ui.bench.bench_embedded import delta, outcome, phase_split, summarise, transcript_of
 
 TINY = Path(__file__).parent / "data" / "tiny_embedded.yaml"
 
@@ -21,6 +21,12 @@ def test_phase_split_sums_and_medians_per_move():
     assert split["critique"] == {"calls": 3, "seconds": 42.0, "seconds_per_call": 12.0, "prompt_tokens": 1950,
                                  "completion_tokens": 530}
     assert split["judge"]["seconds_per_call"] == 5.5
+
+
+def test_the_transcript_compares_calls_by_key_not_by_finishing_order():
+    calls = [{"key": "r1/critique/a", "response": "x"}, {"key": "r1/critique/b", "response": "y"}]
+    assert transcript_of(calls) == transcript_of(calls[::-1])  # the fan-out finished the other way round
+    assert transcript_of(calls) != transcript_of([calls[0], {"key": "r1/critique/b", "response": "z"}])
 
 
 def test_delta_is_one_debates_share_of_the_session_counters():

@@ -84,6 +84,12 @@ def outcome(doc: dict[str, Any]) -> dict[str, Any]:
             "statuses": {s: sum(i["status"] == s for i in ideas) for s in sorted({i["status"] for i in ideas})}}
 
 
+def transcript_of(calls: list[dict[str, Any]]) -> str:
+    """What a debate said, by call key: concurrent calls (the critics' fan-out) finish in an order that depends on
+    thread timing, while each call's content depends only on the seed and its place in the debate."""
+    return json.dumps(sorted((c.get("key", ""), c.get("response")) for c in calls))
+
+
 async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[dict[str, Any]], str,
                                                                   dict[str, Any]]:
     from gauntlet.graphs.run.loading import load_config
@@ -97,7 +103,7 @@ async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[di
     run_id = await Runner(store, llm=backend).start(loaded)
     wall = time.perf_counter() - t0
     calls = call_payloads(store, run_id)
-    transcript = json.dumps([c.get("response") for c in calls])
+    transcript = transcript_of(calls)
     decided = outcome(show(store, run_id, analyse=False))
     store.engine.dispose()
     return wall, calls, transcript, decided
