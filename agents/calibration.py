@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from gauntlet.agents import content_free_store
 from gauntlet.agents.llm import LLM, ChoiceScores, Message, back_to_back
 from gauntlet.agents.scoring import Calibration, Decision, debiased_margin, default_calibration
 from gauntlet.errors import InputError
@@ -30,6 +31,8 @@ REPO_DIR = Path(__file__).resolve().parents[1] / "runs" / "calibrations"
 # later rounds and other scorers reuse them); bounded, oldest dropped first.
 _CONTENT_FREE: dict[str, ChoiceScores] = {}
 _CONTENT_FREE_MAX = 512
+# Passes measured by the model in this process (not read from memory or disk): `gauntlet bench embedded` reports it.
+CONTENT_FREE_MEASURED = [0]
 
 
 def calibrations_dir() -> Path:
@@ -118,10 +121,18 @@ class Scorer:
         key = llm.name + "\x00" + prompt
         async with self._lock:
             if key not in _CONTENT_FREE:
-                # Without a seed: a bias measurement depends on the prompt alone (a forward pass needs none).
-                got = await llm.score(messages, list(self.answers), seed=None)
-                if not got.scored:
-                    return got  # an unscored pick is no bias measurement: never kept
+                identity = content_free_store.stable_identity(llm)
+                stored = content_free_store.get(identity, prompt) if identity else None
+                if stored is not None and set(stored) == set(self.answers):
+                    got = ChoiceScores(logprobs=stored, scored=True, model=llm.name)
+                else:
+                    # Without a seed: a bias measurement depends on the prompt alone (a forward pass needs none).
+                    got = await llm.score(messages, list(self.answers), seed=None)
+                    if not got.scored:
+                        return got  # an unscored pick is no bias measurement: never kept
+                    CONTENT_FREE_MEASURED[0] += 1
+                    if identity:
+                        content_free_store.put(identity, prompt, got.logprobs)
                 while len(_CONTENT_FREE) >= _CONTENT_FREE_MAX:
                     _CONTENT_FREE.pop(next(iter(_CONTENT_FREE)))
                 _CONTENT_FREE[key] = got

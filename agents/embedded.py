@@ -172,6 +172,23 @@ class EmbeddedBackend:
         return cls(cfg.path, n_ctx=cfg.n_ctx, threads=cfg.threads, temperature=cfg.temperature,
                    max_tokens=cfg.max_tokens, seed=seed)
 
+    def stable_identity(self) -> str:
+        """What this backend's probabilities are a function of: the weights (the default model's pinned hash, else
+        the file's path, size and modification time), the llama.cpp build and the weight-repack choice. Keys the
+        on-disk content-free passes (agents/content_free_store.py)."""
+        import llama_cpp  # noqa: PLC0415
+
+        if self.path is None:
+            weights = f"sha256:{DEFAULT_MODEL.sha256}"
+        else:
+            try:
+                st = self.path.stat()
+                weights = f"{self.path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                weights = str(self.path)
+        repack = llama_runtime.current_params().use_extra_bufts
+        return f"{self.name}|{weights}|llama_cpp {llama_cpp.__version__}|repack {repack}"
+
     def session(self) -> LlamaSession:
         return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from gauntlet.agents import content_free_store
 from gauntlet.agents.backends import make_llm
 from gauntlet.agents.launch import served_name
 from gauntlet.agents.llm import LLM, ChoiceScores, Completion, Message, back_to_back
@@ -41,6 +42,10 @@ class RoutedLLM:
     async def score(self, messages: list[Message], choices: Sequence[str], *,
                     seed: int | None = None) -> ChoiceScores:
         return await self.default.score(messages, choices, seed=seed)
+
+    def stable_identity(self) -> str | None:
+        """Calls without a persona (scored questions) go to the default endpoint: its identity."""
+        return content_free_store.stable_identity(self.default)
 
     def exclusive(self) -> Any:
         """Calls without a persona go to the default endpoint, so a back-to-back section is the default's."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,11 @@ from gauntlet.testing.synthetic_server import running_server
 from gauntlet.graphs.run.loading import LoadedConfig, load_config
 from gauntlet.graphs.run.runner import Runner
 from gauntlet.graphs.store.store import Store
+
+# The tests' content-free passes go to a store of their own, never to (or from) the user's cache
+# (agents/content_free_store.py); subprocesses inherit it.
+os.environ.setdefault("GAUNTLET_CONTENT_FREE_CACHE",
+                      str(Path(tempfile.mkdtemp(prefix="gauntlet-tests-")) / "content-free.sqlite"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "runs" / "configs" / "demo.yaml"

@@ -179,12 +179,18 @@ def check_caches() -> Check:
     from gauntlet.agents.llama_runtime import lock_path
     root = cache_root()
     parent = next((p for p in [root, *root.parents] if p.exists()), Path("/"))
+    from gauntlet.agents import content_free_store
+    store = content_free_store.store_file()
     data = {"root": str(root), "models": str(models_dir()), "prover_cache": str(prover_cache_file()),
+            "content_free": str(store) if store else None,
+            "content_free_passes": content_free_store.count(store) if store else 0,
             "model_lock": str(lock_path())}
     if not os.access(parent, os.W_OK):
         return Check("caches", FAIL, f"{root} is not writable", "set GAUNTLET_CACHE to a writable directory", data)
-    return Check("caches", OK, f"{root} (models: {data['models']}; prover verdicts: {data['prover_cache']})",
-                 data=data)
+    passes = (f"{store} ({data['content_free_passes']} passes)" if store
+              else f"off ({content_free_store.ENV})")
+    return Check("caches", OK, f"{root} (models: {data['models']}; prover verdicts: {data['prover_cache']}; "
+                 f"content-free passes: {passes})", data=data)
 
 
 def run_checks(db: str | None = None, *, verify_hash: bool = True) -> list[Check]:

@@ -8,6 +8,11 @@ tokens/s (over generation time, sampling and grammar included) and the prefix-ca
 the same prompt segments, so a seeded demo gives the same debate either way (`same_output` checks it): the
 difference is only the work. The model loads once (`model_load_s`), as it does once per `gauntlet run`.
 
+Content-free passes (the label-bias measurements of scored questions, agents/content_free_store.py): with
+`--content-free measured` (the default) every demo starts without any and measures its own, as a new user's first
+run does; with `stored` they come from the store in the cache directory, as every later run's do (the bench's
+first demo fills it when empty). Each sample says how many it measured (`content_free_measured`).
+
 Run it alone on the machine (`flock /tmp/gauntlet-model.lock gauntlet bench embedded`): a second model process
 slows both about tenfold on 2 cores.
 """
@@ -66,10 +71,11 @@ def delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over repeats of the scalar figures; the per-phase split of the median-wall run; every sample."""
     keys = ("wall_s", "hit_rate", "reused_share", "prompt_tokens_per_s", "generated_tokens_per_s",
-            "prompt_tokens_evaluated", "generated_tokens", "prompt_s", "generate_s", "calls")
+            "prompt_tokens_evaluated", "generated_tokens", "prompt_s", "generate_s", "calls",
+            "content_free_measured")
     ordered = sorted(samples, key=lambda s: s["wall_s"])
     mid = ordered[len(ordered) // 2]
-    doc: dict[str, Any] = {k: round(statistics.median(s[k] for s in samples), 3) for k in keys}
+    doc: dict[str, Any] = {k: round(statistics.median(s.get(k, 0) for s in samples), 3) for k in keys}
     doc["phases"] = mid["phases"]
     doc["outcome"] = mid.get("outcome")
     doc["samples"] = [{k: s[k] for k in ("wall_s", "hit_rate", "generated_tokens_per_s", "calls")} for s in samples]
@@ -109,7 +115,10 @@ async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[di
     return wall, calls, transcript, decided
 
 
-def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
+def bench_embedded(config: Path, repeats: int, content_free: str = "measured") -> dict[str, Any]:
+    import os
+
+    from gauntlet.agents import calibration, content_free_store
     from gauntlet.agents.backends import make_llm
     from gauntlet.graphs.run.loading import load_config
     from gauntlet.graphs.run.event_loop import run as run_loop
@@ -131,11 +140,23 @@ def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
                 session.evaluator.enabled = mode == "cache_on"
                 session.evaluator.states.clear()
                 session.evaluator.invalidate()
-                before = backend.stats()
-                wall, calls, transcript, decided = run_loop(_one_demo(config, f"{tmp}/{mode}-{r}.sqlite",
-                                                                      backend))
+                calibration._CONTENT_FREE.clear()  # each demo starts as a fresh process would
+                saved = os.environ.get(content_free_store.ENV)
+                if content_free == "measured":
+                    os.environ[content_free_store.ENV] = f"{tmp}/content-free-{mode}-{r}.sqlite"
+                before, measured = backend.stats(), calibration.CONTENT_FREE_MEASURED[0]
+                try:
+                    wall, calls, transcript, decided = run_loop(_one_demo(config, f"{tmp}/{mode}-{r}.sqlite",
+                                                                          backend))
+                finally:
+                    if saved is None:
+                        os.environ.pop(content_free_store.ENV, None)
+                    else:
+                        os.environ[content_free_store.ENV] = saved
                 sample = {"wall_s": round(wall, 2), "calls": len(calls), "phases": phase_split(calls),
-                          "outcome": decided, **delta(backend.stats(), before)}
+                          "outcome": decided,
+                          "content_free_measured": calibration.CONTENT_FREE_MEASURED[0] - measured,
+                          **delta(backend.stats(), before)}
                 modes[mode].append(sample)
                 transcripts[mode].add(transcript)
                 print(f"bench embedded: {mode} run {r + 1}/{repeats}: {wall:.1f} s", file=sys.stderr, flush=True)
@@ -144,6 +165,7 @@ def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
     from gauntlet.agents import llama_runtime
     params = llama_runtime.applied()
     return {"bench": "embedded", "config": str(config), "repeats": repeats, "model": backend.name,
+            "content_free": content_free,
             "model_load_s": round(load_s, 2),
             "amx_workaround": bool(params and params.amx_workaround),
             "cache_on": summarise(modes["cache_on"]), "cache_off": summarise(modes["cache_off"]),
@@ -154,6 +176,9 @@ def bench_embedded(config: Path, repeats: int) -> dict[str, Any]:
 def embedded(config: Path = typer.Option(DEMO, "--config", help="An embedded-model run config (the demo by "
                                                                   "default)."),
              repeats: int = typer.Option(1, "--repeats", min=1, max=9, help="Demo runs per mode (medians)."),
+             content_free: str = typer.Option("measured", "--content-free",
+                                              help="measured: each demo measures its label-bias passes (a first "
+                                                   "run); stored: read them from the cache directory (later runs)."),
              as_json: bool = typer.Option(True, "--json/--no-json", help="Print JSON (the only output format)."),
              out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON to this file.")) -> None:
     """The embedded model's speed on this machine: the demo's wall time and per-phase split, prompt and generated
@@ -166,7 +191,11 @@ def embedded(config: Path = typer.Option(DEMO, "--config", help="An embedded-mod
         from gauntlet.errors import InputError
         raise InputError("no such config file", file=str(config), fix="run from the repository root or pass "
                          "--config runs/configs/demo.yaml")
-    doc = bench_embedded(config, repeats)
+    if content_free not in ("measured", "stored"):
+        from gauntlet.errors import InputError
+        raise InputError(f"unknown --content-free value {content_free!r}", field="--content-free",
+                         fix="use measured or stored")
+    doc = bench_embedded(config, repeats, content_free)
     text = json.dumps(doc, sort_keys=True)
     if out is not None:
         out.write_text(text + "\n")

@@ -1,0 +1,121 @@
+"""Content-free answer scores kept on disk, so a label-bias measurement is made once per model and prompt, not
+once per process.
+
+A content-free pass (agents/calibration.py `Scorer`) asks a scored question with "N/A" in place of the content;
+its answer probabilities are the label bias removed from every real reading of that question. They depend on
+the model's weights, the llama.cpp build that runs them and the prompt, and on nothing a run chooses (no seed, no
+sampling), so a pass measured once holds for every later run with the same three. The demo pays ~20 s for its
+~12 library entries' and the juror's passes on a first run; later runs read them here.
+
+Only backends that can name their weights and runtime exactly (`stable_identity`: the embedded model's file
+hash and llama.cpp version) are stored: a served model's name says nothing about which weights answer it, so
+its passes stay in the process (agents/calibration.py). The store is a SQLite file under the cache directory
+(`gauntlet doctor` reports it), in WAL mode so concurrent processes read and write it safely; a store that
+cannot be opened (read-only disk) is skipped silently, as a cold cache. GAUNTLET_CONTENT_FREE_CACHE=off turns
+it off (e.g. to time a cold first run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+from gauntlet.agents.cache_dirs import cache_root
+
+ENV = "GAUNTLET_CONTENT_FREE_CACHE"
+_LOCK = threading.Lock()
+
+
+def store_file() -> Path | None:
+    """The store's path, or None when GAUNTLET_CONTENT_FREE_CACHE turns it off."""
+    setting = os.environ.get(ENV, "").strip()
+    if setting.lower() in ("off", "0", "false", "no"):
+        return None
+    return Path(setting) if setting and setting.lower() not in ("on", "1", "true", "yes") else \
+        cache_root() / "content-free.sqlite"
+
+
+def stable_identity(llm: Any) -> str | None:
+    """What the backend's answer probabilities are a function of (weights and runtime), or None when it cannot
+    say (served models); wrappers that route calls expose their default backend's."""
+    ident = getattr(llm, "stable_identity", None)
+    value = ident() if callable(ident) else ident
+    return value if isinstance(value, str) and value else None
+
+
+def key(identity: str, prompt: str) -> str:
+    return hashlib.sha256(f"{identity}\x00{prompt}".encode()).hexdigest()
+
+
+def _encode(logprobs: Mapping[str, float]) -> str:
+    # -inf (a choice the backend could not produce) is not JSON: stored as null.
+    return json.dumps({k: (v if math.isfinite(v) else None) for k, v in logprobs.items()}, sort_keys=True)
+
+
+def _decode(text: str) -> dict[str, float]:
+    return {k: (float(v) if v is not None else -math.inf) for k, v in json.loads(text).items()}
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS content_free (key TEXT PRIMARY KEY, logprobs TEXT NOT NULL)")
+    return conn
+
+
+def get(identity: str, prompt: str, path: Path | None = None) -> dict[str, float] | None:
+    """The stored pass's log-probabilities per choice, or None (not measured yet, or no store)."""
+    path = path or store_file()
+    if path is None:
+        return None
+    try:
+        with _LOCK:
+            conn = _connect(path)
+            try:
+                row = conn.execute("SELECT logprobs FROM content_free WHERE key = ?",
+                                   (key(identity, prompt),)).fetchone()
+            finally:
+                conn.close()
+        return _decode(row[0]) if row else None
+    except (sqlite3.Error, OSError, ValueError):
+        return None  # an unreadable store is a cold cache, never an error in a debate
+
+
+def put(identity: str, prompt: str, logprobs: Mapping[str, float], path: Path | None = None) -> bool:
+    """Keep a measured pass; False when there is no store or it cannot be written."""
+    path = path or store_file()
+    if path is None:
+        return False
+    try:
+        with _LOCK:
+            conn = _connect(path)
+            try:
+                conn.execute("INSERT OR REPLACE INTO content_free (key, logprobs) VALUES (?, ?)",
+                             (key(identity, prompt), _encode(logprobs)))
+            finally:
+                conn.close()
+        return True
+    except (sqlite3.Error, OSError):
+        return False
+
+
+def count(path: Path | None = None) -> int:
+    """How many passes the store holds (for `gauntlet doctor`)."""
+    path = path or store_file()
+    if path is None or not path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            return int(conn.execute("SELECT count(*) FROM content_free").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
