@@ -131,14 +131,30 @@ def _shared_session(path: str, n_ctx: int, threads: int) -> LlamaSession:
             if not _MODELS:
                 atexit.register(_close_models)
             llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
-            _MODELS[key] = LlamaSession(llama)
+            choice = llama_runtime.current_decoder(os.path.getsize(path))
+            decoder = (lambda: _load_decoder(path, n_ctx, threads)) if choice.enabled else None
+            _MODELS[key] = LlamaSession(llama, decoder=decoder)
         return _MODELS[key]
+
+
+def _load_decoder(path: str, n_ctx: int, threads: int) -> Any:
+    """The generating copy of the weights, loaded with the repack on (llama_runtime.DecoderChoice); the process's
+    load parameters are put back for every later load."""
+    from llama_cpp import Llama
+
+    with _LOAD_LOCK:
+        prompt_params = llama_runtime.current_params()
+        llama_runtime.apply(llama_runtime.LoadParams(True, "decoder copy: weight repack on"))
+        try:
+            return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+        finally:
+            llama_runtime.apply(prompt_params)
 
 
 def _close_models() -> None:
     # Free native memory before interpreter teardown, when llama.cpp's finalisers would find their bindings gone.
     while _MODELS:
-        _MODELS.popitem()[1].llama.close()
+        _MODELS.popitem()[1].close()
 
 
 # Inside `EmbeddedBackend.exclusive()`: (the backend, the lock its section's calls take turns on).

@@ -11,7 +11,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -60,10 +60,15 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 class LlamaSession:
     """A `llama_cpp.Llama` with its chat formatter, prefix evaluator and compiled-grammar cache."""
 
-    def __init__(self, llama: Any, *, cache: bool | None = None) -> None:
+    def __init__(self, llama: Any, *, cache: bool | None = None,
+                 decoder: Callable[[], Any] | None = None) -> None:
+        """`decoder`: loads a second copy of the weights that writes generated tokens (agents/llama_runtime.py
+        `DecoderChoice`), called on the first generation; None generates on `llama`."""
         from llama_cpp import llama_chat_format  # noqa: PLC0415
 
         self.llama = llama
+        self._load_decoder = decoder
+        self._decoder: Any = None
         self.evaluator = PromptEvaluator(llama, enabled=cache)
         self.timings = Timings()
         eos_id = llama.token_eos()
@@ -137,7 +142,8 @@ class LlamaSession:
         LlamaGrammar or None. Sampling checks the grammar on the drawn token first (agents/llama_sampling.py)."""
         p = self.evaluate(messages)
         t0 = time.perf_counter()
-        tokens, finish = generate(self.llama, grammar._grammar if grammar is not None else None,
+        writer = self._writer(p.tokens)
+        tokens, finish = generate(writer, grammar._grammar if grammar is not None else None,
                                   SamplingParams(seed=seed, temperature=temperature, grammar_first=grammar_first()),
                                   max_tokens)
         text = self.llama.detokenize(tokens, prev_tokens=p.tokens).decode("utf-8", errors="ignore")
@@ -145,6 +151,44 @@ class LlamaSession:
         self.timings.generated_tokens += len(tokens)
         return {"choices": [{"text": text, "finish_reason": finish}],
                 "usage": {"prompt_tokens": len(p.tokens), "completion_tokens": len(tokens)}}
+
+    def decoder(self) -> Any:
+        """The generating copy of the weights (loaded on first use), or None when this session has none."""
+        if self._decoder is None and self._load_decoder is not None:
+            self._decoder = self._load_decoder()
+        return self._decoder
+
+    def _writer(self, tokens: list[int]) -> Any:
+        """The model that writes this call's tokens. With a decoder, the prompt model's state (exactly `tokens`:
+        its last eval dropped any cells past them) is copied into the decoder's context, whose last token is then
+        evaluated again there, so the decoder's own logits start the generation. The prompt model keeps the bare
+        prompt, which is what the next call's prefix reuse looks for."""
+        dec = self.decoder()
+        if dec is None or len(tokens) < 2:
+            return self.llama
+        import llama_cpp  # noqa: PLC0415
+
+        src = self.llama._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(src, 0)
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_seq_get_data(src, buf, size, 0)
+        dec.reset()
+        dec._ctx.kv_cache_seq_rm(-1, 0, -1)
+        if llama_cpp.llama_state_seq_set_data(dec._ctx.ctx, buf, n, 0) != n:
+            raise LLMError("llama.cpp refused the prompt state handed to the decoder (GAUNTLET_LLAMA_DECODER=off "
+                           "generates on the prompt model)")
+        last = len(tokens) - 1
+        dec._ctx.kv_cache_seq_rm(0, last, -1)
+        dec.input_ids[:last] = tokens[:last]
+        dec.n_tokens = last
+        dec.eval(tokens[last:])
+        return dec
+
+    def close(self) -> None:
+        for model in (self._decoder, self.llama):
+            if model is not None:
+                model.close()
+        self._decoder = None
 
     def _next_logprobs(self) -> np.ndarray:
         import llama_cpp  # noqa: PLC0415

@@ -79,3 +79,33 @@ def test_the_model_lock_excludes_another_process(tmp_path, monkeypatch):
         inside = subprocess.run([sys.executable, "-c", probe, str(lock)], capture_output=True, text=True).stdout
     after = subprocess.run([sys.executable, "-c", probe, str(lock)], capture_output=True, text=True).stdout
     assert (inside.strip(), after.strip()) == ("held", "free")
+
+
+GB = 1 << 30
+INTEL_AVX2 = """processor\t: 0
+vendor_id\t: GenuineIntel
+flags\t\t: fpu sse sse2 avx avx2 fma
+"""
+
+
+def test_generation_gets_a_repacked_copy_only_where_it_was_measured_and_is_safe():
+    off = load_params(cpu_flags(EPYC), None)
+    choice = llama_runtime.decoder_choice(cpu_flags(EPYC), off, None, 16 * GB, GB)
+    assert choice.enabled and "repacked" in choice.reason
+    amx = llama_runtime.decoder_choice(cpu_flags(SAPPHIRE_RAPIDS), load_params(cpu_flags(SAPPHIRE_RAPIDS), None),
+                                       "on", 16 * GB, GB)
+    assert not amx.enabled and "AMX" in amx.reason  # never, even when asked: the repacked kernel crashes there
+    repacked = llama_runtime.decoder_choice(cpu_flags(EPYC), load_params(cpu_flags(EPYC), "on"), None, 16 * GB, GB)
+    assert not repacked.enabled and "already" in repacked.reason
+    assert not llama_runtime.decoder_choice(cpu_flags(INTEL_AVX2), off, None, 16 * GB, GB).enabled
+    assert llama_runtime.decoder_choice(cpu_flags(INTEL_AVX2), off, "on", 16 * GB, GB).enabled
+    short = llama_runtime.decoder_choice(cpu_flags(EPYC), off, None, 2 * GB, GB)
+    assert not short.enabled and "free" in short.reason
+    assert not llama_runtime.decoder_choice(cpu_flags(EPYC), off, "off", 16 * GB, GB).enabled
+    with pytest.raises(InputError, match="GAUNTLET_LLAMA_DECODER"):
+        llama_runtime.decoder_choice(cpu_flags(EPYC), off, "sometimes", 16 * GB, GB)
+
+
+def test_available_memory_is_read_from_meminfo():
+    assert llama_runtime.available_memory("MemTotal: 100 kB\nMemAvailable:   2048 kB\n") == 2048 * 1024
+    assert llama_runtime.available_memory("MemTotal: 100 kB\n") is None

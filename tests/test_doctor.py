@@ -31,8 +31,10 @@ def test_a_healthy_setup_exits_0_and_reports_everything(tmp_path):
     report = json.loads(out)
     assert code == 0 and report["demo_can_run"] and report["reasons"] == [], report["reasons"]
     checks = {c["name"]: c for c in report["checks"]}
-    assert set(checks) == {"python", "platform", "llama.cpp", "amx workaround", "embedded model", "z3", "lean",
-                           "chromium", "database", "caches"}
+    assert set(checks) == {"python", "platform", "llama.cpp", "amx workaround", "decoder", "embedded model", "z3",
+                           "lean", "chromium", "database", "caches"}
+    assert checks["decoder"]["detail"].startswith(("on: ", "off: "))
+    assert "content_free" in checks["caches"]["data"]
     assert set(checks["platform"]["data"]["cpu_features"]) == {"avx2", "avx512", "amx"}
     assert "AVX2" in checks["llama.cpp"]["detail"] or "SSE3" in checks["llama.cpp"]["detail"]
     model = checks["embedded model"]["data"]

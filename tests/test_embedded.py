@@ -128,3 +128,38 @@ def test_a_cached_prefix_gives_the_same_logits_as_a_fresh_evaluation():
     finally:
         session.evaluator.enabled = True
     assert np.array_equal(cached, fresh)
+
+
+def test_the_decoder_continues_from_the_prompt_models_state():
+    """Where this CPU gets a repacked copy for generation (agents/llama_runtime.py `DecoderChoice`), the prompt's
+    KV state handed to it must give the next-token distribution the prompt model computes (the same top token,
+    the same probabilities up to kernel rounding), and seeded generation must still repeat exactly."""
+    import numpy as np
+
+    from gauntlet.agents.embedded import DEFAULT_MODEL
+    from gauntlet.agents.llama_session import log_softmax
+    from gauntlet.agents import llama_runtime
+
+    choice = llama_runtime.current_decoder(DEFAULT_MODEL.size)
+    if not choice.enabled:
+        pytest.skip(f"no decoder on this machine ({choice.reason}); run on an AVX-512 CPU without AMX, or set "
+                    "GAUNTLET_LLAMA_DECODER=on")
+    llm = EmbeddedBackend(seed=3)
+    session = llm.session()
+    messages = [{"role": "system", "content": "Answer briefly."},
+                {"role": "user", "content": "Name one risk of optimising a learned reward model too hard."}]
+    p = session.evaluate(messages)
+    mine = session._next_logprobs()
+    writer = session._writer(p.tokens)
+    assert writer is session.decoder() and writer is not session.llama
+    import ctypes
+    import llama_cpp
+    theirs = log_softmax(np.ctypeslib.as_array(
+        ctypes.cast(llama_cpp.llama_get_logits_ith(writer._ctx.ctx, -1), ctypes.POINTER(ctypes.c_float)),
+        shape=(writer.n_vocab(),)).copy())
+    assert int(np.argmax(theirs)) == int(np.argmax(mine))
+    top = np.argsort(-mine)[:5]
+    assert np.allclose(np.exp(theirs[top]), np.exp(mine[top]), atol=0.05)
+    first = session.complete(messages, grammar=None, seed=5, max_tokens=24, temperature=0.7)
+    again = session.complete(messages, grammar=None, seed=5, max_tokens=24, temperature=0.7)
+    assert first["choices"][0]["text"] == again["choices"][0]["text"] and first["choices"][0]["text"].strip()

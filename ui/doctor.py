@@ -174,6 +174,19 @@ def _redact(url: str) -> str:
         return url
 
 
+def check_decoder(cpuinfo: str | None = None, env: dict[str, str] | None = None) -> Check:
+    """Whether generation runs on a repacked copy of the weights (agents/llama_runtime.py `DecoderChoice`)."""
+    from gauntlet.agents.embedded import DEFAULT_MODEL
+    from gauntlet.agents.llama_runtime import DECODER_ENV, current_decoder
+    from gauntlet.errors import InputError
+    try:
+        choice = current_decoder(DEFAULT_MODEL.size, env, cpuinfo)
+    except InputError as exc:
+        return Check("decoder", FAIL, exc.message, exc.fix or "")
+    return Check("decoder", OK, ("on: " if choice.enabled else "off: ") + choice.reason,
+                 f"set {DECODER_ENV}=on|off|auto to change it", {"enabled": choice.enabled})
+
+
 def check_caches() -> Check:
     from gauntlet.agents.cache_dirs import cache_root, models_dir, prover_cache_file
     from gauntlet.agents.llama_runtime import lock_path
@@ -195,7 +208,7 @@ def check_caches() -> Check:
 
 def run_checks(db: str | None = None, *, verify_hash: bool = True) -> list[Check]:
     checks: list[Callable[[], Check]] = [
-        check_python, check_platform, check_llama_cpp, check_load_params,
+        check_python, check_platform, check_llama_cpp, check_load_params, check_decoder,
         lambda: check_model(verify_hash=verify_hash), check_z3, check_lean, check_chromium,
         lambda: check_database(db), check_caches]
     out = []
