@@ -17,6 +17,7 @@ it off (e.g. to time a cold first run).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -24,7 +25,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from gauntlet.agents.cache_dirs import cache_root
 
@@ -70,19 +71,26 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[sqlite3.Connection]:
+    """One short-lived connection, serialised within the process (threads of one debate share the file)."""
+    with _LOCK:
+        conn = _connect(path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def get(identity: str, prompt: str, path: Path | None = None) -> dict[str, float] | None:
     """The stored pass's log-probabilities per choice, or None (not measured yet, or no store)."""
     path = path or store_file()
     if path is None:
         return None
     try:
-        with _LOCK:
-            conn = _connect(path)
-            try:
-                row = conn.execute("SELECT logprobs FROM content_free WHERE key = ?",
-                                   (key(identity, prompt),)).fetchone()
-            finally:
-                conn.close()
+        with _opened(path) as conn:
+            row = conn.execute("SELECT logprobs FROM content_free WHERE key = ?",
+                               (key(identity, prompt),)).fetchone()
         return _decode(row[0]) if row else None
     except (sqlite3.Error, OSError, ValueError):
         return None  # an unreadable store is a cold cache, never an error in a debate
@@ -94,13 +102,9 @@ def put(identity: str, prompt: str, logprobs: Mapping[str, float], path: Path | 
     if path is None:
         return False
     try:
-        with _LOCK:
-            conn = _connect(path)
-            try:
-                conn.execute("INSERT OR REPLACE INTO content_free (key, logprobs) VALUES (?, ?)",
-                             (key(identity, prompt), _encode(logprobs)))
-            finally:
-                conn.close()
+        with _opened(path) as conn:
+            conn.execute("INSERT OR REPLACE INTO content_free (key, logprobs) VALUES (?, ?)",
+                         (key(identity, prompt), _encode(logprobs)))
         return True
     except (sqlite3.Error, OSError):
         return False
