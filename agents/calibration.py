@@ -122,7 +122,8 @@ class Scorer:
         async with self._lock:
             if key not in _CONTENT_FREE:
                 identity = content_free_store.stable_identity(llm)
-                stored = content_free_store.get(identity, prompt) if identity else None
+                # The store is a file: read and written off the event loop.
+                stored = await asyncio.to_thread(content_free_store.get, identity, prompt) if identity else None
                 if stored is not None and set(stored) == set(self.answers):
                     got = ChoiceScores(logprobs=stored, scored=True, model=llm.name)
                 else:
@@ -132,7 +133,7 @@ class Scorer:
                         return got  # an unscored pick is no bias measurement: never kept
                     CONTENT_FREE_MEASURED[0] += 1
                     if identity:
-                        content_free_store.put(identity, prompt, got.logprobs)
+                        await asyncio.to_thread(content_free_store.put, identity, prompt, got.logprobs)
                 while len(_CONTENT_FREE) >= _CONTENT_FREE_MAX:
                     _CONTENT_FREE.pop(next(iter(_CONTENT_FREE)))
                 _CONTENT_FREE[key] = got
