@@ -18,7 +18,7 @@ import numpy as np
 from gauntlet.agents.choice_logprobs import logsumexp
 from gauntlet.agents.llama_sampling import SamplingParams, generate, grammar_first
 from gauntlet.agents.llm import LLMError, Message
-from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, segment_ends
+from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, load_seq_state, segment_ends, seq_state
 
 
 @dataclass
@@ -166,20 +166,13 @@ class LlamaSession:
         dec = self.decoder()
         if dec is None or len(tokens) < 2:
             return self.llama
-        import llama_cpp  # noqa: PLC0415
-
-        src = self.llama._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(src, 0)
-        buf = (ctypes.c_uint8 * size)()
-        n = llama_cpp.llama_state_seq_get_data(src, buf, size, 0)
-        dec.reset()
-        dec._ctx.kv_cache_seq_rm(-1, 0, -1)
-        if llama_cpp.llama_state_seq_set_data(dec._ctx.ctx, buf, n, 0) != n:
+        try:
+            load_seq_state(dec, seq_state(self.llama), tokens)
+        except RuntimeError:
             raise LLMError("llama.cpp refused the prompt state handed to the decoder (GAUNTLET_LLAMA_DECODER=off "
-                           "generates on the prompt model)")
+                           "generates on the prompt model)") from None
         last = len(tokens) - 1
         dec._ctx.kv_cache_seq_rm(0, last, -1)
-        dec.input_ids[:last] = tokens[:last]
         dec.n_tokens = last
         dec.eval(tokens[last:])
         return dec

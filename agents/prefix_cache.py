@@ -84,6 +84,31 @@ def segment_ends(tokens: Sequence[int], text: str, offsets: Sequence[int],
     return ends + [len(tokens)]
 
 
+def seq_state(llama: Any) -> bytes:
+    """The KV state of sequence 0 of a llama_cpp.Llama's context (a few MB per thousand tokens)."""
+    import llama_cpp  # noqa: PLC0415
+
+    ctx = llama._ctx.ctx
+    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+    buf = (ctypes.c_uint8 * size)()
+    n = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+    return bytes(buf[:n])
+
+
+def load_seq_state(llama: Any, blob: bytes, prefix: list[int]) -> None:
+    """Make `llama`'s context hold exactly `blob` (from `seq_state`, of the tokens `prefix`), on this model or on
+    another copy of the same weights."""
+    import llama_cpp  # noqa: PLC0415
+
+    llama.reset()
+    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+    buf = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
+    if llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, buf, len(blob), 0) != len(blob):
+        raise RuntimeError("llama.cpp refused a saved prefix state")
+    llama.input_ids[:len(prefix)] = prefix
+    llama.n_tokens = len(prefix)
+
+
 @dataclass
 class CacheStats:
     calls: int = 0
@@ -144,29 +169,14 @@ class PromptEvaluator:
         return 0
 
     def _restore(self, blob: bytes, prefix: list[int]) -> None:
-        import llama_cpp  # noqa: PLC0415
-
-        llama = self.llama
-        llama.reset()
-        llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-        buf = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
-        if llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, buf, len(blob), 0) != len(blob):
-            raise RuntimeError("llama.cpp refused a saved prefix state")
-        llama.input_ids[:len(prefix)] = prefix
-        llama.n_tokens = len(prefix)
+        load_seq_state(self.llama, blob, prefix)
 
     def _save(self, tokens: list[int], ends: list[int], b: int) -> None:
-        import llama_cpp  # noqa: PLC0415
-
         key = self._key(tokens, ends, b)
         if key in self.states:
             self.states.move_to_end(key)
             return
-        ctx = self.llama._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-        buf = (ctypes.c_uint8 * size)()
-        n = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
-        self.states[key] = bytes(buf[:n])
+        self.states[key] = seq_state(self.llama)
         while len(self.states) > self.max_states:
             self.states.popitem(last=False)
 
