@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from gauntlet.agents import content_free_store
 from gauntlet.agents.llm import LLM, ChoiceScores, Message, back_to_back
+from gauntlet.agents.probe import PROBE_FEATURE, LinearProbe
 from gauntlet.agents.scoring import Calibration, Decision, debiased_margin, default_calibration
 from gauntlet.errors import InputError
 
@@ -51,7 +52,10 @@ def calibration_path(model: str, task: str = "rulings", root: Path | None = None
 
 def load_calibration(path: Path) -> Calibration:
     try:
-        return Calibration.from_dict(json.loads(path.read_text()))
+        cal = Calibration.from_dict(json.loads(path.read_text()))
+        if PROBE_FEATURE in cal.features:
+            LinearProbe.from_dict(cal.probe or {})  # a calibration that weighs a probe must carry a valid one
+        return cal
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"calibration file unreadable: {exc}", field=str(path),
                          fix="re-fit it with `gauntlet eval rulings`, or delete it to use the default") from None

@@ -17,8 +17,9 @@ from typing import Any, AsyncIterator, Sequence
 
 from gauntlet.agents import llama_runtime
 from gauntlet.agents.cache_dirs import models_dir
+from gauntlet.agents.hidden_states import default_layer
 from gauntlet.agents.llama_session import LlamaSession
-from gauntlet.agents.llm import ChoiceScores, Completion, LLMError, Message
+from gauntlet.agents.llm import ChoiceScores, Completion, HiddenState, LLMError, Message
 from gauntlet.agents.structured import parse_json
 
 
@@ -284,6 +285,19 @@ class EmbeddedBackend:
         (logprobs, n_prompt), _queued, latency = await self._call(self._score, messages, list(choices))
         return ChoiceScores(logprobs=logprobs, scored=True, model=self.name, prompt_tokens=n_prompt,
                             latency_s=latency)
+
+    def _hidden(self, messages: list[Message], layer: int | None) -> tuple[Any, int, int]:
+        session = self.session()
+        with llama_runtime.model_call_lock():
+            at = default_layer(session.n_layer()) if layer is None else layer
+            state, n_prompt = session.hidden_state(messages, at)
+            return state, n_prompt, at
+
+    async def hidden_state(self, messages: list[Message], layer: int | None = None) -> HiddenState:
+        """One layer's output at the chat prompt's last token (agents/hidden_states.py); `layer` None reads the
+        default depth. Deterministic, like `score`."""
+        (state, n_prompt, at), _queued, latency = await self._call(self._hidden, messages, layer)
+        return HiddenState(values=state, layer=at, model=self.name, prompt_tokens=n_prompt, latency_s=latency)
 
     def stats(self) -> dict[str, Any]:
         """Prefix-cache and timing figures of the shared model so far (for `gauntlet bench embedded`)."""

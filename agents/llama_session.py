@@ -1,6 +1,7 @@
 """One loaded llama.cpp model and what Gauntlet asks of it: chat prompts rendered with the model's own template,
 evaluated in cacheable segments (agents/prefix_cache.py), then either generated from (optionally under a GBNF
-grammar) or scored (the next-token log-probabilities of a few answer labels, no generated text).
+grammar), scored (the next-token log-probabilities of a few answer labels, no generated text), or read (one
+layer's hidden state at the prompt's last token, agents/hidden_states.py).
 
 Not thread-safe and not async: the backend (agents/embedded.py) serialises calls and holds the model lock."""
 
@@ -16,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gauntlet.agents.choice_logprobs import logsumexp
+from gauntlet.agents.hidden_states import LayerReader
 from gauntlet.agents.llama_sampling import SamplingParams, generate, grammar_first
 from gauntlet.agents.llm import LLMError, Message
 from gauntlet.agents.prefix_cache import PromptEvaluator, candidate_offsets, load_seq_state, segment_ends, seq_state
@@ -81,6 +83,7 @@ class LlamaSession:
             template=template, eos_token=eos, bos_token=bos, add_generation_prompt=gen,
             stop_token_ids=[eos_id]) for gen in (True, False)}
         self._grammars: dict[str, Any] = {}
+        self._readers: dict[int, LayerReader] = {}
 
     def render(self, messages: list[Message], generation_prompt: bool) -> str:
         return self._formatters[generation_prompt](messages=list(messages)).prompt
@@ -177,7 +180,27 @@ class LlamaSession:
         dec.eval(tokens[last:])
         return dec
 
+    def n_layer(self) -> int:
+        import llama_cpp  # noqa: PLC0415
+
+        return int(llama_cpp.llama_model_n_layer(self.llama.model))
+
+    def hidden_state(self, messages: list[Message], layer: int) -> tuple[np.ndarray, int]:
+        """Transformer layer `layer`'s output at the prompt's last token (a probe's input), and the prompt's token
+        count. The prompt is evaluated here, where the prefix cache serves it (a scored question just asked on the
+        same prompt costs nothing again); the reader's context then evaluates only its last token."""
+        p = self.evaluate(messages)
+        t0 = time.perf_counter()
+        if layer not in self._readers:
+            self._readers[layer] = LayerReader(self.llama, layer)
+        state = self._readers[layer].read(seq_state(self.llama), p.tokens)
+        self.timings.prompt_s += time.perf_counter() - t0
+        return state, len(p.tokens)
+
     def close(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
         for model in (self._decoder, self.llama):
             if model is not None:
                 model.close()

@@ -62,6 +62,18 @@ class ChoiceScores:
         return self.logprobs[positive] - self.logprobs[negative]
 
 
+@dataclass
+class HiddenState:
+    """One transformer layer's output at a prompt's last token (`values`, a float vector of the model's width):
+    the input of a linear probe (agents/probe.py). Only backends that run the model in-process can give it."""
+
+    values: Any
+    layer: int
+    model: str = ""
+    prompt_tokens: int = 0
+    latency_s: float = 0.0
+
+
 class LLMError(Exception):
     """A call failed after its retries; the message says which fault and how often."""
 
@@ -83,6 +95,15 @@ class LLM(Protocol):
                     seed: int | None = None) -> ChoiceScores: ...
 
     async def aclose(self) -> None: ...
+
+
+def reads_hidden_states(llm: Any) -> bool:
+    """Whether `llm` can give hidden states (an optional capability: `async hidden_state(messages, layer)`);
+    a routing backend answers for its default endpoint."""
+    probe = getattr(llm, "reads_hidden_states", None)
+    if callable(probe):
+        return bool(probe())
+    return callable(getattr(llm, "hidden_state", None))
 
 
 def back_to_back(llm: Any) -> AsyncContextManager[None]:

@@ -11,7 +11,8 @@ from typing import Any, Sequence
 from gauntlet.agents import content_free_store
 from gauntlet.agents.backends import make_llm
 from gauntlet.agents.launch import served_name
-from gauntlet.agents.llm import LLM, ChoiceScores, Completion, Message, back_to_back
+from gauntlet.agents.llm import (LLM, ChoiceScores, Completion, HiddenState, LLMError, Message, back_to_back,
+                                 reads_hidden_states)
 from gauntlet.agents.server_share import SharedServer
 from gauntlet.config import ModelConfig, RunConfig
 
@@ -42,6 +43,15 @@ class RoutedLLM:
     async def score(self, messages: list[Message], choices: Sequence[str], *,
                     seed: int | None = None) -> ChoiceScores:
         return await self.default.score(messages, choices, seed=seed)
+
+    def reads_hidden_states(self) -> bool:
+        return reads_hidden_states(self.default)
+
+    async def hidden_state(self, messages: list[Message], layer: int | None = None) -> HiddenState:
+        """Calls without a persona go to the default endpoint (only where it reads hidden states)."""
+        if not reads_hidden_states(self.default):
+            raise LLMError(f"{self.default.name} gives no hidden states")
+        return await self.default.hidden_state(messages, layer)  # type: ignore[attr-defined]
 
     def stable_identity(self) -> str | None:
         """Calls without a persona (scored questions) go to the default endpoint: its identity."""

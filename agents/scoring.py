@@ -61,6 +61,8 @@ class Calibration:
     fitted_on: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)  # what the fit measured on its own split
+    # The linear probe behind the `probe` feature (agents/probe.py `LinearProbe.to_dict`), when it weighs one.
+    probe: dict[str, Any] | None = None
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.weights[0] + sum(w * float(values.get(f, 0.0)) for f, w in zip(self.features, self.weights[1:]))
@@ -86,7 +88,8 @@ class Calibration:
                    labels=(str(labels[0]), str(labels[1])), features=features, weights=weights,
                    thresholds=thresholds, target_error=float(raw.get("target_error", DEFAULT_TARGET_ERROR)),
                    fitted_on=dict(raw.get("fitted_on") or {}), created=str(raw.get("created", "")),
-                   metrics=dict(raw.get("metrics") or {}))
+                   metrics=dict(raw.get("metrics") or {}),
+                   probe=dict(raw["probe"]) if isinstance(raw.get("probe"), Mapping) else None)
 
 
 def decide(p: float, cal: Calibration, *, scored: bool = True, note: str = "") -> Decision:

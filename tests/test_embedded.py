@@ -163,3 +163,55 @@ def test_the_decoder_continues_from_the_prompt_models_state():
     first = session.complete(messages, grammar=None, seed=5, max_tokens=24, temperature=0.7)
     again = session.complete(messages, grammar=None, seed=5, max_tokens=24, temperature=0.7)
     assert first["choices"][0]["text"] == again["choices"][0]["text"] and first["choices"][0]["text"].strip()
+
+
+def test_a_hidden_state_is_the_same_from_a_cached_prefix_and_a_fresh_evaluation():
+    """The probe's input (agents/hidden_states.py): one layer's output at the prompt's last token, read in a second
+    context from the prompt's handed-over state. It has the model's width, repeats exactly, does not depend on
+    whether the prefix cache served the prompt, and follows the prompt's content; the shipped calibration's
+    probe (if it weighs one) fits this model."""
+    import numpy as np
+
+    from gauntlet.agents import juror_questions
+    from gauntlet.agents.calibration import calibration_for
+    from gauntlet.agents.hidden_states import default_layer
+    from gauntlet.agents.llm import reads_hidden_states
+    from gauntlet.agents.probe import PROBE_FEATURE, LinearProbe
+    from gauntlet.agents.routing import RoutedLLM
+
+    llm = EmbeddedBackend(seed=1)
+    session = llm.session()
+    crit = ("The penalty covers resisting the button, but the agent still gains by steering whether it is pressed.",
+            "add a large negative term")
+
+    def ask(proposal: str) -> list[dict[str, str]]:
+        return juror_questions.messages("margin", proposal, crit[0], crit[1], "", ("Yes", "No"))
+
+    own = ask("Give the agent a shutdown button and add a large negative term to its utility for resisting it.")
+    other = ask("Train a reward model on human comparisons and optimise the policy against it.")
+
+    async def go() -> list:
+        routed = RoutedLLM(llm, {}, {})
+        assert reads_hidden_states(routed) and reads_hidden_states(llm)
+        first = await llm.hidden_state(own)
+        await llm.score(other, ["Yes", "No"])  # the context now holds another prompt with the same rules
+        cached = await routed.hidden_state(own)
+        return [first, cached, await llm.hidden_state(other)]
+
+    first, cached, different = asyncio.run(go())
+    session.evaluator.enabled = False
+    try:
+        fresh, _ = session.hidden_state(own, first.layer)
+    finally:
+        session.evaluator.enabled = True
+    assert first.layer == default_layer(session.n_layer()) and first.values.shape == (session.llama.n_embd(),)
+    assert np.all(np.isfinite(first.values))
+    assert np.array_equal(first.values, cached.values)
+    cos = float(np.dot(first.values, fresh) / np.linalg.norm(first.values) / np.linalg.norm(fresh))
+    assert cos > 0.999  # a fresh evaluation batches differently: the same state up to rounding
+    assert not np.allclose(first.values, different.values, atol=0.05)
+    cal, _note = calibration_for(llm.name, "rulings", ("sustained", "overruled"))
+    if PROBE_FEATURE in cal.features:
+        probe = LinearProbe.from_dict(cal.probe)
+        assert len(probe.mean) == session.llama.n_embd() and probe.layer < session.n_layer()
+        assert math.isfinite(probe.score(first.values))

@@ -274,3 +274,29 @@ def test_only_a_revision_writes_the_revised_fields():
         assert by_action[action]["properties"]["target"]["enum"] == ["c1", "c2"]
     rs = RebuttalSet.model_validate({"responses": [{"target": "c1", "action": "counter", "text": "It misreads."}]})
     assert rs.responses[0].revised_claim == "" and settled_action("counter", rs.responses[0].text, "")[0] == "counter"
+
+
+def test_a_probe_calibration_on_a_backend_without_hidden_states_gives_way_to_the_default(demo, tmp_path,
+                                                                                         monkeypatch):
+    """The juror model's calibration weighs a linear probe (agents/probe.py), but this backend (a real HTTP server)
+    gives no hidden states: the vote uses the shipped default and says why, instead of reading a feature it cannot
+    compute."""
+    import numpy as np
+
+    from gauntlet.agents.calibration import save_calibration
+    from gauntlet.agents.probe import fit_probe
+    from gauntlet.agents.scoring import Calibration
+
+    rng = np.random.default_rng(0)
+    probe = fit_probe(rng.normal(size=(20, 8)), [bool(i % 2) for i in range(20)], layer=3, question="margin")
+    cal = Calibration(id="rulings-probe-test", model="synthetic", task="rulings", labels=("sustained", "overruled"),
+                      features=["probe"], weights=[0.0, 1.0], thresholds={"sustained": 0.6, "overruled": 0.6},
+                      probe=probe.to_dict())
+    save_calibration(cal, tmp_path)
+    monkeypatch.setenv("GAUNTLET_CALIBRATIONS", str(tmp_path))
+    nodes, edges = debate(None)
+    update = rule_scripted(demo, nodes, edges, scored("sustained"))
+    (ruling,) = update["nodes"]
+    vote = (ruling["data"]["votes"] or ruling["data"]["abstained"])[0]
+    assert vote["calibration"].startswith("default-rulings")
+    assert "rulings-probe-test weighs probe" in vote["note"]

@@ -9,6 +9,11 @@ the error of accepted verdicts, coverage, and the same figures for the baselines
 the overall question's margin alone, the questions alone, the text features alone, the content-free input, a
 shuffled proposal). Every item is read with every question, so a feature set can be chosen on the calibration
 split without reading the model again.
+
+Where the backend gives hidden states (the embedded model), each item's state at the overall question's prompt is
+read too, and a linear probe on it (agents/probe.py) becomes the calibration's feature (`PROBE_FEATURES`): fitted on
+the calibration split, the calibration itself fitted there on cross-fitted probe scores (each item scored by a
+probe that never saw its proposal), the probe saved inside the calibration file.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import numpy as np
 from gauntlet.agents import juror_questions
 from gauntlet.agents.calibration import Scorer, file_hash, save_calibration
 from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
-from gauntlet.agents.llm import LLM
+from gauntlet.agents.llm import LLM, back_to_back, reads_hidden_states
+from gauntlet.agents.probe import PROBE_FEATURE, cross_fitted_scores, fit_probe
 from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
 from gauntlet.errors import InputError
 from gauntlet.graphs.evals.report import CaseResult
@@ -38,11 +44,18 @@ from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 # proposal's text?" and cos(anchor, critique) gave AUC 0.65; every question and text feature together 0.64, the
 # overall question alone 0.53, with similarity 0.48.
 FEATURES = ("margin", "q_unanswered", "sim_anchor")
+# With hidden states: the probe alone. On the calibration split (leave-one-proposal-out) it gave AUC 0.88 where the
+# best question-and-text set gave 0.66 (BENCHMARKS.md, "Scored verdicts").
+PROBE_FEATURES = (PROBE_FEATURE,)
+PROBE_QUESTION = "margin"  # the probe reads the state at this question's prompt, answers offered (Yes, No)
 QUESTION_FEATURES = tuple(juror_questions.QUESTIONS)
 # Calibration items are read with every question (a feature set can then be chosen there without reading the model
 # again); test items and their shuffled copies only with the questions the report needs.
 TEST_QUESTIONS = tuple(juror_questions.asked(("margin", *FEATURES)))
 SHUFFLED, SHUFFLED_SUFFIX = "shuffled", "~shuffled"  # a test item read with another proposal in place of its own
+# A calibration item read with another proposal: only its hidden state, which trains the probe as an unsound item.
+SHUFFLED_CALIBRATION = "shuffled-calibration"
+COPIES = (SHUFFLED, SHUFFLED_CALIBRATION)
 # A threshold must rest on at least this many calibration verdicts of its label: one lucky item is no evidence.
 MIN_ACCEPTED = 5
 
@@ -56,13 +69,21 @@ async def read_case(case: RulingCase, llm: LLM, scorer: Scorer, seed: int | None
     """The model's passes on one item: each question's debiased margin (its feature), the overall question's raw
     margin and its content-free margin alone (baselines)."""
     t0 = time.perf_counter()
-    margins, scored, passes = await juror_questions.read(llm, scorer, case.proposal, case.critique, case.anchor,
-                                                        case.rebuttal, questions, seed)
+    hidden = None
+    async with back_to_back(llm):  # the state is read on the questions' shared prefix, still in the context
+        margins, scored, passes = await juror_questions.read(llm, scorer, case.proposal, case.critique,
+                                                            case.anchor, case.rebuttal, questions, seed)
+        if reads_hidden_states(llm):
+            hidden = await llm.hidden_state(juror_questions.messages(  # type: ignore[attr-defined]
+                PROBE_QUESTION, case.proposal, case.critique, case.anchor, case.rebuttal, scorer.answers))
     raw = juror_questions.raw_margins(passes, scorer.answers)
     out: dict[str, Any] = {"id": case.id, **{q: round(m, 6) for q, m in margins.items()}, "scored": scored,
                            "raw_margin": raw.get("margin:raw", 0.0),
                            "content_free_margin": raw.get("margin:content_free", 0.0),
                            "model": next((p.model for got in passes.values() for p in got if p.model), llm.name)}
+    if hidden is not None:
+        out["hidden"] = [round(float(v), 5) for v in hidden.values]
+        out["probe_layer"] = hidden.layer
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
 
@@ -102,14 +123,48 @@ def _summary(v: dict[str, Any]) -> dict[str, Any]:
                               "aurc", "accuracy_all")}
 
 
+def add_probe(cal_cases: Sequence[RulingCase], test_cases: Sequence[RulingCase],
+              reads: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """Where every read holds a hidden state: fit the probe on the calibration split and write its `probe`
+    feature into `reads` (cross-fitted by proposal on the calibration split, the fitted probe's score on the test
+    split and on the shuffled copies). Each calibration item's shuffled-proposal copy, where read, trains the probe
+    as an unsound item (agents/probe.py says why). The probe as a dict, or None without hidden states."""
+    every = [reads[c.id] for c in [*cal_cases, *test_cases]]
+    if not cal_cases or not all("hidden" in r for r in every):
+        return None
+    layer = int(reads[cal_cases[0].id].get("probe_layer", 0))
+    states = [reads[c.id]["hidden"] for c in cal_cases]
+    truth = [c.sustained for c in cal_cases]
+    mismatched = [(reads[c.id]["shuffled"]["hidden"], False, c.proposal) for c in cal_cases
+                  if "hidden" in (reads[c.id].get("shuffled") or {})]
+    held_out = cross_fitted_scores(states, truth, [c.proposal for c in cal_cases], layer=layer,
+                                   question=PROBE_QUESTION, train_only=mismatched)
+    for c, v in zip(cal_cases, held_out):
+        reads[c.id][PROBE_FEATURE] = v
+    probe = fit_probe([*states, *(s for s, _, _ in mismatched)], [*truth, *(t for _, t, _ in mismatched)],
+                      layer=layer, question=PROBE_QUESTION)
+    for c in test_cases:
+        reads[c.id][PROBE_FEATURE] = probe.score(reads[c.id]["hidden"])
+        shuffled = reads[c.id].get("shuffled")
+        if shuffled and "hidden" in shuffled:
+            shuffled[PROBE_FEATURE] = probe.score(shuffled["hidden"])
+    out = probe.to_dict()
+    out["trained_on"] = {"items": len(states), "mismatched_copies": len(mismatched)}
+    return out
+
+
 def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, model: str,
            target_error: float = DEFAULT_TARGET_ERROR, fitted_on: dict[str, Any] | None = None,
-           l2: float = 1.0, features: Sequence[str] = FEATURES) -> tuple[dict[str, Any], Calibration]:
+           l2: float = 1.0, features: Sequence[str] | None = None) -> tuple[dict[str, Any], Calibration]:
     """Fit on the calibration split, report on the test split (figures, baselines, per case); and the fitted
-    calibration. `reads[id]` holds read_case's margins plus the text features, and under `shuffled` the same
-    for the item read with another proposal."""
+    calibration. `reads[id]` holds read_case's margins plus the text features (and hidden state), and under
+    `shuffled` the same for the item read with another proposal. `features` None: the probe where the reads hold
+    hidden states, else `FEATURES`."""
     cal_cases = [c for c in cases if c.split == "calibration" and c.id in reads]
     test_cases = [c for c in cases if c.split == "test" and c.id in reads]
+    probe = add_probe(cal_cases, test_cases, reads)
+    if features is None:
+        features = PROBE_FEATURES if probe is not None else FEATURES
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     stamp = created[:10].replace("-", "")
 
@@ -121,6 +176,8 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                fitted_on=fitted_on, created=created)
 
     cal = fit(features, f"rulings-{_slug(model)}")
+    if PROBE_FEATURE in features:
+        cal.probe = probe
     truth = [c.sustained for c in test_cases]
     scored = [bool(reads[c.id].get("scored", True)) for c in test_cases]
     main = _verdicts(cal, [reads[c.id] for c in test_cases], truth, scored)
@@ -136,11 +193,17 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                                        [True] * len(test_cases)))
     margin_cal = fit(("margin",), "margin")
     baselines["margin_alone"] = _summary(_verdicts(margin_cal, [reads[c.id] for c in test_cases], truth, scored))
-    asked = [f for f in features if f in QUESTION_FEATURES]
-    text = [f for f in features if f not in QUESTION_FEATURES]
+    # The questions and text features of the calibration without a probe (all of them where it has one).
+    without_probe = [f for f in features if f != PROBE_FEATURE] or list(FEATURES)
+    if PROBE_FEATURE in features:
+        baselines["without_probe"] = {**_summary(_verdicts(fit(without_probe, "without-probe"),
+                                                           [reads[c.id] for c in test_cases], truth, scored)),
+                                      "features": without_probe}
+    asked = [f for f in without_probe if f in QUESTION_FEATURES]
+    text = [f for f in without_probe if f in TEXT_FEATURES]
     for name, group, flags in (("questions_alone", asked, scored), ("text_features_alone", text,
                                                                      [True] * len(test_cases))):
-        if group and len(group) < len(features) and tuple(group) not in (("margin",), ("similarity",)):
+        if group and len(group) < len(without_probe) and tuple(group) not in (("margin",), ("similarity",)):
             baselines[name] = {**_summary(_verdicts(fit(group, name), [reads[c.id] for c in test_cases], truth,
                                                     flags)), "features": list(group)}
     free_label = "sustained" if np.mean([reads[c.id]["content_free_margin"] for c in test_cases]) > 0 else "overruled"
@@ -171,7 +234,9 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                    "test_accepted": main["accepted"], "test_error_upper_95": main["error_upper_95"]}
     candidates = {"chosen": features, "margin": ("margin",), "margin+similarity": ("margin", "similarity"),
                   "every question": QUESTION_FEATURES, "text features": TEXT_FEATURES,
-                  "every question+text features": (*QUESTION_FEATURES, *TEXT_FEATURES)}
+                  "every question+text features": (*QUESTION_FEATURES, *TEXT_FEATURES),
+                  "questions and text (no probe)": FEATURES, "probe": PROBE_FEATURES,
+                  "probe+questions and text": (*PROBE_FEATURES, *FEATURES)}
     cv = candidate_aucs([reads[c.id] for c in cal_cases], [c.sustained for c in cal_cases],
                         [c.proposal for c in cal_cases], candidates, l2)
     doc = {"eval": "rulings", "model": model, "cases": len(test_cases),
@@ -222,31 +287,35 @@ class RulingsTask:
 
     def fingerprint(self, path: Path, cases: Sequence[RulingCase]) -> bytes:
         """The file and the questions' wording: a journal of reads under other prompts is not reused."""
-        asked = json.dumps([juror_questions.RULES, juror_questions.QUESTIONS], sort_keys=True)
+        asked = json.dumps([juror_questions.RULES, juror_questions.QUESTIONS, "hidden state at " + PROBE_QUESTION],
+                           sort_keys=True)
         return path.read_bytes() + b"\x00" + asked.encode()
 
     def select(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
         limit = ctx.settings.get("limit")
         if not limit:
             return cases
-        real = [c for c in cases if c.split != SHUFFLED]
+        real = [c for c in cases if c.split not in COPIES]
         keep = {c.id for s in ("calibration", "test") for c in [c for c in real if c.split == s][:int(limit)]}
         return [c for c in cases if c.id.removesuffix(SHUFFLED_SUFFIX) in keep]
 
     async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
-        return {"shuffled": shuffled_proposals(cases)}
+        return {"shuffled": shuffled_proposals(cases), "hidden": reads_hidden_states(ctx.llm)}
 
     def prepared_cases(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
-        """The items, and for each test item its shuffled-proposal copy (the baseline), all ordered by the
-        proposal shown: a backend that keeps its prefix cache reads each proposal once for all its items."""
-        other = getattr(ctx, "state", ctx).get("shuffled", {})
-        copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id], split=SHUFFLED)
-                  for c in cases if c.split == "test" and other.get(c.id)]
+        """The items, and for each test item its shuffled-proposal copy (the baseline; with hidden states each
+        calibration item's too, which trains the probe), all ordered by the proposal shown: a backend that keeps its
+        prefix cache reads each proposal once for all its items."""
+        state = getattr(ctx, "state", ctx)
+        other = state.get("shuffled", {})
+        copied = {"test": SHUFFLED, **({"calibration": SHUFFLED_CALIBRATION} if state.get("hidden") else {})}
+        copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id], split=copied[c.split])
+                  for c in cases if c.split in copied and other.get(c.id)]
         return sorted(cases + copies, key=lambda c: (c.proposal, c.id))
 
     async def run_case(self, case: RulingCase, ctx: Any) -> CaseResult:
         sc = ctx.resources.setdefault("scorer", scorer())
-        questions = QUESTION_FEATURES if case.split == "calibration" else TEST_QUESTIONS
+        questions = {"calibration": QUESTION_FEATURES, SHUFFLED_CALIBRATION: ()}.get(case.split, TEST_QUESTIONS)
         got = await read_case(case, ctx.llm, sc, ctx.seed, questions)
         got.pop("id")
         # The outcome is settled in summarise, once the calibration is fitted on every calibration item.
@@ -265,7 +334,8 @@ class RulingsTask:
                   if c.id + SHUFFLED_SUFFIX in by_id and other.get(c.id)]
         texts = text_features(cases + copies)
         reads = {c.id: {**by_id[c.id], **texts[c.id]} for c in cases}
-        unread = sorted({f for r in by_id.values() for f in TEST_QUESTIONS if f not in r})
+        unread = sorted({f for r in by_id.values() if r.get("split") != SHUFFLED_CALIBRATION
+                         for f in TEST_QUESTIONS if f not in r})
         if unread:
             raise InputError(f"the journal holds reads without the question(s) {', '.join(unread)}",
                              field=str(getattr(ctx, "journal", "journal")), fix="run again with --fresh")

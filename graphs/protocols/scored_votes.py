@@ -5,8 +5,10 @@ then the critique with its anchor and the author's replies and revisions, then o
 answer orders beside the content-free input. The questions' debiased margins and the MiniLM text features
 (agents/juror_features.py) go through the juror model's calibration (agents/calibration.py), the very features
 `gauntlet eval rulings` fitted it on: the overall question is asked first (its answer names the model), then only
-the questions the calibration weighs. A calibration whose features this vote cannot compute (MiniLM missing, a
-question no longer asked) gives way to the shipped default, and the vote says so. The vote is `p_sustained` with
+the questions the calibration weighs. A calibration fitted with a linear probe (agents/probe.py) reads the juror
+model's hidden state at the overall question's prompt, which the context still holds. A calibration whose features
+this vote cannot compute (MiniLM missing, a question no longer asked, a probe on a backend without hidden states)
+gives way to the shipped default, and the vote says so. The vote is `p_sustained` with
 the threshold and calibration id; below the threshold it is an abstention that still shows p. No reason is
 generated: a small model's reasons restated the critique or contradicted its own vote.
 """
@@ -20,6 +22,8 @@ from typing import Any
 from gauntlet.agents import juror_questions, prompts
 from gauntlet.agents.calibration import Scorer, usable
 from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
+from gauntlet.agents.llm import LLMError, reads_hidden_states
+from gauntlet.agents.probe import PROBE_FEATURE, read_probe
 from gauntlet.agents.routing import for_persona
 from gauntlet.graphs.protocols import library_grounding
 from gauntlet.graphs.protocols.state import Call, DebateContext, Node
@@ -86,13 +90,22 @@ async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target:
     margins, scored, passes = await ask([FIRST])
     model = next((p.model for p in passes[FIRST] if p.model), llm.name)
     text = await text_features(proposal, critique["text"], anchor, reply)
-    available = [*juror_questions.QUESTIONS, *(TEXT_FEATURES if text is not None else ())]
+    available = [*juror_questions.QUESTIONS, *(TEXT_FEATURES if text is not None else ()),
+                 *((PROBE_FEATURE,) if reads_hidden_states(llm) else ())]
     cal, note = usable(*scorer.calibration(model), available)
     more = [q for q in juror_questions.asked(cal.features) if q != FIRST]
     if more:
         got, more_scored, more_passes = await ask(more)
         margins, scored, passes = {**margins, **got}, scored and more_scored, {**passes, **more_passes}
     values = {**(text or {}), **margins}
+    if PROBE_FEATURE in cal.features:
+        probe = cal.probe or {}
+        try:
+            values[PROBE_FEATURE], _ = await read_probe(llm, probe, juror_questions.messages(
+                str(probe.get("question", FIRST)), proposal, said, anchor, reply, scorer.answers))
+        except (LLMError, KeyError, ValueError) as exc:
+            cal, note = usable(cal, note, [f for f in available if f != PROBE_FEATURE])
+            note = f"{note} (the probe could not be read: {exc})"
     if not scored:
         note = (note + "; " if note else "") + "unscored: the backend gave no probabilities"
     decision = cal.decide(values, scored=scored, note=note)
