@@ -168,3 +168,22 @@ def test_a_vote_on_a_backend_without_hidden_states_falls_back_to_the_default(rul
 def test_the_default_layer_sits_at_two_thirds_of_the_depth(n_layer, layer):
     assert default_layer(n_layer) == layer
 
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_calibration_items_get_mismatched_copies_only_where_hidden_states_are_read(hidden):
+    from types import SimpleNamespace
+
+    from gauntlet.graphs.evals.rulings import SHUFFLED, SHUFFLED_CALIBRATION, TASK
+    from gauntlet.graphs.evals.rulings_set import shuffled_proposals
+
+    cases = load_cases("runs/evals/rulings.yaml")
+    ctx = SimpleNamespace(state={"shuffled": shuffled_proposals(cases), "hidden": hidden})
+    prepared = TASK.prepared_cases(cases, ctx)
+    splits = {s: sum(c.split == s for c in prepared) for s in ("calibration", "test", SHUFFLED,
+                                                               SHUFFLED_CALIBRATION)}
+    assert splits[SHUFFLED] == splits["test"] == 132
+    assert splits[SHUFFLED_CALIBRATION] == (132 if hidden else 0)
+    copy = next(c for c in prepared if c.split in (SHUFFLED, SHUFFLED_CALIBRATION))
+    original = next(c for c in cases if c.id == copy.id.split("~")[0])
+    assert copy.proposal != original.proposal and copy.critique == original.critique
