@@ -67,7 +67,8 @@ class LayerReader:
         self._last: np.ndarray | None = None
         # Kept as attributes: ctypes must not collect the callback while llama.cpp holds it.
         self._callback = llama_cpp.ggml_backend_sched_eval_callback(self._on_tensor)
-        params = llama.context_params
+        # A copy of the session's context settings (the struct the Llama holds stays untouched).
+        params = type(llama.context_params).from_buffer_copy(llama.context_params)
         params.cb_eval = self._callback
         params.cb_eval_user_data = None
         self._params = params
