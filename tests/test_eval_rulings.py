@@ -75,3 +75,34 @@ def test_a_bad_rulings_file_is_refused_in_one_line(tmp_path, text, field):
     assert field in str(err.value) + str(getattr(err.value, "field", ""))
     out = gauntlet("eval", "rulings", str(bad), "--json")
     assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+
+
+def _items(prefix: str, proposals: int, split: str | None) -> list[dict]:
+    return [{"id": f"{prefix}{p}-{k}", "proposal": f"Proposal {prefix}{p} says we should do thing {p}.",
+             "critique": f"Objection {prefix}{p}.{k} to it.", "anchor": "we should",
+             "label": ("sustained", "overruled")[k % 2], "source": "a lab, 2024",
+             **({"split": split} if split else {})} for p in range(proposals) for k in range(2)]
+
+
+def test_training_files_join_the_calibration_split_and_never_the_test_split(synthetic_url, tmp_path):
+    main, train = tmp_path / "main.yaml", tmp_path / "train.yaml"
+    main.write_text(yaml.safe_dump(_items("c", 2, "calibration") + _items("t", 2, "test")))
+    train.write_text(yaml.safe_dump(_items("x", 3, None)))
+    out = gauntlet("eval", "rulings", str(main), "--train", str(train), "--model-url", synthetic_url,
+                   "--model-name", "synthetic", "--json", "--out", str(tmp_path / "out"), "--save-calibration",
+                   env={"GAUNTLET_CALIBRATIONS": str(tmp_path / "calibrations")})
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["cases"] == 4 and {r["split"] for r in doc["per_case"]} == {"test"}  # reported on main's test only
+    fitted = json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]
+    assert fitted["cases"] == 4 + 6 and [t["file"] for t in fitted["train"]] == [str(train)]
+    # A training item marked test, or one on a proposal of the test split, is refused before anything runs.
+    marked = tmp_path / "marked.yaml"
+    marked.write_text(yaml.safe_dump(_items("y", 1, "test")))
+    leaked = tmp_path / "leaked.yaml"
+    leaked.write_text(yaml.safe_dump([{**i, "id": "z" + i["id"]} for i in _items("t", 1, None)]))
+    for bad, field in ((marked, "split"), (leaked, "proposal")):
+        out = gauntlet("eval", "rulings", str(main), "--train", str(bad), "--model-url", synthetic_url,
+                       "--json", "--out", str(tmp_path / "bad"))
+        assert out.returncode == 2 and out.stdout == "" and field in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()

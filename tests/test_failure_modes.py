@@ -179,7 +179,7 @@ def test_applicability_threshold_accepts_a_clear_yes_and_abstains_below():
     assert not biased.accepted and biased.p < 0.5
 
 
-def test_the_does_not_apply_case_is_asked_shown_and_handed_to_jurors():
+def test_the_does_not_apply_case_is_asked_and_shown_but_jurors_read_the_critique_alone():
     entry = fm.load().get("boxed-oracle-manipulation")
     addressed = ("Keep the oracle's answers to one of four fixed labels, machine-checked before any person reads "
                  "them, and let no one read its raw output.")
@@ -191,7 +191,7 @@ def test_the_does_not_apply_case_is_asked_shown_and_handed_to_jurors():
     with running_server(script=_script((-2.3, -0.1), (-2.0, -0.2))) as url:  # the model answers No
         no = _check(url, entry, addressed)
     assert no.scored and not no.accepted and no.p < 0.2
-    # Shown entries carry the escape condition to the critic, and a critique citing one carries it to the jurors.
+    # Shown entries carry the escape condition to the critic; a critique citing one records its citations.
     yes = fm.Applicability(entry.id, 0.9, 0.5, True, True, "default", 0.6)
     shown = [lg.Shown("L1", "seed-1", entry, yes)]
     prompt = with_library([{"role": "system", "content": "s"}, {"role": "user", "content": "task"}], shown)
@@ -200,10 +200,30 @@ def test_the_does_not_apply_case_is_asked_shown_and_handed_to_jurors():
     lg.annotate([node], shown, embed=_toy_embed)
     assert node["data"]["library_entries"] == [entry.id]
     assert [c["entry"] for c in node["data"]["cites"]] == [entry.id] * len(entry.citations)
-    assert entry.does_not_apply_when in lg.juror_note(node["data"])
     uncited = {"id": "c2", "text": "Costs too much.", "data": {"target": "seed-1"}}
     lg.annotate([uncited], shown, embed=_toy_embed)
-    assert uncited["data"]["cites"] == [] and lg.juror_note(uncited["data"]) == ""
+    assert uncited["data"]["cites"] == []
+
+
+def test_a_juror_reads_a_cited_critique_in_the_form_its_calibration_was_fitted_on(demo):
+    """Jurors' scores are calibrated on critiques without library text (runs/evals/rulings.yaml); the escape
+    condition appended to the juror's prompt moved the probe toward `sustained` on decoys (BENCHMARKS.md), so the
+    scored prompt of a cited critique is the prompt of the same critique uncited."""
+    from tests.test_rulings import debate, rule_scripted, scored
+    entry = fm.load().get("boxed-oracle-manipulation")
+    yes = fm.Applicability(entry.id, 0.9, 0.5, True, True, "default", 0.6)
+    prompts = []
+    for cited in (False, True):
+        nodes, edges = debate(None)
+        crit = next(n for n in nodes if n["id"] == "crit")
+        crit["text"] = "The box leaks through the answers people read [L1]."
+        if cited:
+            lg.annotate([crit], [lg.Shown("L1", crit["data"]["target"], entry, yes)], embed=_toy_embed)
+            assert crit["data"]["cites"]
+        update = rule_scripted(demo, nodes, edges, scored("sustained"))
+        prompts.append(update["calls"][0]["messages"])
+    assert prompts[0] == prompts[1]
+    assert not any(entry.does_not_apply_when in m["content"] for m in prompts[1])
 
 
 def test_unscored_backend_never_accepts():

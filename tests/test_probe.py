@@ -178,7 +178,7 @@ def test_calibration_items_get_mismatched_copies_only_where_hidden_states_are_re
     from gauntlet.graphs.evals.rulings_set import shuffled_proposals
 
     cases = load_cases("runs/evals/rulings.yaml")
-    ctx = SimpleNamespace(state={"shuffled": shuffled_proposals(cases), "hidden": hidden})
+    ctx = SimpleNamespace(state={"shuffled": shuffled_proposals(cases), "hidden": hidden}, settings={})
     prepared = TASK.prepared_cases(cases, ctx)
     splits = {s: sum(c.split == s for c in prepared) for s in ("calibration", "test", SHUFFLED,
                                                                SHUFFLED_CALIBRATION)}

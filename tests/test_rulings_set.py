@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 RULINGS = Path(__file__).resolve().parent.parent / "runs" / "evals" / "rulings.yaml"
+# Extra items that only train (`gauntlet eval rulings --train`): held to the same style rules, all calibration.
+TRAIN = RULINGS.with_name("rulings-train.yaml")
 
 REQUIRED = {"id", "proposal", "critique", "anchor", "label", "source", "split", "kind"}
 OPTIONAL = {"rebuttal"}
@@ -27,11 +29,30 @@ HEDGES = re.compile(
     r"\b(might|perhaps|possibly|arguably|probably|seems?|unclear|I think|it is possible|need not|may)\b", re.I)
 
 
-@pytest.fixture(scope="module")
-def items() -> list[dict]:
-    data = yaml.safe_load(RULINGS.read_text(encoding="utf-8"))
-    assert isinstance(data, list) and data, "rulings.yaml must be a non-empty YAML list"
+def _load(path: Path) -> list[dict]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, list) and data, f"{path.name} must be a non-empty YAML list"
     return data
+
+
+@pytest.fixture(scope="module", params=[RULINGS, TRAIN], ids=lambda p: p.name)
+def items(request) -> list[dict]:
+    """Each shipped file in turn: the checks every file of items must pass."""
+    return _load(request.param)
+
+
+@pytest.fixture(scope="module")
+def main_items() -> list[dict]:
+    return _load(RULINGS)
+
+
+def test_training_items_are_calibration_only_and_share_nothing_with_the_main_set(main_items):
+    train = _load(TRAIN)
+    assert {i["split"] for i in train} == {"calibration"}
+    assert not {i["id"] for i in train} & {i["id"] for i in main_items}
+    norm = lambda t: " ".join(t.split())  # noqa: E731
+    assert not {norm(i["proposal"]) for i in train} & {norm(i["proposal"]) for i in main_items}
+    assert not {norm(i["critique"]).lower() for i in train} & {norm(i["critique"]).lower() for i in main_items}
 
 
 def words(text: str) -> int:
@@ -79,9 +100,9 @@ def test_label_follows_kind(items):
             assert "rebuttal" in item, f"{item['id']}: answered_by_rebuttal needs a rebuttal"
 
 
-def test_split_is_by_proposal(items):
+def test_split_is_by_proposal(main_items):
     splits_of = defaultdict(set)
-    for item in items:
+    for item in main_items:
         splits_of[" ".join(item["proposal"].split())].add(item["split"])
     mixed = [p[:60] for p, s in splits_of.items() if len(s) > 1]
     assert not mixed, f"proposals in both splits: {mixed}"
@@ -91,7 +112,8 @@ def test_split_is_by_proposal(items):
         assert 0.4 <= per_split[split] / len(splits_of) <= 0.6, f"proposals per split: {dict(per_split)}"
 
 
-def test_counts_and_balance(items):
+def test_counts_and_balance(main_items):
+    items = main_items
     assert len(items) >= 240
     labels = Counter(i["label"] for i in items)
     assert 0.4 <= labels["sustained"] / len(items) <= 0.6, dict(labels)

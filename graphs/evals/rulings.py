@@ -36,7 +36,7 @@ from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calib
 from gauntlet.errors import InputError
 from gauntlet.graphs.evals.report import CaseResult
 from gauntlet.graphs.evals.rulings_cv import candidate_aucs
-from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals
+from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals, with_training
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
 # The calibration's features, chosen by leave-one-proposal-out cross-validation on the calibration split only
@@ -276,7 +276,9 @@ class RulingsTask:
     fitted and the test split reported once every case is in.
 
     Settings: `target_error` (default 0.05), `limit` (at most this many items per split), `save_calibration`
-    (write the fitted calibration to runs/calibrations/<model>.json, where debates find it)."""
+    (write the fitted calibration to runs/calibrations/<model>.json, where debates find it), `train` (files of
+    extra items that only train: they join the calibration split; `train_sha256` their hashes, so a journal of
+    reads is never reused for an edited file)."""
 
     name = "rulings"
     default_file = Path(__file__).resolve().parents[2] / "runs" / "evals" / "rulings.yaml"
@@ -299,14 +301,20 @@ class RulingsTask:
         keep = {c.id for s in ("calibration", "test") for c in [c for c in real if c.split == s][:int(limit)]}
         return [c for c in cases if c.id.removesuffix(SHUFFLED_SUFFIX) in keep]
 
+    @staticmethod
+    def _with_training(cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
+        return with_training(cases, list(ctx.settings.get("train") or ()))
+
     async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
-        return {"shuffled": shuffled_proposals(cases), "hidden": reads_hidden_states(ctx.llm)}
+        return {"shuffled": shuffled_proposals(self._with_training(cases, ctx)),
+                "hidden": reads_hidden_states(ctx.llm)}
 
     def prepared_cases(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
         """The items, and for each test item its shuffled-proposal copy (the baseline; with hidden states each
         calibration item's too, which trains the probe), all ordered by the proposal shown: a backend that keeps its
         prefix cache reads each proposal once for all its items."""
         state = getattr(ctx, "state", ctx)
+        cases = self._with_training(cases, ctx)
         other = state.get("shuffled", {})
         copied = {"test": SHUFFLED, **({"calibration": SHUFFLED_CALIBRATION} if state.get("hidden") else {})}
         copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id], split=copied[c.split])
@@ -324,7 +332,7 @@ class RulingsTask:
 
     def summarise(self, results: list[CaseResult], ctx: Any) -> dict[str, Any]:
         path = getattr(self, "path", self.default_file)
-        cases = load_cases(path)
+        cases = self._with_training(load_cases(path), ctx)
         by_id = {r.id: r.model_dump() for r in results}
         cases = [c for c in cases if c.id in by_id]
         if not any(c.split == "calibration" for c in cases) or not any(c.split == "test" for c in cases):
@@ -346,6 +354,8 @@ class RulingsTask:
         model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
         fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
                                                                                for c in cases)}
+        if ctx.settings.get("train"):
+            fitted_on["train"] = [{"file": str(f), "sha256": file_hash(Path(f))} for f in ctx.settings["train"]]
         doc, cal = report(cases, reads, model=model, fitted_on=fitted_on,
                           target_error=float(ctx.settings.get("target_error") or DEFAULT_TARGET_ERROR))
         if ctx.settings.get("save_calibration"):

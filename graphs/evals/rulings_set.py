@@ -57,8 +57,10 @@ def _text(item: dict[str, Any], key: str, where: str, required: bool) -> str:
     return " ".join(str(value).split())
 
 
-def load_cases(path: str | Path) -> list[RulingCase]:
-    """The items of a rulings file, checked; InputError names the file, the item and the field."""
+def load_cases(path: str | Path, *, train_only: bool = False) -> list[RulingCase]:
+    """The items of a rulings file, checked; InputError names the file, the item and the field. `train_only`: a
+    file of extra training items (`--train`): every item joins the calibration split, and one marked `test` is
+    refused (a test split is the main file's alone)."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -89,14 +91,37 @@ def load_cases(path: str | Path) -> list[RulingCase]:
         if values["split"] and values["split"] not in SPLITS:
             raise InputError(f"split {values['split']!r}", field=f"{where}.split",
                              fix="use calibration or test, or leave split out for the fixed seeded split")
-        values["split"] = values["split"] or seeded_split(values["proposal"])
+        if train_only and values["split"] == "test":
+            raise InputError("a training file's item is marked test", field=f"{where}.split",
+                             fix="write split: calibration (or leave it out); the main file holds the test split")
+        values["split"] = "calibration" if train_only else values["split"] or seeded_split(values["proposal"])
         cases.append(RulingCase(**values))
-    for split in SPLITS:
+    for split in ("calibration",) if train_only else SPLITS:
         labels = {c.label for c in cases if c.split == split}
         if len(labels) < 2:
             raise InputError(f"the {split} split has {'only ' + labels.pop() if labels else 'no'} items",
                              field=str(path), fix="both splits need sustained and overruled items")
     return cases
+
+
+def with_training(cases: list[RulingCase], train: list[str | Path]) -> list[RulingCase]:
+    """`cases` and every training file's items (all in the calibration split). A training item may not share an
+    id or a proposal with the main file's test split: the test split shows only proposals nothing trained on."""
+    out = list(cases)
+    ids = {c.id for c in cases}
+    tested = {" ".join(c.proposal.split()) for c in cases if c.split == "test"}
+    for path in train:
+        for c in load_cases(path, train_only=True):
+            where = f"{Path(path).name}:{c.id}"
+            if c.id in ids:
+                raise InputError(f"id {c.id!r} is already used", field=f"{where}.id",
+                                 fix="make ids unique across files")
+            if " ".join(c.proposal.split()) in tested:
+                raise InputError("this proposal is in the test split", field=f"{where}.proposal",
+                                 fix="train only on proposals the test split does not hold")
+            ids.add(c.id)
+            out.append(c)
+    return out
 
 
 def shuffled_proposals(cases: list[RulingCase]) -> dict[str, str]:

@@ -123,7 +123,7 @@ def drawn_on(text: str, shown: Sequence[Shown], embed: Callable | None = None) -
 
 def annotate(nodes: list[dict[str, Any]], shown: Sequence[Shown], embed: Callable | None = None) -> None:
     """Each critique node gets `library_entries` (the entries shown for its target) and `cites` (the citations of
-    those it drew on), plus `library_escapes`: each cited entry's "does not apply when", for the jurors."""
+    those it drew on)."""
     for n in nodes:
         mine = [s for s in shown if s.target == n["data"].get("target")]
         if not mine:
@@ -131,18 +131,6 @@ def annotate(nodes: list[dict[str, Any]], shown: Sequence[Shown], embed: Callabl
         used = drawn_on(n.get("text", ""), mine, embed)
         n["data"]["library_entries"] = [s.entry.id for s in mine]
         n["data"]["cites"] = [c for s in used for c in s.entry.cites()]
-        if used:
-            n["data"]["library_escapes"] = [{"entry": s.entry.id, "name": s.entry.name,
-                                             "does_not_apply_when": s.entry.does_not_apply_when} for s in used]
-
-
-def juror_note(data: dict[str, Any]) -> str:
-    """What a juror reads beside a critique drawn from the library: the objection's escape condition, so a
-    critique that attacks something the item already addresses can be overruled as a decoy."""
-    lines = [f"    cites the known failure mode \"{e['name']}\", which does NOT apply when: "
-             f"{e['does_not_apply_when']} (overrule the critique if the item already does that)"
-             for e in data.get("library_escapes", [])]
-    return "\n".join(lines)
 
 
 async def for_critic(ctx: Any, who: str, targets: Sequence[dict[str, Any]],

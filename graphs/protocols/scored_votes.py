@@ -25,7 +25,6 @@ from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
 from gauntlet.agents.llm import LLMError, reads_hidden_states
 from gauntlet.agents.probe import PROBE_FEATURE, read_probe
 from gauntlet.agents.routing import for_persona
-from gauntlet.graphs.protocols import library_grounding
 from gauntlet.graphs.protocols.state import Call, DebateContext, Node
 from gauntlet.graphs.protocols.toolkit import call_seed
 from gauntlet.payloads import LLMCallPayload
@@ -74,9 +73,11 @@ async def vote(ctx: DebateContext, scorer: Scorer, juror: str, rnd: int, target:
     weighs are computed here (the text features once per critique, shared by its jurors)."""
     anchor = critique["data"].get("anchor", "")
     proposal = target_text(target)
-    # A critique drawn from the failure-mode library carries that objection's escape condition, so a juror can
-    # overrule a decoy that attacks something the item already does.
-    said = critique["text"] + ("\n" + escape if (escape := library_grounding.juror_note(critique["data"])) else "")
+    # The juror reads the critique as the calibration was fitted on it: its text alone. A library critique's
+    # escape condition ("does not apply when ...") appended here moved the probe toward `sustained` on decoys
+    # (24 rulings calibration items, nearest entry's condition appended: overruled items' mean probe -1.42 ->
+    # -0.29, one wrong accepted vote where there was none); the library check weighs that condition instead.
+    said = critique["text"]
 
     key = f"r{rnd}/rule/{juror}/{tag or critique['id']}"
     seed = call_seed(ctx.config.seed, key)
