@@ -16,8 +16,10 @@ A `Calibration` is a versioned JSON file tied to a model name (agents/calibratio
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -75,6 +77,13 @@ class Calibration:
         out = asdict(self)
         out["labels"] = list(self.labels)
         return out
+
+    def versioned(self) -> "Calibration":
+        """This calibration with 8 hex digits of what it decides with (model, features, weights, thresholds,
+        probe) appended to its id: two fits on one day differ in every vote that records the id."""
+        body = {k: v for k, v in self.to_dict().items() if k not in ("id", "created", "metrics", "fitted_on")}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        return replace(self, id=f"{self.id}-{digest}")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> "Calibration":

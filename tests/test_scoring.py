@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -67,6 +68,19 @@ def test_fit_calibration_on_fixed_data():
     assert cal.thresholds["sustained"] is not None and cal.thresholds["sustained"] >= 0.5
     accepted = [(p, t) for p, t in zip(probs, truth) if p >= 0.5 and p >= cal.thresholds["sustained"]]
     assert accepted and all(t for _, t in accepted)
+
+
+def test_a_versioned_id_follows_what_the_calibration_decides_with():
+    cal = Calibration(id="rulings-m-20261207", model="m", task="rulings", labels=LABELS, features=["probe"],
+                      weights=[0.3, 1.1], thresholds={"sustained": 0.9, "overruled": 0.87},
+                      probe={"layer": 18, "weights": [0.0, 1.0]})
+    first = cal.versioned()
+    assert first.id.startswith("rulings-m-20261207-") and len(first.id) == len(cal.id) + 9
+    assert cal.versioned().id == first.id  # the same fit, the same id
+    assert replace(cal, created="later", metrics={"test_auc": 0.9}).versioned().id == first.id
+    for changed in (replace(cal, thresholds={"sustained": 0.91, "overruled": 0.87}),
+                    replace(cal, weights=[0.3, 1.2]), replace(cal, probe={"layer": 18, "weights": [0.0, 0.9]})):
+        assert changed.versioned().id != first.id
 
 
 def scores(yes: float, no: float) -> ChoiceScores:

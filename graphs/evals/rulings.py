@@ -178,6 +178,7 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
     cal = fit(features, f"rulings-{_slug(model)}")
     if PROBE_FEATURE in features:
         cal.probe = probe
+    cal = cal.versioned()
     truth = [c.sustained for c in test_cases]
     scored = [bool(reads[c.id].get("scored", True)) for c in test_cases]
     main = _verdicts(cal, [reads[c.id] for c in test_cases], truth, scored)
