@@ -21,7 +21,8 @@ from gauntlet.metrics import auc, aurc, risk_coverage
 def fit(rows: Sequence[Mapping[str, float]], truth: Sequence[bool], features: Sequence[str], *, name: str,
         model: str, task: str, labels: tuple[str, str], target_error: float = DEFAULT_TARGET_ERROR,
         fitted_on: dict[str, Any] | None = None, min_accepted: int = MIN_ACCEPTED) -> Calibration:
-    """A calibration over `features` fitted on `rows` (`truth` True for the first label), named `name-<date>-<digest>` (`Calibration.versioned`).
+    """A calibration over `features` fitted on `rows` (`truth` True for the first label), named
+    `name-<date>-<digest>` (`Calibration.versioned`).
 
     A label's threshold must rest on at least `min_accepted` calibration verdicts of that label, however few the
     items: on a handful, "no error among those accepted" is no evidence of a low error, so the label abstains."""
