@@ -187,3 +187,6 @@ def test_calibration_items_get_mismatched_copies_only_where_hidden_states_are_re
     copy = next(c for c in prepared if c.split in (SHUFFLED, SHUFFLED_CALIBRATION))
     original = next(c for c in cases if c.id == copy.id.split("~")[0])
     assert copy.proposal != original.proposal and copy.critique == original.critique
+    # Every calibration read comes before the first test read: a run stopped between them has read no test item.
+    tested = [c.split in ("test", SHUFFLED) for c in prepared]
+    assert tested == sorted(tested) and tested[0] is False and tested[-1] is True

@@ -312,15 +312,17 @@ class RulingsTask:
 
     def prepared_cases(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
         """The items, and for each test item its shuffled-proposal copy (the baseline; with hidden states each
-        calibration item's too, which trains the probe), all ordered by the proposal shown: a backend that keeps its
-        prefix cache reads each proposal once for all its items."""
+        calibration item's too, which trains the probe). Calibration reads come first, so a run stopped once they
+        are journaled can be studied (cross-validation, threshold rules) before any test item is read; within each
+        part, items are ordered by the proposal shown: a backend that keeps its prefix cache reads each proposal
+        once for all its items."""
         state = getattr(ctx, "state", ctx)
         cases = self._with_training(cases, ctx)
         other = state.get("shuffled", {})
         copied = {"test": SHUFFLED, **({"calibration": SHUFFLED_CALIBRATION} if state.get("hidden") else {})}
         copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id], split=copied[c.split])
                   for c in cases if c.split in copied and other.get(c.id)]
-        return sorted(cases + copies, key=lambda c: (c.proposal, c.id))
+        return sorted(cases + copies, key=lambda c: (c.split in ("test", SHUFFLED), c.proposal, c.id))
 
     async def run_case(self, case: RulingCase, ctx: Any) -> CaseResult:
         sc = ctx.resources.setdefault("scorer", scorer())
