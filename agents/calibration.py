@@ -96,6 +96,16 @@ def file_hash(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def recorded_path(path: str | Path) -> str:
+    """A data file's path as a calibration records it: relative to the working directory when it lies under it
+    (a shipped calibration then names `runs/evals/...`, not the fitting machine's checkout), else as given."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
 class Scorer:
     """One scored yes/no question, asked as its calibration was fitted.
 

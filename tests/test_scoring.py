@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gauntlet.agents.calibration import Scorer, calibration_for, load_calibration, save_calibration
+from gauntlet.agents.calibration import Scorer, calibration_for, load_calibration, recorded_path, save_calibration
 from gauntlet.agents.llm import ChoiceScores
 from gauntlet.agents.scoring import (Calibration, debiased_margin, decide, fit_calibration, fit_logistic,
                                      label_thresholds)
@@ -105,6 +105,18 @@ def test_calibration_files_round_trip_and_a_model_without_one_gets_the_default(t
     default, note = calibration_for("other", "rulings", LABELS, tmp_path)
     assert default.id.startswith("default-rulings") and "has no rulings calibration" in note
 
+
+
+def test_a_calibration_records_its_data_file_relative_to_the_checkout(tmp_path, monkeypatch):
+    # A shipped calibration must not name the fitting machine's checkout (it once read /work/main/runs/...).
+    (tmp_path / "runs").mkdir()
+    data = tmp_path / "runs" / "set.yaml"
+    data.write_text("x")
+    monkeypatch.chdir(tmp_path)
+    assert recorded_path(data.resolve()) == "runs/set.yaml"
+    assert recorded_path("runs/set.yaml") == "runs/set.yaml"
+    outside = tmp_path.parent / "elsewhere.yaml"
+    assert recorded_path(outside) == str(outside)
 
 class FixedLLM:
     """A backend stand-in for the pure Scorer logic: Yes-biased, more so on content-free prompts."""

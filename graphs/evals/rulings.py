@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gauntlet.agents import juror_questions
-from gauntlet.agents.calibration import Scorer, file_hash, save_calibration
+from gauntlet.agents.calibration import Scorer, file_hash, recorded_path, save_calibration
 from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
 from gauntlet.agents.llm import LLM, back_to_back, reads_hidden_states
 from gauntlet.agents.probe import PROBE_FEATURE, cross_fitted_scores, fit_probe
@@ -355,10 +355,11 @@ class RulingsTask:
             base["shuffled"] = {**by_id[copy.id], **texts[copy.id]}
             base["seconds"] = base.get("seconds", 0.0) + by_id[copy.id]["seconds"]  # the baseline's cost too
         model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
-        fitted_on = {"file": str(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
+        fitted_on = {"file": recorded_path(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
                                                                                for c in cases)}
         if ctx.settings.get("train"):
-            fitted_on["train"] = [{"file": str(f), "sha256": file_hash(Path(f))} for f in ctx.settings["train"]]
+            fitted_on["train"] = [{"file": recorded_path(f), "sha256": file_hash(Path(f))}
+                                  for f in ctx.settings["train"]]
         doc, cal = report(cases, reads, model=model, fitted_on=fitted_on,
                           target_error=float(ctx.settings.get("target_error") or DEFAULT_TARGET_ERROR))
         if ctx.settings.get("save_calibration"):
