@@ -10,8 +10,10 @@ boundary and evaluates the remaining segments exactly as a miss would; `tests/te
 and a miss give identical logits.
 
 Boundaries: the paragraph breaks ("\\n\\n") of the first message (the rules end there, the persona card follows)
-and every message end, except that the last message and the assistant header form one segment. A boundary is used
-only where tokenising the prompt's text up to it gives a prefix of the prompt's tokens.
+and every message end, except that the last message and the assistant header form one segment, and so does a
+message followed by an earlier reply with that reply's header (the reply's own call ended there: its follow-up,
+e.g. a re-ask, reuses the whole prompt). A boundary is used only where tokenising the prompt's text up to it gives
+a prefix of the prompt's tokens.
 
 States: the context itself keeps the last prompt (a hit when the next call shares its prefix, e.g. two calls of
 one persona), and an LRU keeps the KV state at each boundary up to the end of all messages but the last two (a few
@@ -63,7 +65,9 @@ def candidate_offsets(render: Callable[[list[Message], bool], str],
                 offsets.append(at + pos + 2)
                 pos = content.find("\n\n", pos + 2)
     for k in range(1, len(messages)):
-        head = render(messages[:k], False)
+        # Before an earlier reply, the boundary is after its assistant header: the call that wrote the reply had
+        # exactly that prompt, with those segments, so a follow-up turn (a re-ask) finds it still in the context.
+        head = render(messages[:k], messages[k]["role"] == "assistant")
         if full.startswith(head):
             offsets.append(len(head))
             if k == len(messages) - 2 and k > 1:

@@ -235,19 +235,22 @@ def test_a_rebuttal_that_repeats_its_critique_is_reasked_then_dropped():
              "still": echo_reply}
     loaded = parse_config("topic: t\npanel:\n  proposers: [ml-empiricist]\n  critics: [security-engineer]\n",
                           source="c.yaml", base_dir=ROOT / "runs" / "configs")
+    msgs = [{"role": "user", "content": "answer"}]
     for case, second in cases.items():
         with running_server(script=[echo_reply, second]) as url:
             async def go():
                 llm = OpenAIBackend(url, "synthetic", backoff_s=0.01)
                 try:
                     ctx = DebateContext("r", loaded.config, loaded.personas, llm)
-                    msgs = [{"role": "user", "content": "answer"}]
                     return await rebuttal_moves.answer_without_echo(ctx, "ml-empiricist", 1, msgs, ["c1", "c2"],
                                                            {"c1": crit_text, "c2": "Another critique."})
                 finally:
                     await llm.aclose()
             rs, calls, dropped = asyncio.run(go())
         assert len(calls) == 2 and "repeated the critique" in calls[1]["messages"][-1]["content"]
+        # the re-ask continues the first conversation (its prompt is then a cached prefix): the echo, then the note
+        assert calls[1]["messages"][:-2] == msgs and calls[1]["messages"][-2] == {"role": "assistant",
+                                                                                 "content": echo_reply}
         kept = {r.target: r.text for r in rs.responses}
         assert kept["c2"] == "It does not hide it."
         if case == "fixed":

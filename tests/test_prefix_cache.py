@@ -4,6 +4,7 @@ and a miss give identical logits are the slow tests in tests/test_embedded.py)."
 from __future__ import annotations
 
 import math
+import re
 
 from gauntlet.agents.choice_logprobs import logsumexp
 from gauntlet.agents.llama_session import label_variants
@@ -25,6 +26,12 @@ def words(text):
             cur = ""
         cur += ch
     return out + ([cur] if cur else [])
+
+
+def lines(text):
+    """A tokenizer whose tokens are each newline and each run of other characters (Qwen's keeps a newline apart
+    from the `{` a reply starts with, so a cut after a header's newline is a token boundary)."""
+    return [t for t in re.split(r"(\n)", text) if t]
 
 
 MESSAGES = [{"role": "system", "content": "Rules of the panel.\n\nYou are Ada, a logician.\nWorldview: proofs."},
@@ -63,6 +70,21 @@ def test_a_boundary_inside_a_merged_token_is_dropped():
         assert "".join(tokens[:e]) in {full[:o] for o in offsets}
     # "Rules of the panel.\n\n" ends inside the whitespace token "\n\nYou": that boundary cannot be kept.
     assert not any("".join(tokens[:e]).endswith("panel.\n\n") for e in ends)
+
+
+def test_a_follow_up_turn_keeps_the_first_call_as_its_prefix():
+    """A re-ask (the first prompt, the reply, a note) is segmented so that the first call's whole prompt, assistant
+    header included, ends a segment with the same segments before it: the state the first call left is reused."""
+    first = MESSAGES
+    follow = first + [{"role": "assistant", "content": '{"responses": []}'}, {"role": "user", "content": "Again."}]
+    full1, offsets1, _ = candidate_offsets(chatml, first)
+    full2, offsets2, _ = candidate_offsets(chatml, follow)
+    assert full2.startswith(full1)
+    ends1 = segment_ends(lines(full1), full1, offsets1, lines)
+    ends2 = segment_ends(lines(full2), full2, offsets2, lines)
+    assert len(lines(full1)) in ends2  # the first prompt, header included, is a boundary of the follow-up
+    assert [e for e in ends2 if e <= len(lines(full1))] == ends1  # ... with the same segments before it
+    assert len(lines(chatml(first, False))) not in ends2  # not split between the message and the reply's header
 
 
 def test_a_single_message_prompt_is_one_segment_plus_paragraphs():

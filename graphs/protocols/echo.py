@@ -44,7 +44,7 @@ def without(rs: RebuttalSet, dropped: list[RebuttalItem]) -> list[RebuttalItem]:
 
 
 def reask_note(targets: list[str]) -> str:
-    return (f"\n\nYour previous answer to {', '.join(targets)} only repeated the critique. Answer each in your own "
+    return (f"Your answer to {', '.join(targets)} only repeated the critique. Answer each in your own "
             "words: say why the critique is right (concede), how the idea changes (revise), or why it is wrong "
             "(counter). Do not copy the critique's text.")
 

@@ -9,6 +9,8 @@ from typing import Any, Callable
 from langgraph.runtime import Runtime
 
 from gauntlet.agents import prompts
+from gauntlet.agents.llm import back_to_back
+from gauntlet.agents.routing import for_persona
 from gauntlet.agents.schemas import RebuttalItem, RebuttalSet, rebuttal_schema
 from gauntlet.graphs.protocols import allocation, echo, rebuttals
 from gauntlet.graphs.protocols.state import Call, DebateContext, Edge, Node, Task, Update
@@ -47,14 +49,19 @@ async def answer_without_echo(ctx: DebateContext, who: str, rnd: int, msgs: list
     """The defender's answers with echoes (a rebuttal repeating its critique) re-asked once, then dropped.
     Returns the answers kept, the calls made and a record of what was dropped."""
     rs: RebuttalSet
-    rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
-    copies = echo.echoes(rs, critique_text)
-    if not copies:
-        return rs, [call], []
-    asked = list(dict.fromkeys(r.target for r in copies))
-    retry = msgs[:-1] + [{"role": "user", "content": msgs[-1]["content"] + echo.reask_note(asked)}]
     again: RebuttalSet
-    again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask")
+    # The re-ask is the next turn of the same conversation, run right after the first call: the model's context
+    # still holds that prompt, so only the echoed answer and the note are read again (the debate in the first
+    # prompt is ~700 tokens on the demo, ~7 s on two cores).
+    async with back_to_back(for_persona(ctx.llm, who)):
+        rs, call = await ask(ctx, who, "rebut", rnd, msgs, RebuttalSet, rebuttal_schema(ids))
+        copies = echo.echoes(rs, critique_text)
+        if not copies:
+            return rs, [call], []
+        asked = list(dict.fromkeys(r.target for r in copies))
+        retry = msgs + [{"role": "assistant", "content": call["response"]},
+                        {"role": "user", "content": echo.reask_note(asked)}]
+        again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask")
     kept, dropped = echo.merged(echo.without(rs, copies), again, critique_text, asked)
     return RebuttalSet.model_construct(responses=kept), [call, second], dropped
 
