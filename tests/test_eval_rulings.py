@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gauntlet.graphs.evals.rulings import FEATURES
-from gauntlet.graphs.evals.rulings_set import load_cases, seeded_split
+from gauntlet.graphs.evals.rulings_set import load_cases, seeded_split, with_training
 from gauntlet.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,13 +96,33 @@ def test_training_files_join_the_calibration_split_and_never_the_test_split(synt
     assert doc["cases"] == 4 and {r["split"] for r in doc["per_case"]} == {"test"}  # reported on main's test only
     fitted = json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]
     assert fitted["cases"] == 4 + 6 and [t["file"] for t in fitted["train"]] == [str(train)]
-    # A training item marked test, or one on a proposal of the test split, is refused before anything runs.
-    marked = tmp_path / "marked.yaml"
-    marked.write_text(yaml.safe_dump(_items("y", 1, "test")))
+    # A training item on a proposal of the test split, or a main file with no calibration split and nothing to
+    # train on, is refused before anything runs.
     leaked = tmp_path / "leaked.yaml"
     leaked.write_text(yaml.safe_dump([{**i, "id": "z" + i["id"]} for i in _items("t", 1, None)]))
-    for bad, field in ((marked, "split"), (leaked, "proposal")):
-        out = gauntlet("eval", "rulings", str(main), "--train", str(bad), "--model-url", synthetic_url,
-                       "--json", "--out", str(tmp_path / "bad"))
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(yaml.safe_dump(_items("f", 2, "test")))
+    for args, field in ((["--train", str(leaked)], "proposal"), ([], "--train")):
+        target = main if args else fresh
+        out = gauntlet("eval", "rulings", str(target), *args, "--model-url", synthetic_url, "--json",
+                       "--out", str(tmp_path / "bad"))
         assert out.returncode == 2 and out.stdout == "" and field in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()
+
+
+def test_a_fresh_test_file_is_measured_with_an_older_set_as_training(synthetic_url, tmp_path):
+    """A file of test items only, with the calibration fitted on training files, one of which has a test split of
+    its own (an older set whose test split was read): all of that file trains, and only the fresh file is tested."""
+    fresh, older = tmp_path / "fresh.yaml", tmp_path / "older.yaml"
+    fresh.write_text(yaml.safe_dump(_items("f", 2, "test")))
+    older.write_text(yaml.safe_dump(_items("c", 2, "calibration") + _items("t", 2, "test")))
+    cases = load_cases(fresh)
+    assert {c.split for c in cases} == {"test"}
+    assert {c.split for c in with_training(cases, [older], fresh)} == {"test", "calibration"}
+    out = gauntlet("eval", "rulings", str(fresh), "--train", str(older), "--model-url", synthetic_url,
+                   "--model-name", "synthetic", "--json", "--out", str(tmp_path / "out"), "--save-calibration",
+                   env={"GAUNTLET_CALIBRATIONS": str(tmp_path / "calibrations")})
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["cases"] == 4 and {r["id"][0] for r in doc["per_case"]} == {"f"}
+    assert json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]["cases"] == 8

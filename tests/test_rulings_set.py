@@ -19,6 +19,8 @@ import yaml
 RULINGS = Path(__file__).resolve().parent.parent / "runs" / "evals" / "rulings.yaml"
 # Extra items that only train (`gauntlet eval rulings --train`): held to the same style rules, all calibration.
 TRAIN = RULINGS.with_name("rulings-train.yaml")
+# A fresh held-out file (test items only): measured with the other two files training.
+HELDOUT = RULINGS.with_name("rulings-heldout.yaml")
 
 REQUIRED = {"id", "proposal", "critique", "anchor", "label", "source", "split", "kind"}
 OPTIONAL = {"rebuttal"}
@@ -35,7 +37,7 @@ def _load(path: Path) -> list[dict]:
     return data
 
 
-@pytest.fixture(scope="module", params=[RULINGS, TRAIN], ids=lambda p: p.name)
+@pytest.fixture(scope="module", params=[RULINGS, TRAIN, HELDOUT], ids=lambda p: p.name)
 def items(request) -> list[dict]:
     """Each shipped file in turn: the checks every file of items must pass."""
     return _load(request.param)
@@ -53,6 +55,24 @@ def test_training_items_are_calibration_only_and_share_nothing_with_the_main_set
     norm = lambda t: " ".join(t.split())  # noqa: E731
     assert not {norm(i["proposal"]) for i in train} & {norm(i["proposal"]) for i in main_items}
     assert not {norm(i["critique"]).lower() for i in train} & {norm(i["critique"]).lower() for i in main_items}
+
+
+def test_the_held_out_file_is_test_only_balanced_and_new(main_items):
+    held = _load(HELDOUT)
+    assert {i["split"] for i in held} == {"test"}
+    others = main_items + _load(TRAIN)
+    norm = lambda t: " ".join(t.split())  # noqa: E731
+    assert not {i["id"] for i in held} & {i["id"] for i in others}
+    assert not {norm(i["proposal"]) for i in held} & {norm(i["proposal"]) for i in others}
+    assert not {norm(i["critique"]).lower() for i in held} & {norm(i["critique"]).lower() for i in others}
+    assert len({i["proposal"] for i in held}) >= 15 and len(held) >= 90
+    assert 0.45 <= sum(i["label"] == "sustained" for i in held) / len(held) <= 0.55
+    kinds = Counter(i["kind"] for i in held)
+    assert all(kinds[k] >= 10 for k in DECOYS), dict(kinds)
+    # the measurement it exists for loads: its test split, with the other files as the calibration split
+    from gauntlet.graphs.evals.rulings_set import load_cases, with_training
+    cases = with_training(load_cases(HELDOUT), [RULINGS, TRAIN], HELDOUT)
+    assert Counter(c.split for c in cases) == {"test": len(held), "calibration": len(others)}
 
 
 def words(text: str) -> int:

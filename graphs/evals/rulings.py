@@ -302,9 +302,8 @@ class RulingsTask:
         keep = {c.id for s in ("calibration", "test") for c in [c for c in real if c.split == s][:int(limit)]}
         return [c for c in cases if c.id.removesuffix(SHUFFLED_SUFFIX) in keep]
 
-    @staticmethod
-    def _with_training(cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
-        return with_training(cases, list(ctx.settings.get("train") or ()))
+    def _with_training(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
+        return with_training(cases, list(ctx.settings.get("train") or ()), getattr(self, "path", self.default_file))
 
     async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
         return {"shuffled": shuffled_proposals(self._with_training(cases, ctx)),

@@ -59,8 +59,9 @@ def _text(item: dict[str, Any], key: str, where: str, required: bool) -> str:
 
 def load_cases(path: str | Path, *, train_only: bool = False) -> list[RulingCase]:
     """The items of a rulings file, checked; InputError names the file, the item and the field. `train_only`: a
-    file of extra training items (`--train`): every item joins the calibration split, and one marked `test` is
-    refused (a test split is the main file's alone)."""
+    file of extra training items (`--train`): every item joins the calibration split, those marked `test` too (an
+    older set whose test split has been read can train a measurement on a fresh one). A main file needs a test
+    split; its calibration split may be empty when training files supply one (`with_training` checks)."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -91,22 +92,27 @@ def load_cases(path: str | Path, *, train_only: bool = False) -> list[RulingCase
         if values["split"] and values["split"] not in SPLITS:
             raise InputError(f"split {values['split']!r}", field=f"{where}.split",
                              fix="use calibration or test, or leave split out for the fixed seeded split")
-        if train_only and values["split"] == "test":
-            raise InputError("a training file's item is marked test", field=f"{where}.split",
-                             fix="write split: calibration (or leave it out); the main file holds the test split")
         values["split"] = "calibration" if train_only else values["split"] or seeded_split(values["proposal"])
         cases.append(RulingCase(**values))
-    for split in ("calibration",) if train_only else SPLITS:
-        labels = {c.label for c in cases if c.split == split}
-        if len(labels) < 2:
-            raise InputError(f"the {split} split has {'only ' + labels.pop() if labels else 'no'} items",
-                             field=str(path), fix="both splits need sustained and overruled items")
+    _check_split(cases, "calibration" if train_only else "test", path)
+    if not train_only and any(c.split == "calibration" for c in cases):
+        _check_split(cases, "calibration", path)
     return cases
 
 
-def with_training(cases: list[RulingCase], train: list[str | Path]) -> list[RulingCase]:
-    """`cases` and every training file's items (all in the calibration split). A training item may not share an
-    id or a proposal with the main file's test split: the test split shows only proposals nothing trained on."""
+def _check_split(cases: list[RulingCase], split: str, path: str | Path,
+                 fix: str = "both splits need sustained and overruled items") -> None:
+    labels = {c.label for c in cases if c.split == split}
+    if len(labels) < 2:
+        raise InputError(f"the {split} split has {'only ' + labels.pop() if labels else 'no'} items",
+                         field=str(path), fix=fix)
+
+
+def with_training(cases: list[RulingCase], train: list[str | Path], main: str | Path = "the rulings file"
+                  ) -> list[RulingCase]:
+    """`cases` (the items of the file `main`) and every training file's items (all in the calibration split). A
+    training item may not share an id or a proposal with the main file's test split: the test split shows only
+    proposals nothing trained on. Together they need a calibration split of both labels."""
     out = list(cases)
     ids = {c.id for c in cases}
     tested = {" ".join(c.proposal.split()) for c in cases if c.split == "test"}
@@ -121,6 +127,7 @@ def with_training(cases: list[RulingCase], train: list[str | Path]) -> list[Ruli
                                  fix="train only on proposals the test split does not hold")
             ids.add(c.id)
             out.append(c)
+    _check_split(out, "calibration", main, fix="give the file calibration items, or pass --train FILE with some")
     return out
 
 

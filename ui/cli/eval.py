@@ -200,9 +200,9 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
             save_calibration: bool = typer.Option(False, "--save-calibration", help="Write the fitted calibration "
                                                   "to runs/calibrations/<model>.json, where debates find it."),
             train: Optional[list[Path]] = typer.Option(None, "--train", help="A file of extra labelled items in "
-                                                       "the same format that only train: they join the "
-                                                       "calibration split; the test split stays FILE's. "
-                                                       "Repeatable."),
+                                                       "the same format that only train: all of them join "
+                                                       "the calibration split (items marked test too); the "
+                                                       "test split stays FILE's. Repeatable."),
             seed: int = SeedOpt, model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
             out: Optional[Path] = OutOpt, fresh: bool = FreshOpt, quiet: bool = QuietOpt,
             as_json: bool = JsonOpt) -> None:
@@ -212,15 +212,18 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
     Example: gauntlet eval rulings runs/evals/rulings.yaml --limit 20 --json --out runs/evals/results
 
     With more training items: gauntlet eval rulings --train runs/evals/rulings-train.yaml --json
+
+    On a file of test items only, trained on others: gauntlet eval rulings NEW.yaml --train runs/evals/rulings.yaml
+    --train runs/evals/rulings-train.yaml --json
     """
     cfg = model_config(model_url, model_name, field="--model-url")
     settings = {"seed": seed, "target_error": target_error, "limit": limit, "save_calibration": save_calibration}
+    from gauntlet.graphs.evals.rulings import TASK
+    from gauntlet.graphs.evals.rulings_set import load_cases, with_training
+    # Bad input stops here, before a model loads or a journal is written.
+    with_training(load_cases(file or TASK.default_file), list(train or ()), file or TASK.default_file)
     if train:
         from gauntlet.agents.calibration import file_hash
-        from gauntlet.graphs.evals.rulings import TASK
-        from gauntlet.graphs.evals.rulings_set import load_cases, with_training
-        # Bad input stops here, before a model loads or a journal is written.
-        with_training(load_cases(file or TASK.default_file), list(train))
         settings.update(train=[str(f) for f in train], train_sha256=[file_hash(f) for f in train])
     run("rulings", file, _context(cfg, seed, settings), out=out, fresh=fresh, as_json=as_json, text=summary_line,
         quiet=quiet)
