@@ -126,3 +126,33 @@ def test_a_fresh_test_file_is_measured_with_an_older_set_as_training(synthetic_u
     doc = json.loads(out.stdout)
     assert doc["cases"] == 4 and {r["id"][0] for r in doc["per_case"]} == {"f"}
     assert json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]["cases"] == 8
+
+
+def test_the_shipped_calibration_is_applied_unchanged_to_a_fresh_file(synthetic_url, tmp_path):
+    """--use-calibration fits nothing: the calibration a debate would use decides the fresh file's items, which
+    are all read as test items; a model without its own calibration, or a fit asked for too, is refused."""
+    env = {"GAUNTLET_CALIBRATIONS": str(tmp_path / "calibrations")}
+    main, fresh = tmp_path / "main.yaml", tmp_path / "fresh.yaml"
+    main.write_text(yaml.safe_dump(_items("c", 3, "calibration") + _items("t", 2, "test")))
+    fresh.write_text(yaml.safe_dump(_items("f", 3, "test")))
+    common = ["--model-url", synthetic_url, "--model-name", "synthetic", "--json"]
+    fitted = gauntlet("eval", "rulings", str(main), *common, "--out", str(tmp_path / "fit"), "--save-calibration",
+                      env=env)
+    assert fitted.returncode == 0, fitted.stderr
+    saved = json.loads(Path(json.loads(fitted.stdout)["calibration_file"]).read_text())
+    out = gauntlet("eval", "rulings", str(fresh), *common, "--out", str(tmp_path / "fixed"), "--use-calibration",
+                   env=env)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["fitted"] is False and doc["calibration_applied"] == saved["id"] and doc["threshold"] == saved[
+        "thresholds"]
+    assert doc["cases"] == 6 and {r["id"][0] for r in doc["per_case"]} == {"f"}
+    assert {"always_sustained", "always_overruled", "content_free", "shuffled_proposal"} <= set(doc["baselines"])
+    assert doc["right"] + doc["wrong"] + doc["abstained"] == 6
+    assert json.loads((tmp_path / "calibrations" / "synthetic.json").read_text()) == saved  # left as it was
+    for args, field in ((["--save-calibration"], "--save-calibration"), (["--train", str(main)], "--train")):
+        bad = gauntlet("eval", "rulings", str(fresh), *common, "--use-calibration", *args, env=env)
+        assert bad.returncode == 2 and field in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    other = gauntlet("eval", "rulings", str(fresh), "--model-url", synthetic_url, "--model-name", "unfitted",
+                     "--json", "--out", str(tmp_path / "none"), "--use-calibration", env=env)
+    assert other.returncode == 2 and "no rulings calibration" in other.stderr, other.stderr

@@ -36,6 +36,7 @@ from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calib
 from gauntlet.errors import InputError
 from gauntlet.graphs.evals.report import CaseResult
 from gauntlet.graphs.evals.rulings_cv import candidate_aucs
+from gauntlet.graphs.evals.rulings_fixed import report_fixed, shipped_calibration
 from gauntlet.graphs.evals.rulings_set import LABELS, RulingCase, load_cases, shuffled_proposals, with_training
 from gauntlet.metrics import aurc, auc, error_upper_95, risk_coverage
 
@@ -279,7 +280,8 @@ class RulingsTask:
     Settings: `target_error` (default 0.05), `limit` (at most this many items per split), `save_calibration`
     (write the fitted calibration to runs/calibrations/<model>.json, where debates find it), `train` (files of
     extra items that only train: they join the calibration split; `train_sha256` their hashes, so a journal of
-    reads is never reused for an edited file)."""
+    reads is never reused for an edited file), `use_calibration` (read the test split only and decide it with the
+    model's shipped calibration, graphs/evals/rulings_fixed.py)."""
 
     name = "rulings"
     default_file = Path(__file__).resolve().parents[2] / "runs" / "evals" / "rulings.yaml"
@@ -303,6 +305,8 @@ class RulingsTask:
         return [c for c in cases if c.id.removesuffix(SHUFFLED_SUFFIX) in keep]
 
     def _with_training(self, cases: list[RulingCase], ctx: Any) -> list[RulingCase]:
+        if ctx.settings.get("use_calibration"):  # a fitted calibration applied: only the test split is read
+            return [c for c in cases if c.split == "test"]
         return with_training(cases, list(ctx.settings.get("train") or ()), getattr(self, "path", self.default_file))
 
     async def prepare(self, cases: list[RulingCase], ctx: Any) -> dict[str, Any]:
@@ -328,16 +332,17 @@ class RulingsTask:
         questions = {"calibration": QUESTION_FEATURES, SHUFFLED_CALIBRATION: ()}.get(case.split, TEST_QUESTIONS)
         got = await read_case(case, ctx.llm, sc, ctx.seed, questions)
         got.pop("id")
-        # The outcome is settled in summarise, once the calibration is fitted on every calibration item.
+        # The outcome is settled in summarise, once every item is read (and a calibration fitted, unless given).
         return CaseResult(id=case.id, outcome="abstained", split=case.split, seconds=got.pop("seconds"),
-                          note=f"read ({case.split}); decided after the fit", **got)
+                          note=f"read ({case.split}); decided once every item is read", **got)
 
     def summarise(self, results: list[CaseResult], ctx: Any) -> dict[str, Any]:
         path = getattr(self, "path", self.default_file)
         cases = self._with_training(load_cases(path), ctx)
         by_id = {r.id: r.model_dump() for r in results}
         cases = [c for c in cases if c.id in by_id]
-        if not any(c.split == "calibration" for c in cases) or not any(c.split == "test" for c in cases):
+        fixed = bool(ctx.settings.get("use_calibration"))
+        if not (fixed or any(c.split == "calibration" for c in cases)) or not any(c.split == "test" for c in cases):
             return {"baselines": {}, "note": "too few cases read to fit and test a calibration"}
         other = ctx.state.get("shuffled", {})
         copies = [replace(c, id=c.id + SHUFFLED_SUFFIX, proposal=other[c.id]) for c in cases
@@ -354,6 +359,8 @@ class RulingsTask:
             base["shuffled"] = {**by_id[copy.id], **texts[copy.id]}
             base["seconds"] = base.get("seconds", 0.0) + by_id[copy.id]["seconds"]  # the baseline's cost too
         model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
+        if ctx.settings.get("use_calibration"):
+            return report_fixed(cases, reads, shipped_calibration(model), _verdicts, _summary, _by_kind)
         fitted_on = {"file": recorded_path(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
                                                                                for c in cases)}
         if ctx.settings.get("train"):

@@ -203,6 +203,10 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
                                                        "the same format that only train: all of them join "
                                                        "the calibration split (items marked test too); the "
                                                        "test split stays FILE's. Repeatable."),
+            use_calibration: bool = typer.Option(False, "--use-calibration", help="Fit nothing: decide FILE's "
+                                                 "test items with the calibration debates use for this model "
+                                                 "(runs/calibrations/<model>.json); calibration items are not "
+                                                 "read."),
             seed: int = SeedOpt, model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
             out: Optional[Path] = OutOpt, fresh: bool = FreshOpt, quiet: bool = QuietOpt,
             as_json: bool = JsonOpt) -> None:
@@ -215,13 +219,22 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
 
     On a file of test items only, trained on others: gauntlet eval rulings NEW.yaml --train runs/evals/rulings.yaml
     --train runs/evals/rulings-train.yaml --json
+
+    The shipped calibration on a fresh file, as debates use it: gauntlet eval rulings NEW.yaml --use-calibration
     """
     cfg = model_config(model_url, model_name, field="--model-url")
     settings = {"seed": seed, "target_error": target_error, "limit": limit, "save_calibration": save_calibration}
     from gauntlet.graphs.evals.rulings import TASK
     from gauntlet.graphs.evals.rulings_set import load_cases, with_training
     # Bad input stops here, before a model loads or a journal is written.
-    with_training(load_cases(file or TASK.default_file), list(train or ()), file or TASK.default_file)
+    cases = load_cases(file or TASK.default_file)
+    if use_calibration:
+        if train or save_calibration:
+            raise InputError("--use-calibration fits nothing", field="--train" if train else "--save-calibration",
+                             fix="drop --train/--save-calibration, or drop --use-calibration to fit one")
+        settings["use_calibration"] = True
+    else:
+        with_training(cases, list(train or ()), file or TASK.default_file)
     if train:
         from gauntlet.agents.calibration import file_hash
         settings.update(train=[str(f) for f in train], train_sha256=[file_hash(f) for f in train])
