@@ -144,7 +144,7 @@ def test_the_shipped_calibration_is_applied_unchanged_to_a_fresh_file(synthetic_
                    env=env)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["fitted"] is False and doc["calibration_applied"] == saved["id"] and doc["threshold"] == saved[
+    assert KEYS <= set(doc) and doc["fitted"] is False and doc["calibration_applied"] == saved["id"] and doc["threshold"] == saved[
         "thresholds"]
     assert doc["cases"] == 6 and {r["id"][0] for r in doc["per_case"]} == {"f"}
     assert {"always_sustained", "always_overruled", "content_free", "shuffled_proposal"} <= set(doc["baselines"])

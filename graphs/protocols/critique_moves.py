@@ -136,13 +136,15 @@ async def ask_critiques(ctx: DebateContext, who: str, phase: str, rnd: int, msgs
     missed = critiques.misses(placed)
     if missed:
         again_ids = list(dict.fromkeys(placed[i][0].target for i in missed))
-        msgs2 = prompts.reanchor_messages(msgs, call["response"], critiques.reask_lines(placed, missed, by_id))
+        msgs2 = prompts.reanchor_messages(call["messages"], call["response"],
+                                          critiques.reask_lines(placed, missed, by_id))
         try:
             again_spans = {t: spans[t] for t in again_ids}
             cs2, call2 = await ask(ctx, who, phase, rnd, msgs2, CritiqueSet,
                                    critique_schema(again_ids, len(missed), again_spans, formal=formal),
                                    tag=f"{tag}reanchor", max_tokens=max(ctx.config.model.max_tokens,
-                                                                        CRITIQUE_TOKENS * len(missed)))
+                                                                        CRITIQUE_TOKENS * len(missed)),
+                                   ground=False)  # a follow-up turn: the first, as sent, has the passages
             calls.append(call2)
             placed = critiques.merge_reasked(placed, missed, critiques.place(
                 critiques.first_per_target_kind(cs2.critiques, again_ids), by_id, reasked=True))

@@ -59,9 +59,10 @@ async def answer_without_echo(ctx: DebateContext, who: str, rnd: int, msgs: list
         if not copies:
             return rs, [call], []
         asked = list(dict.fromkeys(r.target for r in copies))
-        retry = msgs + [{"role": "assistant", "content": call["response"]},
-                        {"role": "user", "content": echo.reask_note(asked)}]
-        again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask")
+        retry = call["messages"] + [{"role": "assistant", "content": call["response"]},
+                                    {"role": "user", "content": echo.reask_note(asked)}]
+        again, second = await ask(ctx, who, "rebut", rnd, retry, RebuttalSet, rebuttal_schema(asked), tag="reask",
+                                  ground=False)
     kept, dropped = echo.merged(echo.without(rs, copies), again, critique_text, asked)
     return RebuttalSet.model_construct(responses=kept), [call, second], dropped
 

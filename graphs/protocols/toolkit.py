@@ -39,13 +39,15 @@ def edge(src: str, dst: str, kind: str) -> Edge:
 
 
 async def ask(ctx: DebateContext, persona: str, phase: str, rnd: int, messages: list, model: type[BaseModel],
-              schema: dict[str, Any], *, tag: str = "", max_tokens: int | None = None) -> tuple[Any, Call]:
+              schema: dict[str, Any], *, tag: str = "", max_tokens: int | None = None,
+              ground: bool = True) -> tuple[Any, Call]:
     """One structured call. `tag` tells apart calls of one persona in one phase and round (tournament matches).
-    A persona with a corpus gets the passages nearest its task; the record carries them as `citations`."""
+    A persona with a corpus gets the passages nearest its task; the record carries them as `citations`.
+    `ground=False` for a follow-up turn (a re-ask), whose first turn, as sent, already carries them."""
     key = f"r{rnd}/{phase}/{persona}" + (f"/{tag}" if tag else "")
     card = ctx.personas.get(persona)
     passages = []
-    if card is not None and card.corpus:
+    if ground and card is not None and card.corpus:
         passages = await asyncio.to_thread(ctx.retrieve, card.corpus, persona, messages[-1]["content"])
         messages = prompts.with_passages(messages, passages)
     ctx.budget.reserve_call()
