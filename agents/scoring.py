@@ -7,9 +7,10 @@ A small model is read, not asked to write: `score` gives log P of each answer. T
    content) subtracted (contextual calibration, Zhao et al. 2021). `debiased_margin` averages the two.
 2. **Combined and calibrated.** A logistic model over named features (the debiased margin, embedding similarities)
    fitted on a calibration split by Newton's method (IRLS) with an L2 penalty: `fit_logistic`.
-3. **Thresholded for a target error.** On the same split, per label, the lowest confidence whose accepted verdicts
-   stay within the target error (gauntlet.metrics.threshold_for_error). Below it the verdict is an abstention that
-   still shows p.
+3. **Thresholded for a target error.** On the same split, per label (or one for both), the lowest confidence whose
+   accepted verdicts stay within the target error, observed or as the posterior median of the error
+   (`THRESHOLD_RULES`, gauntlet.metrics.threshold_for_error). Below it the verdict is an abstention that still
+   shows p.
 
 A `Calibration` is a versioned JSON file tied to a model name (agents/calibration_files.py finds and writes them).
 """
@@ -28,6 +29,10 @@ from gauntlet.agents.llm import ChoiceScores
 from gauntlet.metrics import threshold_for_error
 
 DEFAULT_TARGET_ERROR = 0.05
+# How a calibration's acceptance thresholds are chosen on its split: per label or one for both labels ("pooled"),
+# against the observed error or the posterior median of the error (gauntlet.metrics.threshold_for_error).
+THRESHOLD_RULES = ("per-label-observed", "per-label-posterior", "pooled-observed", "pooled-posterior")
+DEFAULT_THRESHOLD_RULE = "per-label-observed"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Calibration:
     metrics: dict[str, Any] = field(default_factory=dict)  # what the fit measured on its own split
     # The linear probe behind the `probe` feature (agents/probe.py `LinearProbe.to_dict`), when it weighs one.
     probe: dict[str, Any] | None = None
+    threshold_rule: str = DEFAULT_THRESHOLD_RULE  # how `thresholds` were chosen (THRESHOLD_RULES)
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.weights[0] + sum(w * float(values.get(f, 0.0)) for f, w in zip(self.features, self.weights[1:]))
@@ -98,7 +104,8 @@ class Calibration:
                    thresholds=thresholds, target_error=float(raw.get("target_error", DEFAULT_TARGET_ERROR)),
                    fitted_on=dict(raw.get("fitted_on") or {}), created=str(raw.get("created", "")),
                    metrics=dict(raw.get("metrics") or {}),
-                   probe=dict(raw["probe"]) if isinstance(raw.get("probe"), Mapping) else None)
+                   probe=dict(raw["probe"]) if isinstance(raw.get("probe"), Mapping) else None,
+                   threshold_rule=str(raw.get("threshold_rule", DEFAULT_THRESHOLD_RULE)))
 
 
 def decide(p: float, cal: Calibration, *, scored: bool = True, note: str = "") -> Decision:
@@ -161,21 +168,32 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int 
 
 
 def label_thresholds(p: Sequence[float], truth: Sequence[bool], target_error: float,
-                     labels: tuple[str, str], min_accepted: int = 1) -> dict[str, float | None]:
-    """Per label, the lowest confidence at which that label's verdicts on this split meet `target_error`
-    (None: no threshold does, so the label is never accepted). `truth[i]` is True for the positive label."""
+                     labels: tuple[str, str], min_accepted: int = 1,
+                     rule: str = DEFAULT_THRESHOLD_RULE) -> dict[str, float | None]:
+    """Per label, the lowest confidence at which the verdicts on this split meet `target_error` under `rule`
+    (None: no threshold does, so the label is never accepted). `truth[i]` is True for the positive label.
+    A pooled rule ranks both labels' verdicts by confidence together and gives both labels its one threshold."""
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"unknown threshold rule {rule!r}; one of {', '.join(THRESHOLD_RULES)}")
+    scope, statistic = rule.split("-", 1) if rule.startswith("pooled") else ("per-label", rule[len("per-label-"):])
+    if scope == "pooled":
+        conf = [max(pi, 1.0 - pi) for pi in p]
+        right = [(pi >= 0.5) == t for pi, t in zip(p, truth)]
+        t = threshold_for_error(conf, right, target_error, min_accepted, statistic) if conf else None
+        return {labels[0]: t, labels[1]: t}
     out: dict[str, float | None] = {}
     for positive_side, label in ((True, labels[0]), (False, labels[1])):
         conf = [pi if positive_side else 1.0 - pi for pi in p if (pi >= 0.5) == positive_side]
         right = [t == positive_side for pi, t in zip(p, truth) if (pi >= 0.5) == positive_side]
-        out[label] = threshold_for_error(conf, right, target_error, min_accepted) if conf else None
+        out[label] = threshold_for_error(conf, right, target_error, min_accepted, statistic) if conf else None
     return out
 
 
 def fit_calibration(rows: Sequence[Mapping[str, float]], truth: Sequence[bool], features: Sequence[str], *,
                     id: str, model: str, task: str, labels: tuple[str, str],
                     target_error: float = DEFAULT_TARGET_ERROR, l2: float = 1.0, min_accepted: int = 1,
-                    fitted_on: dict[str, Any] | None = None, created: str = "") -> Calibration:
+                    fitted_on: dict[str, Any] | None = None, created: str = "",
+                    threshold_rule: str = DEFAULT_THRESHOLD_RULE) -> Calibration:
     """Fit weights and per-label thresholds on a calibration split (`rows` of feature values, `truth` True for
     the positive label). The L2 penalty applies to standardised features."""
     x = np.array([[float(r.get(f, 0.0)) for f in features] for r in rows], dtype=float).reshape(len(rows),
@@ -190,9 +208,9 @@ def fit_calibration(rows: Sequence[Mapping[str, float]], truth: Sequence[bool], 
     w = np.concatenate([[wz[0] - float(np.sum(wz[1:] * mean / scale))], wz[1:] / scale])
     cal = Calibration(id=id, model=model, task=task, labels=labels, features=list(features),
                       weights=[round(float(v), 6) for v in w], thresholds={}, target_error=target_error,
-                      fitted_on=dict(fitted_on or {}), created=created)
+                      fitted_on=dict(fitted_on or {}), created=created, threshold_rule=threshold_rule)
     probs = [cal.probability(r) for r in rows]
-    cal.thresholds = label_thresholds(probs, truth, target_error, labels, min_accepted)
+    cal.thresholds = label_thresholds(probs, truth, target_error, labels, min_accepted, threshold_rule)
     return cal
 
 

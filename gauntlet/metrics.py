@@ -111,15 +111,42 @@ def aurc(confidence: Sequence[float], correct: Sequence[bool]) -> float | None:
     return total / n
 
 
+def posterior_median_error(wrong: int, accepted: int) -> float | None:
+    """The median of the error rate's posterior after `wrong` errors in `accepted` verdicts, from a uniform prior:
+    Beta(wrong + 1, right + 1). Between the observed rate and the Clopper-Pearson bound: a few errors among few
+    verdicts count for more than the raw rate says. None when nothing was accepted."""
+    if accepted <= 0:
+        return None
+    # With integer parameters the Beta(a, b) CDF at x is P(Binomial(a + b - 1, x) >= a); bisect it to 1/2.
+    a, n = wrong + 1, accepted + 1
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if 1.0 - _binom_cdf(a - 1, n, mid) < 0.5:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+THRESHOLD_RULES = ("observed", "posterior")
+
+
 def threshold_for_error(confidence: Sequence[float], correct: Sequence[bool], target_error: float,
-                        min_accepted: int = 1) -> float | None:
+                        min_accepted: int = 1, rule: str = "observed") -> float | None:
     """The lowest confidence threshold whose accepted verdicts meet `target_error` on this (calibration) data.
 
-    Chooses the largest coverage with observed risk <= target (the "Trust or Escalate" selection on a calibration
-    split). None when no threshold does, so the caller abstains on everything.
+    Chooses the largest coverage whose error meets the target (the "Trust or Escalate" selection on a calibration
+    split): `rule` "observed" compares the observed rate, "posterior" the posterior median of the rate
+    (`posterior_median_error`), which refuses a top made of few verdicts. None when no threshold does, so the
+    caller abstains on everything.
     """
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"unknown threshold rule {rule!r}; one of {', '.join(THRESHOLD_RULES)}")
     best: float | None = None
     for point in risk_coverage(confidence, correct):
-        if point["accepted"] >= min_accepted and point["risk"] <= target_error:
+        k, wrong = int(point["accepted"]), int(point["wrong"])
+        error = point["risk"] if rule == "observed" else posterior_median_error(wrong, k)
+        if k >= min_accepted and error is not None and error <= target_error:
             best = point["threshold"]
     return best

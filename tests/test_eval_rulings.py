@@ -38,10 +38,17 @@ def test_eval_rulings_reports_the_test_split_with_baselines(synthetic_url, tmp_p
     assert doc["right"] + doc["wrong"] + doc["abstained"] == 6 == len(doc["per_case"])
     assert all(r["split"] == "test" and 0 <= r["p_sustained"] <= 1 for r in doc["per_case"])
     assert set(doc["threshold"]) == {"sustained", "overruled"}
+    # Jurors' default rule: one threshold for both labels; every rule's figures beside it, from the same fit.
+    assert doc["threshold_rule"] == "pooled-posterior"
+    assert doc["threshold"]["sustained"] == doc["threshold"]["overruled"]
+    assert set(doc["by_threshold_rule"]) == {"per-label-observed", "per-label-posterior", "pooled-observed",
+                                             "pooled-posterior"}
+    assert doc["by_threshold_rule"]["pooled-posterior"]["accepted"] == doc["accepted"]
     assert Path(doc["calibration_file"]).parent == tmp_path / "calibrations"
     cal = json.loads(Path(doc["calibration_file"]).read_text())
     assert cal["model"] == "synthetic" and cal["features"] == list(FEATURES)
-    assert cal["fitted_on"]["cases"] == 6 and len(cal["fitted_on"]["sha256"]) == 64
+    assert cal["threshold_rule"] == "pooled-posterior"
+    assert cal["fitted_on"]["cases"] == cal["fitted_on"]["file_cases"] == 6 and len(cal["fitted_on"]["sha256"]) == 64
     assert (tmp_path / "rulings.json").is_file()
 
 
@@ -75,6 +82,12 @@ def test_a_bad_rulings_file_is_refused_in_one_line(tmp_path, text, field):
     assert field in str(err.value) + str(getattr(err.value, "field", ""))
     out = gauntlet("eval", "rulings", str(bad), "--json")
     assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_unknown_threshold_rule_is_refused_in_one_line():
+    out = gauntlet("eval", "rulings", "--threshold-rule", "laplace", "--json")
+    assert out.returncode == 2 and out.stdout == "" and "--threshold-rule" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
 
 
 def _items(prefix: str, proposals: int, split: str | None) -> list[dict]:
@@ -125,7 +138,8 @@ def test_a_fresh_test_file_is_measured_with_an_older_set_as_training(synthetic_u
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["cases"] == 4 and {r["id"][0] for r in doc["per_case"]} == {"f"}
-    assert json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]["cases"] == 8
+    fitted_on = json.loads(Path(doc["calibration_file"]).read_text())["fitted_on"]
+    assert fitted_on["cases"] == 8 and fitted_on["file_cases"] == 0  # none of the fresh file trained
 
 
 def test_the_shipped_calibration_is_applied_unchanged_to_a_fresh_file(synthetic_url, tmp_path):
@@ -147,10 +161,12 @@ def test_the_shipped_calibration_is_applied_unchanged_to_a_fresh_file(synthetic_
     assert KEYS <= set(doc) and doc["fitted"] is False and doc["calibration_applied"] == saved["id"] and doc["threshold"] == saved[
         "thresholds"]
     assert doc["cases"] == 6 and {r["id"][0] for r in doc["per_case"]} == {"f"}
+    assert doc["threshold_rule"] == saved.get("threshold_rule", "per-label-observed")
     assert {"always_sustained", "always_overruled", "content_free", "shuffled_proposal"} <= set(doc["baselines"])
     assert doc["right"] + doc["wrong"] + doc["abstained"] == 6
     assert json.loads((tmp_path / "calibrations" / "synthetic.json").read_text()) == saved  # left as it was
-    for args, field in ((["--save-calibration"], "--save-calibration"), (["--train", str(main)], "--train")):
+    for args, field in ((["--save-calibration"], "--save-calibration"), (["--train", str(main)], "--train"),
+                        (["--threshold-rule", "pooled-observed"], "--threshold-rule")):
         bad = gauntlet("eval", "rulings", str(fresh), *common, "--use-calibration", *args, env=env)
         assert bad.returncode == 2 and field in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     other = gauntlet("eval", "rulings", str(fresh), "--model-url", synthetic_url, "--model-name", "unfitted",

@@ -93,6 +93,18 @@ def test_an_interrupted_eval_reports_what_finished_and_the_rerun_runs_only_the_r
     assert len(task.ran) == 8
 
 
+def test_settings_that_only_change_the_summary_reuse_the_reads(sums: Path, tmp_path: Path):
+    task = Arithmetic()
+    run_eval(task, sums, EvalContext(model="none", settings={"v": 1, "threshold_rule": "per-label-observed",
+                                                              "target_error": 0.05}), journal_dir=tmp_path)
+    task.ran.clear()
+    again = run_eval(task, sums, EvalContext(model="none", settings={"v": 1, "threshold_rule": "pooled-posterior",
+                                                                      "target_error": 0.02}), journal_dir=tmp_path)
+    assert task.ran == [] and again["resumed"] == 8  # re-summarised from the journal, nothing read again
+    run_eval(task, sums, EvalContext(model="none", settings={"v": 2}), journal_dir=tmp_path)
+    assert len(task.ran) == 8  # a setting that changes the reads reads again
+
+
 def test_a_torn_last_journal_line_runs_that_case_again(sums: Path, tmp_path: Path):
     task = Arithmetic()
     run_eval(task, sums, EvalContext(model="none"), journal_dir=tmp_path, watch=stop_after(2))

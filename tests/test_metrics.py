@@ -3,6 +3,8 @@
 import math
 import random
 
+import pytest
+
 from gauntlet.metrics import auc, aurc, error_upper_95, risk_coverage, threshold_for_error, wilson
 
 
@@ -49,3 +51,30 @@ def test_wilson_interval_contains_the_proportion():
     lo, hi = wilson(7, 10)
     assert lo < 0.7 < hi
     assert wilson(0, 0) is None
+
+
+def test_posterior_median_error_matches_closed_forms():
+    from gauntlet.metrics import posterior_median_error
+    # No error in n: the posterior is Beta(1, n + 1), whose median is 1 - 2^(-1/(n+1)).
+    for n in (1, 5, 13, 40):
+        assert posterior_median_error(0, n) == pytest.approx(1 - 2 ** (-1 / (n + 1)), abs=1e-9)
+    # All wrong: Beta(n + 1, 1), median 2^(-1/(n+1)); half wrong: symmetric, median 1/2.
+    assert posterior_median_error(7, 7) == pytest.approx(2 ** (-1 / 8), abs=1e-9)
+    assert posterior_median_error(3, 6) == pytest.approx(0.5, abs=1e-9)
+    assert posterior_median_error(0, 0) is None
+    # Between the observed rate and the Clopper-Pearson bound.
+    assert 1 / 20 < posterior_median_error(1, 20) < error_upper_95(1, 20)
+
+
+def test_the_posterior_rule_refuses_a_top_of_few_verdicts():
+    # One wrong at rank 13 of 43: observed 1/43 and the posterior median of 1 in 43 (3.8%) both accept all 43.
+    conf = [1 - i / 100 for i in range(43)]
+    right = [i != 12 for i in range(43)]
+    assert threshold_for_error(conf, right, 0.05, rule="observed") == conf[-1]
+    assert threshold_for_error(conf, right, 0.05, rule="posterior") == conf[-1]
+    # 0 wrong of 12: observed 0 accepts 12; the posterior median of 0 in 12 is 5.2% > 5%, so none.
+    assert threshold_for_error(conf[:12], [True] * 12, 0.05, rule="observed") == conf[11]
+    assert threshold_for_error(conf[:12], [True] * 12, 0.05, rule="posterior") is None
+    assert threshold_for_error(conf[:13], [True] * 13, 0.05, rule="posterior") == conf[12]  # 4.8%
+    with pytest.raises(ValueError):
+        threshold_for_error(conf, right, 0.05, rule="laplace")

@@ -43,6 +43,33 @@ def test_thresholds_meet_the_target_error_per_label():
     assert label_thresholds([0.6], [False], 0.05, LABELS)["sustained"] is None  # nothing meets it: never accept
 
 
+def test_a_pooled_rule_gives_both_labels_one_threshold_and_the_posterior_is_stricter():
+    # 20 sustained verdicts at 0.99..0.80, all right; 20 overruled at 0.01..0.20 with one wrong at 0.05.
+    p = [0.99 - i / 100 for i in range(20)] + [0.01 + i / 100 for i in range(20)]
+    truth = [True] * 20 + [i == 4 for i in range(20)]
+    per_label = label_thresholds(p, truth, 0.05, LABELS)
+    assert per_label["sustained"] == pytest.approx(0.80) and per_label["overruled"] == pytest.approx(0.80)
+    pooled = label_thresholds(p, truth, 0.05, LABELS, rule="pooled-observed")
+    assert pooled["sustained"] == pooled["overruled"] == pytest.approx(0.80)  # 1 wrong of 40
+    strict = label_thresholds(p, truth, 0.05, LABELS, rule="per-label-posterior")
+    # Overruled: 0 wrong above 0.95 (4 verdicts, posterior median 13%); 1 of 20 is 8%: never accepted.
+    assert strict["sustained"] == pytest.approx(0.80) and strict["overruled"] is None
+    assert label_thresholds(p, truth, 0.05, LABELS, rule="pooled-posterior")["overruled"] == pytest.approx(0.80)
+    with pytest.raises(ValueError):
+        label_thresholds(p, truth, 0.05, LABELS, rule="strict")
+
+
+def test_the_threshold_rule_is_fitted_with_and_kept_in_the_file():
+    rows = [{"margin": m} for m in (3.0, 2.0, 1.5, 1.0, -1.0, -1.5, -2.0, -3.0)] * 3
+    truth = [True, True, True, False, False, False, False, True] * 3
+    cal = fit_calibration(rows, truth, ["margin"], id="c", model="m", task="rulings", labels=LABELS,
+                          threshold_rule="pooled-posterior")
+    assert cal.threshold_rule == "pooled-posterior" and cal.thresholds["sustained"] == cal.thresholds["overruled"]
+    assert Calibration.from_dict(cal.to_dict()).threshold_rule == "pooled-posterior"
+    old = {k: v for k, v in cal.to_dict().items() if k != "threshold_rule"}  # a file from before the field
+    assert Calibration.from_dict(old).threshold_rule == "per-label-observed"
+
+
 def test_below_the_threshold_the_verdict_is_an_abstention_that_shows_p():
     cal = Calibration(id="c1", model="m", task="rulings", labels=LABELS, features=["margin"], weights=[0.0, 1.0],
                       thresholds={"sustained": 0.9, "overruled": 0.8})

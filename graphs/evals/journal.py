@@ -22,10 +22,16 @@ def default_dir() -> Path:
     return Path(root) / "evals"
 
 
+# Settings that change how finished reads are summarised, never what is read: a run again with another value
+# (e.g. a stricter threshold rule) re-summarises the same journal instead of reading every case again.
+SUMMARY_SETTINGS = frozenset({"target_error", "save_calibration", "threshold_rule"})
+
+
 def journal_key(name: str, fingerprint: bytes, model: str, settings: dict[str, Any]) -> str:
     h = hashlib.sha256()
+    read_settings = {k: v for k, v in settings.items() if k not in SUMMARY_SETTINGS}
     for part in (name.encode(), hashlib.sha256(fingerprint).digest(), model.encode(),
-                 json.dumps(settings, sort_keys=True, default=str).encode()):
+                 json.dumps(read_settings, sort_keys=True, default=str).encode()):
         h.update(len(part).to_bytes(8, "big") + part)
     return h.hexdigest()[:16]
 

@@ -32,7 +32,8 @@ from gauntlet.agents.calibration import Scorer, file_hash, recorded_path, save_c
 from gauntlet.agents.juror_features import TEXT_FEATURES, minilm_features
 from gauntlet.agents.llm import LLM, back_to_back, reads_hidden_states
 from gauntlet.agents.probe import PROBE_FEATURE, cross_fitted_scores, fit_probe
-from gauntlet.agents.scoring import DEFAULT_TARGET_ERROR, Calibration, fit_calibration
+from gauntlet.agents.scoring import (DEFAULT_THRESHOLD_RULE, DEFAULT_TARGET_ERROR, THRESHOLD_RULES, Calibration,
+                                    fit_calibration, label_thresholds)
 from gauntlet.errors import InputError
 from gauntlet.graphs.evals.report import CaseResult
 from gauntlet.graphs.evals.rulings_cv import candidate_aucs
@@ -59,6 +60,10 @@ SHUFFLED_CALIBRATION = "shuffled-calibration"
 COPIES = (SHUFFLED, SHUFFLED_CALIBRATION)
 # A threshold must rest on at least this many calibration verdicts of its label: one lucky item is no evidence.
 MIN_ACCEPTED = 5
+# Jurors' thresholds: one for both labels, where the posterior median of the error meets the target. The observed
+# rate per label (the shipped rule before) met 5% on the calibration split and gave 19% on a fresh held-out file
+# (BENCHMARKS.md, "A fresh held-out file"); nested cross-validation put this rule nearest the target.
+RULINGS_THRESHOLD_RULE = "pooled-posterior"
 
 
 def scorer() -> Scorer:
@@ -156,10 +161,12 @@ def add_probe(cal_cases: Sequence[RulingCase], test_cases: Sequence[RulingCase],
 
 def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, model: str,
            target_error: float = DEFAULT_TARGET_ERROR, fitted_on: dict[str, Any] | None = None,
-           l2: float = 1.0, features: Sequence[str] | None = None) -> tuple[dict[str, Any], Calibration]:
-    """Fit on the calibration split, report on the test split (figures, baselines, per case); and the fitted
-    calibration. `reads[id]` holds read_case's margins plus the text features (and hidden state), and under
-    `shuffled` the same for the item read with another proposal. `features` None: the probe where the reads hold
+           l2: float = 1.0, features: Sequence[str] | None = None,
+           threshold_rule: str = DEFAULT_THRESHOLD_RULE) -> tuple[dict[str, Any], Calibration]:
+    """Fit on the calibration split, report on the test split (figures, baselines, per case, and what each
+    threshold rule would have accepted); and the fitted calibration, its thresholds chosen by `threshold_rule`.
+    `reads[id]` holds read_case's margins plus the text features (and hidden state), and under `shuffled` the same
+    for the item read with another proposal. `features` None: the probe where the reads hold
     hidden states, else `FEATURES`."""
     cal_cases = [c for c in cases if c.split == "calibration" and c.id in reads]
     test_cases = [c for c in cases if c.split == "test" and c.id in reads]
@@ -169,12 +176,14 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     stamp = created[:10].replace("-", "")
 
+    min_accepted = min(MIN_ACCEPTED, max(1, len(cal_cases) // 10))
+
     def fit(features: Sequence[str], name: str) -> Calibration:
         rows = [{f: reads[c.id][f] for f in features} for c in cal_cases]
         return fit_calibration(rows, [c.sustained for c in cal_cases], features, id=f"{name}-{stamp}",
                                model=model, task="rulings", labels=LABELS, target_error=target_error, l2=l2,
-                               min_accepted=min(MIN_ACCEPTED, max(1, len(cal_cases) // 10)),
-                               fitted_on=fitted_on, created=created)
+                               min_accepted=min_accepted, fitted_on=fitted_on, created=created,
+                               threshold_rule=threshold_rule)
 
     cal = fit(features, f"rulings-{_slug(model)}")
     if PROBE_FEATURE in features:
@@ -231,6 +240,13 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                          "seconds": r.get("seconds", 0.0)})
     seconds = [reads[c.id].get("seconds", 0.0) for c in cal_cases + test_cases]
     cal_probs = [cal.probability(reads[c.id]) for c in cal_cases]
+    # The same fitted weights under each threshold rule: what a stricter or looser rule would have accepted.
+    by_rule = {}
+    for rule in THRESHOLD_RULES:
+        t = label_thresholds(cal_probs, [c.sustained for c in cal_cases], target_error, LABELS, min_accepted, rule)
+        v = _verdicts(replace(cal, thresholds=t), [reads[c.id] for c in test_cases], truth, scored)
+        by_rule[rule] = {"threshold": t, **{k: v[k] for k in ("right", "wrong", "accepted", "coverage",
+                                                              "error_upper_95")}}
     cal.metrics = {"calibration_auc": _round(auc(cal_probs, [c.sustained for c in cal_cases])),
                    "test_auc": main["auc"], "test_coverage": main["coverage"], "test_wrong": main["wrong"],
                    "test_accepted": main["accepted"], "test_error_upper_95": main["error_upper_95"]}
@@ -247,7 +263,8 @@ def report(cases: Sequence[RulingCase], reads: dict[str, dict[str, Any]], *, mod
                                                            "calibration split, per candidate feature set"},
            **{k: main[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
                                    "aurc", "risk_coverage", "accuracy_all")},
-           "threshold": cal.thresholds, "target_error": target_error, "calibration": cal.to_dict(),
+           "threshold": cal.thresholds, "target_error": target_error, "threshold_rule": threshold_rule,
+           "by_threshold_rule": by_rule, "calibration": cal.to_dict(),
            "by_kind": _by_kind(test_cases, per_case), "baselines": baselines,
            "seconds_per_case": _round(sum(seconds) / len(seconds) if seconds else 0.0, 2), "per_case": per_case}
     return doc, cal
@@ -361,13 +378,18 @@ class RulingsTask:
         model = next((r["model"] for r in reads.values() if r.get("model")), ctx.model)
         if ctx.settings.get("use_calibration"):
             return report_fixed(cases, reads, shipped_calibration(model), _verdicts, _summary, _by_kind)
-        fitted_on = {"file": recorded_path(path), "sha256": file_hash(path), "cases": sum(c.split == "calibration"
-                                                                               for c in cases)}
+        # `cases` counts every calibration item, `file_cases` those of FILE itself (0 when FILE holds test items
+        # only and the training files supply the whole calibration split).
+        own = {c.id for c in load_cases(path) if c.split == "calibration"}
+        fitted_on = {"file": recorded_path(path), "sha256": file_hash(path),
+                     "cases": sum(c.split == "calibration" for c in cases),
+                     "file_cases": sum(c.split == "calibration" and c.id in own for c in cases)}
         if ctx.settings.get("train"):
             fitted_on["train"] = [{"file": recorded_path(f), "sha256": file_hash(Path(f))}
                                   for f in ctx.settings["train"]]
         doc, cal = report(cases, reads, model=model, fitted_on=fitted_on,
-                          target_error=float(ctx.settings.get("target_error") or DEFAULT_TARGET_ERROR))
+                          target_error=float(ctx.settings.get("target_error") or DEFAULT_TARGET_ERROR),
+                          threshold_rule=str(ctx.settings.get("threshold_rule") or RULINGS_THRESHOLD_RULE))
         if ctx.settings.get("save_calibration"):
             doc["calibration_file"] = str(save_calibration(cal))
         return doc

@@ -82,6 +82,7 @@ def report_fixed(test_cases: Sequence[RulingCase], reads: dict[str, dict[str, An
     return {"eval": "rulings", "cases": n, "calibration_applied": cal.id, "fitted": False,
             **{k: main[k] for k in ("right", "wrong", "abstained", "accepted", "coverage", "error_upper_95", "auc",
                                     "aurc", "risk_coverage", "accuracy_all")},
-            "threshold": cal.thresholds, "target_error": cal.target_error, "calibration": cal.to_dict(),
+            "threshold": cal.thresholds, "target_error": cal.target_error, "threshold_rule": cal.threshold_rule,
+            "calibration": cal.to_dict(),
             "by_kind": by_kind(test_cases, per_case), "baselines": baselines,
             "seconds_per_case": round(sum(seconds) / len(seconds), 2) if seconds else 0.0, "per_case": per_case}

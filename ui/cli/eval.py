@@ -207,6 +207,13 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
                                                  "test items with the calibration debates use for this model "
                                                  "(runs/calibrations/<model>.json); calibration items are not "
                                                  "read."),
+            threshold_rule: Optional[str] = typer.Option(None, "--threshold-rule",
+                                                         help="How the acceptance threshold is chosen on the "
+                                                              "calibration split: pooled-posterior (default: one "
+                                                              "threshold for both labels, the error's posterior "
+                                                              "median within the target), pooled-observed, "
+                                                              "per-label-observed or per-label-posterior. The "
+                                                              "report shows every rule's figures."),
             seed: int = SeedOpt, model_url: Optional[str] = UrlOpt, model_name: str = NameOpt,
             out: Optional[Path] = OutOpt, fresh: bool = FreshOpt, quiet: bool = QuietOpt,
             as_json: bool = JsonOpt) -> None:
@@ -223,15 +230,22 @@ def rulings(file: Optional[Path] = typer.Argument(None, help="YAML list of {id, 
     The shipped calibration on a fresh file, as debates use it: gauntlet eval rulings NEW.yaml --use-calibration
     """
     cfg = model_config(model_url, model_name, field="--model-url")
-    settings = {"seed": seed, "target_error": target_error, "limit": limit, "save_calibration": save_calibration}
-    from gauntlet.graphs.evals.rulings import TASK
+    from gauntlet.agents.scoring import THRESHOLD_RULES
+    from gauntlet.graphs.evals.rulings import RULINGS_THRESHOLD_RULE, TASK
+    if threshold_rule is not None and threshold_rule not in THRESHOLD_RULES:
+        raise InputError(f"unknown threshold rule {threshold_rule!r}", field="--threshold-rule",
+                         fix=f"use one of {', '.join(THRESHOLD_RULES)}")
+    settings = {"seed": seed, "target_error": target_error, "limit": limit, "save_calibration": save_calibration,
+                "threshold_rule": threshold_rule or RULINGS_THRESHOLD_RULE}
     from gauntlet.graphs.evals.rulings_set import load_cases, with_training
     # Bad input stops here, before a model loads or a journal is written.
     cases = load_cases(file or TASK.default_file)
     if use_calibration:
-        if train or save_calibration:
-            raise InputError("--use-calibration fits nothing", field="--train" if train else "--save-calibration",
-                             fix="drop --train/--save-calibration, or drop --use-calibration to fit one")
+        if train or save_calibration or threshold_rule:
+            given = "--train" if train else "--save-calibration" if save_calibration else "--threshold-rule"
+            raise InputError("--use-calibration fits nothing", field=given,
+                             fix="drop --train/--save-calibration/--threshold-rule, or drop --use-calibration to "
+                                 "fit one")
         settings["use_calibration"] = True
     else:
         with_training(cases, list(train or ()), file or TASK.default_file)
