@@ -175,7 +175,7 @@ def label_thresholds(p: Sequence[float], truth: Sequence[bool], target_error: fl
     A pooled rule ranks both labels' verdicts by confidence together and gives both labels its one threshold."""
     if rule not in THRESHOLD_RULES:
         raise ValueError(f"unknown threshold rule {rule!r}; one of {', '.join(THRESHOLD_RULES)}")
-    scope, statistic = rule.split("-", 1) if rule.startswith("pooled") else ("per-label", rule[len("per-label-"):])
+    scope, statistic = rule.rsplit("-", 1)
     if scope == "pooled":
         conf = [max(pi, 1.0 - pi) for pi in p]
         right = [(pi >= 0.5) == t for pi, t in zip(p, truth)]
