@@ -356,7 +356,8 @@ class RulingsTask:
 
     def summarise(self, results: list[CaseResult], ctx: Any) -> dict[str, Any]:
         path = getattr(self, "path", self.default_file)
-        cases = self._with_training(load_cases(path), ctx)
+        file_cases = load_cases(path)
+        cases = self._with_training(file_cases, ctx)
         by_id = {r.id: r.model_dump() for r in results}
         cases = [c for c in cases if c.id in by_id]
         fixed = bool(ctx.settings.get("use_calibration"))
@@ -381,7 +382,7 @@ class RulingsTask:
             return report_fixed(cases, reads, shipped_calibration(model), _verdicts, _summary, _by_kind)
         # `cases` counts every calibration item, `file_cases` those of FILE itself (0 when FILE holds test items
         # only and the training files supply the whole calibration split).
-        own = {c.id for c in load_cases(path) if c.split == "calibration"}
+        own = {c.id for c in file_cases if c.split == "calibration"}
         fitted_on = {"file": recorded_path(path), "sha256": file_hash(path),
                      "cases": sum(c.split == "calibration" for c in cases),
                      "file_cases": sum(c.split == "calibration" and c.id in own for c in cases)}
