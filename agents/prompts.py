@@ -61,14 +61,39 @@ def propose_messages(p: Persona, topic: str, context: str) -> list[Message]:
     return [system_message(p), {"role": "user", "content": task}]
 
 
-def flaw_taxonomy() -> str:
-    return "; ".join(f"{k} ({v})" for k, v in FLAW_TYPES.items())
+def flaw_taxonomy(formal: bool = True) -> str:
+    """The flaw types with what each means; without `formal`, no unfaithful_formalisation (only a formal result
+    can have that flaw, and its schema variant is the only one that offers it)."""
+    return "; ".join(f"{k} ({v})" for k, v in FLAW_TYPES.items() if formal or k != "unfaithful_formalisation")
+
+
+def critique_guide(formal: bool = False) -> str:
+    """What each critique gives, after "For each, ". `formal`: the targets include a formal result, which alone can
+    be attacked as unfaithful_formalisation (an idea's schema variant offers neither that kind nor failed_check,
+    so describing them to a critic of ideas only costs ~60 prompt tokens)."""
+    kinds = ("objection, counterexample, missing_assumption, "
+             + ("unfaithful_formalisation for a formal result whose formal text does not match its claim, " if formal
+                else "")
+             + "or support if it is sound")
+    return (f"choose kind ({kinds}). "
+            "anchor: copy, word for word, the exact words of the target you attack (a phrase, not the whole text). "
+            f"flaw_type, one of: {flaw_taxonomy(formal)}. severity: fatal (the idea cannot work), major (it fails "
+            "unless fixed) or minor (worth revising). "
+            + (f"For unfaithful_formalisation, failed_check names the check you believe failed "
+               f"({', '.join(FORMAL_CHECKS)}); otherwise leave it empty. " if formal else "")
+            + "In text, say in two sentences why the quoted words are wrong (or right), in your own words about "
+              "this item, not a stock objection.")
 
 
 def critique_messages(p: Persona, topic: str, context: str, targets: list[str], max_items: int,
-                      assigned: list[str] | None = None) -> list[Message]:
+                      assigned: list[str] | None = None, formal: bool = False) -> list[Message]:
     """`assigned`: the ideas the protocol allocated to this critic, each of which must get its own critique (the
-    order the context lists them in is shuffled per call by the caller, so position does not decide attention)."""
+    order the context lists them in is shuffled per call by the caller, so position does not decide attention).
+
+    The guide stays in the task, after the debate: moved into a system prefix shared by all critics (~340 tokens
+    read once a round instead of once per critic, ~10 s of the demo), it sat ~500 tokens before the answer, and
+    on the panel eval the critics chose `support` more often (35-37 attacks to rule on its 22 cases against 47)
+    and found fewer flaws (BENCHMARKS.md, 2026-12-07, "Cheaper critiques")."""
     if assigned:
         others = [t for t in targets if t not in assigned]
         scope = (f"You were assigned these ideas: {', '.join(assigned)}. Write one critique for EACH of them, naming "
@@ -77,15 +102,7 @@ def critique_messages(p: Persona, topic: str, context: str, targets: list[str], 
                  + ". For each, ")
     else:
         scope = f"Critique up to {max_items} of these items: {', '.join(targets)}. For each, name its id as target, "
-    task = (f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n" + scope +
-            "choose kind (objection, counterexample, missing_assumption, unfaithful_formalisation for a formal "
-            "result whose formal text does not match its claim, or support if it is sound). "
-            "anchor: copy, word for word, the exact words of the target you attack (a phrase, not the whole text). "
-            f"flaw_type, one of: {flaw_taxonomy()}. severity: fatal (the idea cannot work), major (it fails "
-            "unless fixed) or minor (worth revising). For unfaithful_formalisation, failed_check names the check "
-            f"you believe failed ({', '.join(FORMAL_CHECKS)}); otherwise leave it empty. In text, say in two "
-            "sentences why the quoted words are wrong (or right), in your own words about this item, not a "
-            "stock objection.")
+    task = f"Topic: {topic}\n\nThe debate so far:\n{context}\n\n" + scope + critique_guide(formal)
     return [system_message(p), {"role": "user", "content": task}]
 
 

@@ -139,8 +139,14 @@ def with_library(messages: list[Message], shown: list[Any]) -> list[Message]:
     """Known failure modes that a scored check found applicable to the critic's ideas, put before the task with
     labels [L1].. (see graphs/protocols/library_grounding.py). Each shows when it does NOT apply, so the critic
     does not raise an objection the idea already answers; objections of the critic's own stay welcome."""
-    lines = [f"[{s.label}] for {s.target}: {s.entry.name} ({s.entry.severity}). {s.entry.statement} "
-             f"It does NOT apply when: {s.entry.does_not_apply_when}" for s in shown]
+    # One line per entry, naming each (label, target) it was found for: an entry found for two ideas is written
+    # out once (~110 tokens saved a repeat in the demo's critic prompts).
+    by_entry: dict[str, list[Any]] = {}
+    for s in shown:
+        by_entry.setdefault(s.entry.id, []).append(s)
+    lines = [", ".join(f"[{s.label}] for {s.target}" for s in group) + f": {e.name} ({e.severity}). {e.statement} "
+             f"It does NOT apply when: {e.does_not_apply_when}"
+             for group in by_entry.values() for e in [group[0].entry]]
     if not lines:
         return messages
     head = ("Known failure modes from the literature that a check found may apply to these ideas. Use one where "

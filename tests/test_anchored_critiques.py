@@ -9,7 +9,7 @@ import pytest
 
 from gauntlet.agents.openai_backend import OpenAIBackend
 from gauntlet.agents.schemas import CritiqueItem, critique_schema
-from gauntlet.graphs.argument.anchors import locate, spans
+from gauntlet.graphs.argument.anchors import locate, openings, spans, widen
 from gauntlet.graphs.protocols import critique_moves, critiques
 from gauntlet.graphs.protocols.state import DebateContext
 from gauntlet.testing.synthetic_server import running_server
@@ -39,6 +39,27 @@ def test_words_not_in_the_target_or_too_short_are_no_anchor(anchor):
 def test_spans_are_verbatim_pieces_of_the_text():
     pieces = spans(TEXT)
     assert len(pieces) >= 2 and all(locate(p, TEXT).match == "exact" for p in pieces)
+
+
+def test_openings_name_their_spans_and_widen_back():
+    """The anchor enum offers each span's opening words (a grammar-constrained critic copies ~5 tokens, not ~20);
+    every opening is unique, a prefix of its span, and widens back to it; other quotes pass through unchanged."""
+    pieces = spans(TEXT) + ["a model that behaves identically under audit", "a model that"]
+    heads = openings(pieces)
+    assert len(set(h.casefold() for h in heads)) == len(heads)
+    for head, piece in zip(heads, pieces):
+        assert piece.startswith(head) and len(head) >= 8 and widen(head, pieces) == piece
+        assert widen(f'"{head.upper()}"', pieces) == piece  # quotes and case do not matter
+    assert len(heads[0].split()) == 4  # no other piece starts with its first four words
+    assert widen("looks safe and unobserved", pieces) == "looks safe and unobserved"
+
+
+def test_a_critique_quoting_an_opening_is_anchored_on_the_whole_span():
+    node = {"id": "seed-1", "kind": "idea", "text": TEXT}
+    offered = critiques.quotable([node])["seed-1"]
+    item = CritiqueItem(target="seed-1", kind="objection", anchor=offered[0], text="t")
+    ((_, anchor, _),) = critiques.place([item], {"seed-1": node})
+    assert anchor.match == "exact" and anchor.quote == spans(TEXT)[0] and len(anchor.quote) > len(offered[0])
 
 
 def test_critique_schema_offers_each_target_only_its_own_spans():
@@ -159,3 +180,16 @@ def test_every_quotable_span_fits_the_critique_anchor_field():
         CritiqueItem(target="t", kind="objection", anchor=s, text="Two sentences.")
     limit = next(m.max_length for m in CritiqueItem.model_fields["anchor"].metadata if hasattr(m, "max_length"))
     assert limit >= longest
+
+
+def test_only_a_formal_target_brings_the_formalisation_wording_into_the_prompt():
+    """An idea cannot be attacked as unfaithful_formalisation (its schema variant drops that kind and failed_check),
+    so a critic of ideas is not told about them (~60 prompt tokens a critic)."""
+    from gauntlet.agents.persona import Persona
+    from gauntlet.agents.prompts import critique_messages
+    ada = Persona(name="ada", discipline="logic", worldview="Proofs or it did not happen.")
+    ideas = critique_messages(ada, "safety", "[I1] an idea", ["I1"], 1, assigned=["I1"])[-1]["content"]
+    formal = critique_messages(ada, "safety", "[F1] a formal result", ["F1"], 1, formal=True)[-1]["content"]
+    assert "unfaithful_formalisation" not in ideas and "failed_check" not in ideas
+    assert "unfaithful_formalisation" in formal and "failed_check" in formal
+    assert ideas.startswith("Topic: safety") and "choose kind (objection" in ideas

@@ -196,6 +196,10 @@ def test_the_does_not_apply_case_is_asked_and_shown_but_jurors_read_the_critique
     shown = [lg.Shown("L1", "seed-1", entry, yes)]
     prompt = with_library([{"role": "system", "content": "s"}, {"role": "user", "content": "task"}], shown)
     assert "[L1] for seed-1" in prompt[-1]["content"] and entry.does_not_apply_when in prompt[-1]["content"]
+    # An entry found for two ideas is written out once, with both labels.
+    twice = with_library([{"role": "user", "content": "task"}], shown + [lg.Shown("L2", "idea-2", entry, yes)])
+    assert "[L1] for seed-1, [L2] for idea-2: " in twice[-1]["content"]
+    assert twice[-1]["content"].count(entry.does_not_apply_when) == 1
     node = {"id": "c1", "text": "The box leaks through its answers [L1].", "data": {"target": "seed-1"}}
     lg.annotate([node], shown, embed=_toy_embed)
     assert node["data"]["library_entries"] == [entry.id]

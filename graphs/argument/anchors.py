@@ -103,3 +103,34 @@ def spans(text: str, *, max_spans: int = 8, max_chars: int = 120) -> list[str]:
             if len(piece) >= MIN_ANCHOR_CHARS and piece not in out:
                 out.append(piece)
     return out[:max_spans]
+
+
+def _words_key(text: str) -> str:
+    return _normalised(text.strip(_QUOTES))[0]
+
+
+def openings(pieces: list[str], *, min_words: int = 4) -> list[str]:
+    """Each quotable piece's opening words: the fewest of its first words (at least `min_words` and
+    MIN_ANCHOR_CHARS) that no other piece starts with, so the opening names its piece. The critique schema's anchor
+    enum offers these instead of whole pieces: a grammar-constrained model then copies ~5 tokens instead of ~20,
+    and `widen` turns the opening back into its piece (the words the critique attacks)."""
+    split = [p.split() for p in pieces]
+    out: list[str] = []
+    for i, words in enumerate(split):
+        n = min(min_words, len(words))
+        while n < len(words) and (len(" ".join(words[:n])) < MIN_ANCHOR_CHARS or any(
+                j != i and [w.casefold() for w in other[:n]] == [w.casefold() for w in words[:n]]
+                for j, other in enumerate(split))):
+            n += 1
+        out.append(" ".join(words[:n]))
+    return out
+
+
+def widen(anchor: str, pieces: list[str]) -> str:
+    """The piece whose opening (`openings(pieces)`) `anchor` is, or `anchor` itself when it is no opening (a model
+    without a grammar may quote any words; `locate` then finds them as they are)."""
+    key = _words_key(anchor)
+    for opening, piece in zip(openings(pieces), pieces):
+        if _words_key(opening) == key:
+            return piece
+    return anchor

@@ -59,7 +59,8 @@ async def critique(task: CritiqueTask, runtime: Runtime[DebateContext]) -> Updat
     ids = [t["id"] for t in targets]
     k = max(len(assigned), min(ctx.config.critiques_per_critic, len(ids)))
     context = prompts.describe_nodes(targets, limit_chars=600 * len(targets))
-    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned)
+    msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, context, ids, k, assigned=assigned,
+                                     formal=any(t["kind"] == "formal_result" for t in targets))
     shown = await stances.relevant(ctx.personas[who].stances, msgs[-1]["content"])  # a clone's own positions
     msgs = prompts.with_stances(msgs, shown)
     # Known failure modes a scored check found applicable to these ideas, with when they do not apply.
@@ -112,7 +113,7 @@ async def cover(ctx: DebateContext, who: str, phase: str, rnd: int, idea: Node, 
                 id_prefix: str) -> Update:
     """One critique of one allocated idea the critic's first answer skipped."""
     msgs = prompts.critique_messages(ctx.personas[who], ctx.config.topic, prompts.describe_nodes([idea]),
-                                     [idea["id"]], 1, assigned=[idea["id"]])
+                                     [idea["id"]], 1, assigned=[idea["id"]], formal=idea["kind"] == "formal_result")
     out = await ask_critiques(ctx, who, phase, rnd, msgs, [idea], 1, id_prefix, tag=tag, min_items=1)
     out["calls"][0]["assigned"] = [idea["id"]]
     return out

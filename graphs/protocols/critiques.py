@@ -11,7 +11,7 @@ from typing import Any
 
 from gauntlet.agents import prompts
 from gauntlet.agents.schemas import ATTACK_KINDS, CritiqueItem
-from gauntlet.graphs.argument.anchors import Anchor, locate, spans
+from gauntlet.graphs.argument.anchors import Anchor, locate, openings, spans, widen
 from gauntlet.graphs.protocols.state import Edge, Node
 
 # A critique kind implies a flaw type when the critic named none.
@@ -27,8 +27,9 @@ def anchor_text(n: Node) -> str:
 
 
 def quotable(targets: list[Node]) -> dict[str, list[str]]:
-    """target id → quotable spans, for the critique schema's per-target anchor enum."""
-    return {t["id"]: spans(anchor_text(t)) for t in targets}
+    """target id → the openings of its quotable spans, for the critique schema's per-target anchor enum (`place`
+    widens an opening back to its span)."""
+    return {t["id"]: openings(spans(anchor_text(t))) for t in targets}
 
 
 def first_per_target_kind(items: list[CritiqueItem], ids: list[str]) -> list[CritiqueItem]:
@@ -48,7 +49,12 @@ def place(items: list[CritiqueItem], by_id: dict[str, Node], reasked: bool = Fal
                  "none" if it.flaw_type == "unfaithful_formalisation" else it.flaw_type)})
              if it.kind == "unfaithful_formalisation" and by_id[it.target].get("kind") != "formal_result" else it
              for it in items]
-    return [(it, locate(it.anchor, anchor_text(by_id[it.target])), reasked) for it in items]
+    return [(it, _located(it.anchor, anchor_text(by_id[it.target])), reasked) for it in items]
+
+
+def _located(anchor: str, text: str) -> Anchor:
+    """Where an anchor sits: a span's opening (what the schema's enum offers) stands for the whole span."""
+    return locate(widen(anchor, spans(text)), text)
 
 
 def misses(placed: list[Placed]) -> list[int]:

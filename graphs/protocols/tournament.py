@@ -31,7 +31,6 @@ from gauntlet.agents import prompts
 from gauntlet.agents import protocol_prompts as pp
 from gauntlet.graphs.argument import analysis
 from gauntlet.agents.schemas import CritiqueItem
-from gauntlet.graphs.argument.anchors import spans
 from gauntlet.graphs.argument.argument_graph import ArgumentGraph
 from gauntlet.graphs.protocols import blind, critiques, scored_match, skeleton
 from gauntlet.graphs.protocols.rulings import rule
@@ -143,8 +142,8 @@ async def match(task: MatchTask, runtime: Runtime[DebateContext]) -> Update:
                                               _line(by_id[theirs]))
             arg: pp.MatchArgument
             arg, call = await ask(ctx, who, "match", rnd, msgs, pp.MatchArgument,
-                                         pp.match_argument_schema(spans(critiques.anchor_text(by_id[theirs]))),
-                                         tag=f"m{i}-{mine}")
+                                  pp.match_argument_schema(critiques.quotable([by_id[theirs]])[theirs]),
+                                  tag=f"m{i}-{mine}")
             cases[mine] = prompts.tidy(arg.text, 360)
             item = CritiqueItem(target=theirs, kind="objection", anchor=arg.anchor, flaw_type=arg.flaw_type,
                                 severity=arg.severity, text=arg.text)
