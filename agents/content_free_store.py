@@ -17,29 +17,22 @@ it off (e.g. to time a cold first run).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import threading
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
-from gauntlet.agents.cache_dirs import cache_root
+from gauntlet.agents import cache_db
 
 ENV = "GAUNTLET_CONTENT_FREE_CACHE"
-_LOCK = threading.Lock()
+SCHEMA = "CREATE TABLE IF NOT EXISTS content_free (key TEXT PRIMARY KEY, logprobs TEXT NOT NULL)"
 
 
 def store_file() -> Path | None:
     """The store's path, or None when GAUNTLET_CONTENT_FREE_CACHE turns it off."""
-    setting = os.environ.get(ENV, "").strip()
-    if setting.lower() in ("off", "0", "false", "no"):
-        return None
-    return Path(setting) if setting and setting.lower() not in ("on", "1", "true", "yes") else \
-        cache_root() / "content-free.sqlite"
+    return cache_db.store_path(ENV, "content-free.sqlite")
 
 
 def stable_identity(llm: Any) -> str | None:
@@ -63,32 +56,13 @@ def _decode(text: str) -> dict[str, float]:
     return {k: (float(v) if v is not None else -math.inf) for k, v in json.loads(text).items()}
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE IF NOT EXISTS content_free (key TEXT PRIMARY KEY, logprobs TEXT NOT NULL)")
-    return conn
-
-
-@contextlib.contextmanager
-def _opened(path: Path) -> Iterator[sqlite3.Connection]:
-    """One short-lived connection, serialised within the process (threads of one debate share the file)."""
-    with _LOCK:
-        conn = _connect(path)
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-
 def get(identity: str, prompt: str, path: Path | None = None) -> dict[str, float] | None:
     """The stored pass's log-probabilities per choice, or None (not measured yet, or no store)."""
     path = path or store_file()
     if path is None:
         return None
     try:
-        with _opened(path) as conn:
+        with cache_db.opened(path, SCHEMA) as conn:
             row = conn.execute("SELECT logprobs FROM content_free WHERE key = ?",
                                (key(identity, prompt),)).fetchone()
         return _decode(row[0]) if row else None
@@ -102,7 +76,7 @@ def put(identity: str, prompt: str, logprobs: Mapping[str, float], path: Path | 
     if path is None:
         return False
     try:
-        with _opened(path) as conn:
+        with cache_db.opened(path, SCHEMA) as conn:
             conn.execute("INSERT OR REPLACE INTO content_free (key, logprobs) VALUES (?, ?)",
                          (key(identity, prompt), _encode(logprobs)))
         return True
@@ -112,14 +86,4 @@ def put(identity: str, prompt: str, logprobs: Mapping[str, float], path: Path | 
 
 def count(path: Path | None = None) -> int:
     """How many passes the store holds (for `gauntlet doctor`)."""
-    path = path or store_file()
-    if path is None or not path.is_file():
-        return 0
-    try:
-        conn = sqlite3.connect(path, timeout=30)
-        try:
-            return int(conn.execute("SELECT count(*) FROM content_free").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    return cache_db.count_rows(path or store_file(), "content_free")

@@ -20,6 +20,7 @@ from gauntlet.agents.cache_dirs import models_dir
 from gauntlet.agents.hidden_states import default_layer
 from gauntlet.agents.llama_session import LlamaSession
 from gauntlet.agents.llm import ChoiceScores, Completion, HiddenState, LLMError, Message
+from gauntlet.agents.prefix_store import PrefixStore
 from gauntlet.agents.structured import parse_json
 
 
@@ -117,10 +118,11 @@ _MODELS: dict[tuple[str, int, int], LlamaSession] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def _shared_session(path: str, n_ctx: int, threads: int) -> LlamaSession:
+def _shared_session(path: str, n_ctx: int, threads: int, identity: str = "") -> LlamaSession:
     """One llama.cpp model per process, shared by every backend that asks for the same file and settings (two
     1 GB models in one process buy nothing on two cores). Loaded with the parameters agents/llama_runtime.py
-    chooses for this CPU (no AMX weight repack)."""
+    chooses for this CPU (no AMX weight repack). `identity` (the backend's `stable_identity`) keys the states
+    its first messages leave on disk (agents/prefix_store.py); none are kept without one."""
     key = (path, n_ctx, threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
@@ -134,7 +136,8 @@ def _shared_session(path: str, n_ctx: int, threads: int) -> LlamaSession:
             llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
             choice = llama_runtime.current_decoder(os.path.getsize(path))
             decoder = (lambda: _load_decoder(path, n_ctx, threads)) if choice.enabled else None
-            _MODELS[key] = LlamaSession(llama, decoder=decoder)
+            disk = PrefixStore(f"{identity}|n_ctx {n_ctx}|threads {threads}") if identity else None
+            _MODELS[key] = LlamaSession(llama, decoder=decoder, disk=disk)
         return _MODELS[key]
 
 
@@ -207,7 +210,7 @@ class EmbeddedBackend:
         return f"{self.name}|{weights}|llama_cpp {llama_cpp.__version__}|repack {repack}"
 
     def session(self) -> LlamaSession:
-        return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads)
+        return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads, self.stable_identity())
 
     def _generate(self, messages: list[Message], schema: dict[str, Any] | None, grammar: str | None, seed: int,
                   max_tokens: int, temperature: float) -> dict[str, Any]:

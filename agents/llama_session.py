@@ -28,6 +28,7 @@ class Prompt:
     tokens: list[int]
     ends: list[int]  # segment ends, the last is len(tokens)
     save_below: int  # segment ends at or below this are kept in the prefix LRU (see prefix_cache.candidate_offsets)
+    static_below: int = 0  # ... and at or below this (the first message, fixed text) on disk (agents/prefix_store.py)
 
 
 @dataclass
@@ -63,15 +64,16 @@ class LlamaSession:
     """A `llama_cpp.Llama` with its chat formatter, prefix evaluator and compiled-grammar cache."""
 
     def __init__(self, llama: Any, *, cache: bool | None = None,
-                 decoder: Callable[[], Any] | None = None) -> None:
+                 decoder: Callable[[], Any] | None = None, disk: Any = None) -> None:
         """`decoder`: loads a second copy of the weights that writes generated tokens (agents/llama_runtime.py
-        `DecoderChoice`), called on the first generation; None generates on `llama`."""
+        `DecoderChoice`), called on the first generation; None generates on `llama`. `disk`: where first-message
+        states persist across processes (agents/prefix_store.py `PrefixStore`), or None."""
         from llama_cpp import llama_chat_format  # noqa: PLC0415
 
         self.llama = llama
         self._load_decoder = decoder
         self._decoder: Any = None
-        self.evaluator = PromptEvaluator(llama, enabled=cache)
+        self.evaluator = PromptEvaluator(llama, enabled=cache, disk=disk)
         self.timings = Timings()
         eos_id = llama.token_eos()
         eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
@@ -96,7 +98,9 @@ class LlamaSession:
         tokens = self.tokenize(full)
         ends = segment_ends(tokens, full, offsets, self.tokenize)
         save_below = len(self.tokenize(full[:kept_end])) if kept_end else 0
-        return Prompt(tokens, ends, save_below)
+        first = self.render(list(messages[:1]), False)
+        static_below = len(self.tokenize(first)) if len(messages) > 1 and full.startswith(first) else 0
+        return Prompt(tokens, ends, save_below, min(static_below, save_below))
 
     def evaluate(self, messages: list[Message]) -> Prompt:
         """Leave the context holding the prompt, its last token's logits current."""
@@ -105,7 +109,7 @@ class LlamaSession:
         if len(p.tokens) >= n_ctx:
             raise ValueError(f"Requested tokens ({len(p.tokens)}) exceed context window of {n_ctx}")
         t0 = time.perf_counter()
-        reused = self.evaluator.evaluate(p.tokens, p.ends, p.save_below)
+        reused = self.evaluator.evaluate(p.tokens, p.ends, p.save_below, p.static_below)
         self.timings.prompt_s += time.perf_counter() - t0
         self.timings.prompt_tokens += len(p.tokens) - reused
         return p

@@ -20,8 +20,10 @@ one persona), and an LRU keeps the KV state at each boundary up to the end of al
 MB each): the per-persona prefixes, restored when that persona speaks again, and for the scored questions
 (system, proposal, question, answer order) the proposal, restored for its next question after a content-free pass
 or another proposal's has replaced it. The boundary just before the last message is not kept: the resident
-context already serves the other answer order. GAUNTLET_PREFIX_CACHE=off evaluates every segment every time
-(same segments: the baseline `gauntlet bench embedded` compares against).
+context already serves the other answer order. States inside the first message (fixed text: rules and persona card, a
+juror's or formaliser's instructions) are also kept on disk (agents/prefix_store.py), so a later process
+restores them instead of evaluating them. GAUNTLET_PREFIX_CACHE=off evaluates every segment every time (same
+segments: the baseline `gauntlet bench embedded` compares against), and uses neither the LRU nor the disk.
 """
 
 from __future__ import annotations
@@ -117,13 +119,14 @@ def load_seq_state(llama: Any, blob: bytes, prefix: list[int]) -> None:
 class CacheStats:
     calls: int = 0
     hits: int = 0  # calls that reused a prefix (kept in the context or restored from the LRU)
-    restored: int = 0  # of those, from the LRU
+    restored: int = 0  # of those, from the LRU or the disk store
+    from_disk: int = 0  # of those, from the disk store (agents/prefix_store.py)
     reused_tokens: int = 0
     evaluated_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         total = self.reused_tokens + self.evaluated_tokens
-        return {"calls": self.calls, "hits": self.hits, "restored": self.restored,
+        return {"calls": self.calls, "hits": self.hits, "restored": self.restored, "from_disk": self.from_disk,
                 "hit_rate": round(self.hits / self.calls, 3) if self.calls else 0.0,
                 "reused_tokens": self.reused_tokens, "evaluated_tokens": self.evaluated_tokens,
                 "reused_share": round(self.reused_tokens / total, 3) if total else 0.0}
@@ -139,8 +142,11 @@ class PromptEvaluator:
     """Evaluates a token prompt with its segment ends on `llama` (a llama_cpp.Llama), leaving the context holding
     exactly the prompt with the last token's logits current. Not thread-safe: the backend serialises calls."""
 
-    def __init__(self, llama: Any, *, enabled: bool | None = None, max_states: int = MAX_STATES) -> None:
+    def __init__(self, llama: Any, *, enabled: bool | None = None, max_states: int = MAX_STATES,
+                 disk: Any = None) -> None:
+        """`disk`: an agents/prefix_store.py PrefixStore for states within a prompt's first message, or None."""
         self.llama = llama
+        self.disk = disk
         self.enabled = cache_enabled() if enabled is None else enabled
         self.max_states = max_states
         self.states: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], bytes] = OrderedDict()
@@ -161,7 +167,9 @@ class PromptEvaluator:
                 return b
         return 0
 
-    def _lru_reuse(self, tokens: list[int], ends: list[int], floor: int) -> int:
+    def _lru_reuse(self, tokens: list[int], ends: list[int], floor: int, static_below: int = 0) -> int:
+        """The longest boundary above `floor` whose state the LRU keeps or, at or below `static_below` (inside
+        the first message), the disk store does; restored into the context."""
         for b in reversed(ends[:-1]):
             if b <= floor:
                 return 0
@@ -170,27 +178,41 @@ class PromptEvaluator:
                 self.states.move_to_end(key)
                 self._restore(self.states[key], tokens[:b])
                 return b
+            blob = self.disk.get(*key) if self.disk is not None and b <= static_below else None
+            if blob is not None:
+                self._restore(blob, tokens[:b])
+                self._remember(key, blob)
+                self.stats.from_disk += 1
+                return b
         return 0
 
     def _restore(self, blob: bytes, prefix: list[int]) -> None:
         load_seq_state(self.llama, blob, prefix)
 
-    def _save(self, tokens: list[int], ends: list[int], b: int) -> None:
+    def _remember(self, key: tuple[tuple[int, ...], tuple[int, ...]], blob: bytes) -> None:
+        self.states[key] = blob
+        while len(self.states) > self.max_states:
+            self.states.popitem(last=False)
+
+    def _save(self, tokens: list[int], ends: list[int], b: int, static: bool = False) -> None:
         key = self._key(tokens, ends, b)
         if key in self.states:
             self.states.move_to_end(key)
             return
-        self.states[key] = seq_state(self.llama)
-        while len(self.states) > self.max_states:
-            self.states.popitem(last=False)
+        blob = seq_state(self.llama)
+        self._remember(key, blob)
+        if static and self.disk is not None:
+            self.disk.put(*key, blob)
 
-    def evaluate(self, tokens: list[int], ends: list[int], save_below: int = 0) -> int:
-        """Evaluate the prompt segment by segment, reusing what it can; returns the tokens reused."""
+    def evaluate(self, tokens: list[int], ends: list[int], save_below: int = 0, static_below: int = 0) -> int:
+        """Evaluate the prompt segment by segment, reusing what it can; returns the tokens reused. Boundaries at or
+        below `save_below` are kept in the LRU, and those at or below `static_below` (the first message's fixed
+        text) also in the disk store."""
         llama = self.llama
         start = 0
         if self.enabled:
             start = self._resident_reuse(tokens, ends)
-            restored = self._lru_reuse(tokens, ends, start)
+            restored = self._lru_reuse(tokens, ends, start, static_below)
             if restored:
                 start = restored
                 self.stats.restored += 1
@@ -208,7 +230,7 @@ class PromptEvaluator:
                 continue
             llama.eval(tokens[prev:end])
             if self.enabled and end < len(tokens) and end <= save_below:
-                self._save(tokens, ends, end)
+                self._save(tokens, ends, end, static=end <= static_below)
             prev = end
         self.resident = _Resident(list(tokens), list(ends))
         return start

@@ -15,10 +15,11 @@ from gauntlet.graphs.run.loading import LoadedConfig, load_config
 from gauntlet.graphs.run.runner import Runner
 from gauntlet.graphs.store.store import Store
 
-# The tests' content-free passes go to a store of their own, never to (or from) the user's cache
-# (agents/content_free_store.py); subprocesses inherit it.
-os.environ.setdefault("GAUNTLET_CONTENT_FREE_CACHE",
-                      str(Path(tempfile.mkdtemp(prefix="gauntlet-tests-")) / "content-free.sqlite"))
+# The tests' content-free passes and prefix states go to stores of their own, never to (or from) the user's cache
+# (agents/content_free_store.py, agents/prefix_store.py); subprocesses inherit them.
+_STORES = Path(tempfile.mkdtemp(prefix="gauntlet-tests-"))
+os.environ.setdefault("GAUNTLET_CONTENT_FREE_CACHE", str(_STORES / "content-free.sqlite"))
+os.environ.setdefault("GAUNTLET_PREFIX_STORE", str(_STORES / "prefix-states.sqlite"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "runs" / "configs" / "demo.yaml"

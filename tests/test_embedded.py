@@ -106,6 +106,16 @@ def test_grammar_constrains_the_reply_and_bad_grammar_is_refused():
     assert asyncio.run(go()).text in ("Yes", "No")
 
 
+def _fresh_logprobs(session, messages):
+    """The next-token log-probabilities of `messages` evaluated from scratch (no prefix reused)."""
+    session.evaluator.enabled = False
+    try:
+        session.evaluate(messages)
+        return session._next_logprobs()
+    finally:
+        session.evaluator.enabled = True
+
+
 def test_a_cached_prefix_gives_the_same_logits_as_a_fresh_evaluation():
     """The prefix cache must not change one bit of any output, or seeded runs stop repeating."""
     import numpy as np
@@ -120,14 +130,31 @@ def test_a_cached_prefix_gives_the_same_logits_as_a_fresh_evaluation():
     hits = session.evaluator.stats.hits
     session.evaluate(second)  # shares the rules and the persona card with `first`
     assert session.evaluator.stats.hits == hits + 1
-    cached = session._next_logprobs()
-    session.evaluator.enabled = False
-    try:
-        session.evaluate(second)
-        fresh = session._next_logprobs()
-    finally:
-        session.evaluator.enabled = True
-    assert np.array_equal(cached, fresh)
+    assert np.array_equal(session._next_logprobs(), _fresh_logprobs(session, second))
+
+
+def test_a_persona_card_restored_from_disk_gives_the_same_logits(tmp_path, monkeypatch):
+    """A later process restores a first message's state from the disk store (agents/prefix_store.py) instead of
+    evaluating it; the logits must be the very ones a fresh evaluation gives."""
+    import numpy as np
+
+    from gauntlet.agents import prefix_store
+    from gauntlet.agents.prompts import RULES
+    monkeypatch.setenv(prefix_store.ENV, str(tmp_path / "states.sqlite"))
+    session = EmbeddedBackend(n_ctx=1024, seed=1).session()
+    assert session.evaluator.disk is not None  # the embedded model names its weights, so it keeps states
+    card = {"role": "system", "content": RULES + "\n\nYou are Grace, an empirical ML researcher."}
+    messages = [card, {"role": "user", "content": "Name one way an evaluation can be gamed."}]
+    session.evaluator.states.clear()
+    session.evaluator.invalidate()
+    session.evaluate(messages)  # a first process: evaluates the card and keeps its state on disk
+    assert prefix_store.count() >= 1
+    session.evaluator.states.clear()  # a later process: nothing in memory or in the context
+    session.evaluator.invalidate()
+    before = session.evaluator.stats.from_disk
+    session.evaluate(messages)
+    assert session.evaluator.stats.from_disk == before + 1
+    assert np.array_equal(session._next_logprobs(), _fresh_logprobs(session, messages))
 
 
 def test_the_decoder_continues_from_the_prompt_models_state():

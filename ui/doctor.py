@@ -192,18 +192,22 @@ def check_caches() -> Check:
     from gauntlet.agents.llama_runtime import lock_path
     root = cache_root()
     parent = next((p for p in [root, *root.parents] if p.exists()), Path("/"))
-    from gauntlet.agents import content_free_store
+    from gauntlet.agents import content_free_store, prefix_store
     store = content_free_store.store_file()
+    states = prefix_store.store_file()
     data = {"root": str(root), "models": str(models_dir()), "prover_cache": str(prover_cache_file()),
             "content_free": str(store) if store else None,
             "content_free_passes": content_free_store.count(store) if store else 0,
+            "prefix_states": str(states) if states else None,
+            "prefix_states_kept": prefix_store.count(states) if states else 0,
             "model_lock": str(lock_path())}
     if not os.access(parent, os.W_OK):
         return Check("caches", FAIL, f"{root} is not writable", "set GAUNTLET_CACHE to a writable directory", data)
     passes = (f"{store} ({data['content_free_passes']} passes)" if store
               else f"off ({content_free_store.ENV})")
+    kept = (f"{states} ({data['prefix_states_kept']} states)" if states else f"off ({prefix_store.ENV})")
     return Check("caches", OK, f"{root} (models: {data['models']}; prover verdicts: {data['prover_cache']}; "
-                 f"content-free passes: {passes})", data=data)
+                 f"content-free passes: {passes}; prefix states: {kept})", data=data)
 
 
 def run_checks(db: str | None = None, *, verify_hash: bool = True) -> list[Check]:

@@ -11,7 +11,9 @@ difference is only the work. The model loads once (`model_load_s`), as it does o
 Content-free passes (the label-bias measurements of scored questions, agents/content_free_store.py): with
 `--content-free measured` (the default) every demo starts without any and measures its own, as a new user's first
 run does; with `stored` they come from the store in the cache directory, as every later run's do (the bench's
-first demo fills it when empty). Each sample says how many it measured (`content_free_measured`).
+first demo fills it when empty). Each sample says how many it measured (`content_free_measured`). The prefix
+states of first messages (agents/prefix_store.py) follow the same choice: none with `measured`, the stored ones
+with `stored`; each sample counts those read from disk (`cache.from_disk`).
 
 Run it alone on the machine (`flock /tmp/gauntlet-model.lock gauntlet bench embedded`): a second model process
 slows both about tenfold on 2 cores.
@@ -118,7 +120,7 @@ async def _one_demo(config: Path, db: str, backend: Any) -> tuple[float, list[di
 def bench_embedded(config: Path, repeats: int, content_free: str = "measured") -> dict[str, Any]:
     import os
 
-    from gauntlet.agents import calibration, content_free_store
+    from gauntlet.agents import calibration, content_free_store, prefix_store
     from gauntlet.agents.backends import make_llm
     from gauntlet.graphs.run.loading import load_config
     from gauntlet.graphs.run.event_loop import run as run_loop
@@ -142,18 +144,20 @@ def bench_embedded(config: Path, repeats: int, content_free: str = "measured") -
                 session.evaluator.states.clear()
                 session.evaluator.invalidate()
                 calibration._CONTENT_FREE.clear()  # each demo starts as a fresh process would
-                saved = os.environ.get(content_free_store.ENV)
-                if content_free == "measured":
+                saved = {env: os.environ.get(env) for env in (content_free_store.ENV, prefix_store.ENV)}
+                if content_free == "measured":  # a cold first run: no stored passes, no stored prefix states
                     os.environ[content_free_store.ENV] = f"{tmp}/content-free-{mode}-{r}.sqlite"
+                    os.environ[prefix_store.ENV] = f"{tmp}/prefix-states-{mode}-{r}.sqlite"
                 before, measured = backend.stats(), calibration.CONTENT_FREE_MEASURED[0]
                 try:
                     wall, calls, transcript, decided = run_loop(_one_demo(config, f"{tmp}/{mode}-{r}.sqlite",
                                                                           backend))
                 finally:
-                    if saved is None:
-                        os.environ.pop(content_free_store.ENV, None)
-                    else:
-                        os.environ[content_free_store.ENV] = saved
+                    for env, value in saved.items():
+                        if value is None:
+                            os.environ.pop(env, None)
+                        else:
+                            os.environ[env] = value
                 sample = {"wall_s": round(wall, 2), "calls": len(calls), "phases": phase_split(calls),
                           "outcome": decided,
                           "content_free_measured": calibration.CONTENT_FREE_MEASURED[0] - measured,
