@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Callable, Sequence
 
 from gauntlet.agents import llama_runtime
 from gauntlet.agents.cache_dirs import models_dir
@@ -118,11 +118,13 @@ _MODELS: dict[tuple[str, int, int], LlamaSession] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def _shared_session(path: str, n_ctx: int, threads: int, identity: str = "") -> LlamaSession:
+def _shared_session(path: str, n_ctx: int, threads: int,
+                    identity: Callable[[], str] | None = None) -> LlamaSession:
     """One llama.cpp model per process, shared by every backend that asks for the same file and settings (two
     1 GB models in one process buy nothing on two cores). Loaded with the parameters agents/llama_runtime.py
-    chooses for this CPU (no AMX weight repack). `identity` (the backend's `stable_identity`) keys the states
-    its first messages leave on disk (agents/prefix_store.py); none are kept without one."""
+    chooses for this CPU (no AMX weight repack). `identity` (the backend's `stable_identity`, asked once, when the
+    model loads) keys the states its first messages leave on disk (agents/prefix_store.py); none are kept
+    without one."""
     key = (path, n_ctx, threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
@@ -136,7 +138,8 @@ def _shared_session(path: str, n_ctx: int, threads: int, identity: str = "") -> 
             llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
             choice = llama_runtime.current_decoder(os.path.getsize(path))
             decoder = (lambda: _load_decoder(path, n_ctx, threads)) if choice.enabled else None
-            disk = PrefixStore(f"{identity}|n_ctx {n_ctx}|threads {threads}") if identity else None
+            name = identity() if identity else ""
+            disk = PrefixStore(f"{name}|n_ctx {n_ctx}|threads {threads}") if name else None
             _MODELS[key] = LlamaSession(llama, decoder=decoder, disk=disk)
         return _MODELS[key]
 
@@ -210,7 +213,7 @@ class EmbeddedBackend:
         return f"{self.name}|{weights}|llama_cpp {llama_cpp.__version__}|repack {repack}"
 
     def session(self) -> LlamaSession:
-        return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads, self.stable_identity())
+        return _shared_session(str(self.path or model_path()), self.n_ctx, self.threads, self.stable_identity)
 
     def _generate(self, messages: list[Message], schema: dict[str, Any] | None, grammar: str | None, seed: int,
                   max_tokens: int, temperature: float) -> dict[str, Any]:
