@@ -32,10 +32,11 @@ def test_the_transcript_compares_calls_by_key_not_by_finishing_order():
 def test_delta_is_one_debates_share_of_the_session_counters():
     before = {"cache": {"calls": 2, "hits": 1, "restored": 0, "reused_tokens": 50, "evaluated_tokens": 450},
               "timings": {"prompt_s": 5.0, "prompt_tokens": 450, "generate_s": 10.0, "generated_tokens": 100}}
-    after = {"cache": {"calls": 6, "hits": 4, "restored": 1, "reused_tokens": 650, "evaluated_tokens": 1250},
+    after = {"cache": {"calls": 6, "hits": 4, "restored": 1, "from_disk": 1, "reused_tokens": 650,
+                       "evaluated_tokens": 1250},
              "timings": {"prompt_s": 13.0, "prompt_tokens": 1250, "generate_s": 30.0, "generated_tokens": 300}}
     d = delta(after, before)
-    assert d["hit_rate"] == 0.75 and d["reused_share"] == 0.429 and d["restored"] == 1
+    assert d["hit_rate"] == 0.75 and d["reused_share"] == 0.429 and d["restored"] == 1 and d["from_disk"] == 1
     assert d["prompt_tokens_per_s"] == 100.0 and d["generated_tokens_per_s"] == 10.0
 
 

@@ -13,7 +13,7 @@ Content-free passes (the label-bias measurements of scored questions, agents/con
 run does; with `stored` they come from the store in the cache directory, as every later run's do (the bench's
 first demo fills it when empty). Each sample says how many it measured (`content_free_measured`). The prefix
 states of first messages (agents/prefix_store.py) follow the same choice: none with `measured`, the stored ones
-with `stored`; each sample counts those read from disk (`cache.from_disk`).
+with `stored`; each mode reports how many it restored from disk (`from_disk`).
 
 Run it alone on the machine (`flock /tmp/gauntlet-model.lock gauntlet bench embedded`): a second model process
 slows both about tenfold on 2 cores.
@@ -56,14 +56,15 @@ def phase_split(calls: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     """The session figures of one debate: the backend's cumulative counters after minus before."""
-    cache = {k: after["cache"][k] - before.get("cache", {}).get(k, 0)
-             for k in ("calls", "hits", "restored", "reused_tokens", "evaluated_tokens")}
+    cache = {k: after["cache"].get(k, 0) - before.get("cache", {}).get(k, 0)
+             for k in ("calls", "hits", "restored", "from_disk", "reused_tokens", "evaluated_tokens")}
     t = {k: after["timings"][k] - before.get("timings", {}).get(k, 0)
          for k in ("prompt_s", "prompt_tokens", "generate_s", "generated_tokens")}
     total = cache["reused_tokens"] + cache["evaluated_tokens"]
     return {"hit_rate": round(cache["hits"] / cache["calls"], 3) if cache["calls"] else 0.0,
             "reused_share": round(cache["reused_tokens"] / total, 3) if total else 0.0,
             "model_calls": cache["calls"], "prefix_hits": cache["hits"], "restored": cache["restored"],
+            "from_disk": cache["from_disk"],
             "prompt_tokens_evaluated": t["prompt_tokens"], "prompt_s": round(t["prompt_s"], 2),
             "prompt_tokens_per_s": round(t["prompt_tokens"] / t["prompt_s"], 1) if t["prompt_s"] else 0.0,
             "generated_tokens": t["generated_tokens"], "generate_s": round(t["generate_s"], 2),
@@ -74,7 +75,7 @@ def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over repeats of the scalar figures; the per-phase split of the median-wall run; every sample."""
     keys = ("wall_s", "hit_rate", "reused_share", "prompt_tokens_per_s", "generated_tokens_per_s",
             "prompt_tokens_evaluated", "generated_tokens", "prompt_s", "generate_s", "calls",
-            "content_free_measured")
+            "content_free_measured", "from_disk")
     ordered = sorted(samples, key=lambda s: s["wall_s"])
     mid = ordered[len(ordered) // 2]
     doc: dict[str, Any] = {k: round(statistics.median(s.get(k, 0) for s in samples), 3) for k in keys}
