@@ -45,9 +45,11 @@ def _ruled_attacks(graph) -> list:
 
 def _expected_status(graph, idea: str) -> str:
     """What the rulings say an idea attacked only by ruled critiques must be."""
-    # The severity that counts is the ruling's: the jury scores a sustained critique's severity.
+    # The severity that counts is the ruling's: the jury scores a sustained critique's severity. A contested
+    # critique counts whatever its critic's label (graphs/argument/rulings.py `counts_as_attack`).
     against = [c for c in _ruled_attacks(graph) if c.data["target"] == idea
-               and severity_of(c.data, graph.rulings.get(c.id)) != "minor"]
+               and (severity_of(c.data, graph.rulings.get(c.id)) != "minor"
+                    or graph.rulings[c.id]["outcome"] == "contested")]
     outcomes = {graph.rulings[c.id]["outcome"] for c in against}
     return "shot_down" if "sustained" in outcomes else "undecided" if "contested" in outcomes else "standing"
 

@@ -67,6 +67,15 @@ def test_minor_or_unanchored_critiques_defeat_nothing_even_when_sustained(severi
     assert ArgumentGraph(*debate("sustained", severity=severity, anchor=anchor)).status("idea") == "standing"
 
 
+@pytest.mark.parametrize("reply", [None, "concede"])
+def test_a_contested_minor_critique_leaves_its_idea_undecided_not_standing(reply):
+    """The critic's `minor` is an unscored label; until a ruling settles the critique, its idea is undecided (seen
+    on the panel set: a textbook flaw labelled minor, conceded, the vote abstaining, the idea shown standing)."""
+    graph = ArgumentGraph(*debate("contested", severity="minor", reply=reply))
+    assert graph.status("idea") == "undecided" and ("crit", "idea") in graph.attacks
+    assert ArgumentGraph(*debate("overruled", severity="minor", reply=reply)).status("idea") == "standing"
+
+
 def test_a_reviewers_override_wins_over_the_ruling():
     nodes, edges = debate("sustained")
     override = [{"kind": "override", "node_id": "crit", "verdict": "invalid"}]

@@ -64,12 +64,20 @@ def rulings_by_critique(nodes: Iterable[Any]) -> dict[str, dict[str, Any]]:
 def counts_as_attack(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) -> bool:
     """Whether an `attacks` edge from node `src` enters the semantics. Only a critique's attack on its own
     target is filtered: it counts once ruled (pending critiques defeat nothing yet), anchored, and fatal or
-    major (minor ones are revision requests). Every other attack (rulings, counters, refutations) counts."""
+    major (minor ones are revision requests). Every other attack (rulings, counters, refutations) counts.
+
+    A contested critique counts whatever its severity: the critic's `minor` is a small model's unscored label
+    (severity is scored only for sustained critiques), and it must not turn an undecided idea into a `standing`
+    one. Seen on the panel set: a boxed-oracle-style textbook flaw labelled minor, conceded by its author, the
+    vote abstaining, and the idea shown `standing`; counted, the contested critique leaves it undecided."""
     data = _data(src)
     if _kind(src) != "critique" or "severity" not in data or data.get("target") != dst_id:
         return True
     node_id = src["id"] if isinstance(src, dict) else src.id
-    return bool(data.get("anchor")) and node_id in ruled and severity_of(data, ruled[node_id]) in DEFEATING
+    if not data.get("anchor") or node_id not in ruled:
+        return False
+    ruling = ruled[node_id]
+    return ruling.get("outcome") == "contested" or severity_of(data, ruling) in DEFEATING
 
 
 def severity_of(critique_data: dict[str, Any], ruling: dict[str, Any] | None) -> str:
