@@ -68,8 +68,9 @@ def counts_as_attack(src: Any, dst_id: str, ruled: dict[str, dict[str, Any]]) ->
 
     A contested critique counts whatever its severity: the critic's `minor` is a small model's unscored label
     (severity is scored only for sustained critiques), and it must not turn an undecided idea into a `standing`
-    one. Seen on the panel set: a boxed-oracle-style textbook flaw labelled minor, conceded by its author, the
-    vote abstaining, and the idea shown `standing`; counted, the contested critique leaves it undecided."""
+    one. Seen on the panel set (honeypot tests): the textbook flaw, a treacherous turn, labelled minor, conceded by
+    its author, the vote abstaining, and the idea shown `standing`; counted, the contested critique leaves it
+    undecided."""
     data = _data(src)
     if _kind(src) != "critique" or "severity" not in data or data.get("target") != dst_id:
         return True
