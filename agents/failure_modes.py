@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
@@ -203,9 +204,18 @@ def load(dirs: Iterable[str | Path] = (), *, shipped: bool = True, extra: Sequen
     return Library(tuple(entries), tuple(origins))
 
 
-@lru_cache(maxsize=8)
+_CACHED_LOCK = threading.Lock()
+
+
 def cached(dirs: tuple[str, ...] = ()) -> Library:
-    """The process-wide library for a set of user directories (files read once per process)."""
+    """The process-wide library for a set of user directories (files read once per process: the critics ask for
+    it from several threads at once, and an unlocked cache let each of them parse the files)."""
+    with _CACHED_LOCK:
+        return _cached(dirs)
+
+
+@lru_cache(maxsize=8)
+def _cached(dirs: tuple[str, ...]) -> Library:
     return load(dirs)
 
 

@@ -98,7 +98,8 @@ def seq_state(llama: Any) -> bytes:
     size = llama_cpp.llama_state_seq_get_size(ctx, 0)
     buf = (ctypes.c_uint8 * size)()
     n = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
-    return bytes(buf[:n])
+    # string_at copies the bytes in C: slicing a c_uint8 array builds a list of ints first (~0.8 s for 40 MB).
+    return ctypes.string_at(buf, n)
 
 
 def load_seq_state(llama: Any, blob: bytes, prefix: list[int]) -> None:
