@@ -48,6 +48,20 @@ class Timings:
                                            if self.generate_s else 0.0)}
 
 
+# llama-cpp-python's JSON-schema converter lets a string hold raw control characters (`[^"\\]`), which JSON
+# forbids; the model then wrote a raw newline inside a rebuttal's text, the reply needed repairing, the repair
+# misread the string's end and the whole call was retried (~10 s in the demo). llama.cpp's own converter and its
+# generic JSON grammar exclude them, as here.
+_LAX_CHAR = 'char ::= [^"\\\\] |'
+_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
+
+def strict_strings(gbnf: str) -> str:
+    """A converted JSON-schema grammar whose strings cannot hold raw control characters (escapes still can)."""
+    return "\n".join(_STRICT_CHAR + line[len(_LAX_CHAR):] if line.startswith(_LAX_CHAR) else line
+                     for line in gbnf.split("\n"))
+
+
 def label_variants(choice: str) -> list[str]:
     """The spellings a reply starting with `choice` may take: as written and with/without one leading space."""
     bare = choice.lstrip(" ")
@@ -136,7 +150,7 @@ class LlamaSession:
         cached = self._grammars.get("schema:" + key)
         if cached is None:
             try:
-                gbnf = json_schema_to_gbnf(json.dumps(schema))
+                gbnf = strict_strings(json_schema_to_gbnf(json.dumps(schema)))
             except Exception:  # noqa: BLE001 - llama-cpp-python's converter rejects some schemas
                 gbnf = JSON_GBNF
             cached = self.grammar(gbnf)
