@@ -307,13 +307,11 @@ class Applicability:
     similarity: float = 0.0
     margin: float = 0.0
     prompt_tokens: int = 0
-    calibrated: bool = False  # p comes from a calibration fitted for this model (not the shipped default)
 
     def record(self) -> dict[str, Any]:
         return {"entry": self.entry, "p": round(self.p, 4), "threshold": self.threshold, "accepted": self.accepted,
-                "scored": self.scored, "calibration": self.calibration, "calibrated": self.calibrated,
-                "similarity": round(self.similarity, 4), "margin": round(self.margin, 4),
-                "prompt_tokens": self.prompt_tokens}
+                "scored": self.scored, "calibration": self.calibration, "similarity": round(self.similarity, 4),
+                "margin": round(self.margin, 4), "prompt_tokens": self.prompt_tokens}
 
 
 def accept(p: float, scored: bool, calibration: Any, own: bool, threshold: float) -> tuple[float, bool, str]:
@@ -351,7 +349,7 @@ async def check(llm: Any, entry: Entry, proposal: str, *, threshold: float = 0.5
     cal, note = sc.calibration(rec["model"])
     thr, accepted, cal_id = accept(decision.p, decision.scored, cal, not note, threshold)
     return Applicability(entry.id, decision.p, thr, accepted, decision.scored, cal_id, similarity, rec["margin"],
-                         int(rec.get("prompt_tokens") or 0), calibrated=not note)
+                         int(rec.get("prompt_tokens") or 0))
 
 
 def check_key(entry: Entry, proposal: str) -> str:

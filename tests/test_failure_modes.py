@@ -237,22 +237,6 @@ def test_unscored_backend_never_accepts():
     assert not got.scored and not got.accepted
 
 
-def test_shown_entries_follow_retrieval_unless_p_is_fitted_for_the_model():
-    """The panel's shutdown-button case (2026-12-08): the textbook entry was retrieved first (similarity 0.71
-    against 0.37) and accepted, but the default p (0.52 against 0.57) put it third, out of the two shown."""
-    lib = fm.load()
-    got = {"shutdown-problem": (0.5235, 0.7108), "reward-tampering": (0.568, 0.3684),
-           "impact-penalty-offsetting": (0.5505, 0.3422), "power-seeking": (0.45, 0.36)}
-
-    def candidates(calibrated: bool) -> list:
-        return [(lib.get(e), fm.Applicability(e, p, 0.5, p >= 0.5, True, "d", sim, calibrated=calibrated))
-                for e, (p, sim) in got.items()]
-    default = [e.id for e, _ in sorted(candidates(False), key=lg.shown_order)]
-    assert default == ["shutdown-problem", "reward-tampering", "impact-penalty-offsetting", "power-seeking"]
-    fitted = [e.id for e, _ in sorted(candidates(True), key=lg.shown_order)]
-    assert fitted == ["reward-tampering", "impact-penalty-offsetting", "shutdown-problem", "power-seeking"]
-
-
 def test_checks_are_shared_per_idea_and_entry():
     calls = []
     checks = lg.Checks()

@@ -80,7 +80,7 @@ async def _checked(llm: Any, entry: fm.Entry, text: str, *, threshold: float, se
 async def applicable(lib: fm.Library, llm: Any, checks: Checks, target: dict[str, Any], discipline: str, *,
                      top_k: int, threshold: float, seed: int | None = None,
                      embed: Callable | None = None) -> list[tuple[fm.Entry, fm.Applicability]]:
-    """The retrieved candidates for one idea with their checks, accepted ones first (`shown_order`)."""
+    """The retrieved candidates for one idea with their checks, accepted ones first (by p)."""
     text = idea_text(target)
     found = await asyncio.to_thread(lib.search, text, top_k, discipline=discipline, embed=embed)
     # All of an idea's checks at once: a served model answers them in parallel (one after another they were most
@@ -88,17 +88,7 @@ async def applicable(lib: fm.Library, llm: Any, checks: Checks, target: dict[str
     got = await asyncio.gather(*(checks.get(fm.check_key(entry, text), lambda e=entry, s=sim: _checked(
         llm, e, text, threshold=threshold, seed=seed, similarity=s)) for entry, sim in found))
     out = [(entry, ap) for (entry, _), ap in zip(found, got)]
-    return sorted(out, key=shown_order)
-
-
-def shown_order(ec: tuple[fm.Entry, fm.Applicability]) -> tuple[bool, float]:
-    """Accepted entries first; among them the likelier to apply first when p is a probability fitted for this
-    model, else the nearer by retrieval. The shipped default p is the sigmoid of an unfitted margin: on the
-    embedded model it spread 0.49-0.59 over the panel's checks and put the textbook entry (`shutdown-problem`
-    for a shutdown button, similarity 0.71) third behind entries at 0.37, out of the two shown
-    (BENCHMARKS.md, "Shown by retrieval order")."""
-    ap = ec[1]
-    return (not ap.accepted, -(ap.p if ap.calibrated else ap.similarity))
+    return sorted(out, key=lambda ec: (not ec[1].accepted, -ec[1].p))
 
 
 async def shown_for(lib: fm.Library, llm: Any, checks: Checks, targets: Sequence[dict[str, Any]], discipline: str,
