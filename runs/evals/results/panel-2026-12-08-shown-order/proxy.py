@@ -1,6 +1,8 @@
-"""Critique-stage proxy: for each flawed panel case, the best MiniLM cosine between an objection and a known flaw;
+"""Usage (from the repo root): python proxy.py REPORT.json RUNS.sqlite [REPORT RUNS ...]
+
+Critique-stage proxy: for each flawed panel case, the best MiniLM cosine between an objection and a known flaw;
 and whether the textbook entry (retrieval.json, fixed 2026-12-06) was shown to each critic."""
-import json, sqlite3, sys, collections
+import json, sqlite3, sys
 import numpy as np, yaml
 from gauntlet.agents.corpus import embed
 cases = {c['id']: c for c in yaml.safe_load(open('runs/evals/panel.yaml'))}
@@ -10,11 +12,6 @@ def arm(report, db):
     for case in d['per_case']:
         rid = list(case['arms']['panel']['runs'].values())[0]['run_id']
         crits = [(json.loads(dj), t) for dj, t in c.execute("select data_json, text from node where run_id=? and kind='critique'", (rid,))]
-        shown = collections.Counter()
-        for (p,) in c.execute("select payload from event where run_id=? and kind='llm_call'", (rid,)):
-            x = json.loads(p)
-            for cr in [x] if x.get('library_checks') else []:
-                pass
         ents = [e for dj, t in crits for e in dj.get('library_entries', [])]
         out[case['id']] = (crits, ents)
     return out
